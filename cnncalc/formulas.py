@@ -1,0 +1,205 @@
+"""Exact output-size formulas for one spatial dimension.
+
+Every function works on plain integers for a single dimension; layers apply
+them per dimension, which is how non-square and 1D/2D/3D inputs are handled.
+Nothing here knows about channels, files or printing.
+
+Sources cited below:
+  [DV16] Dumoulin & Visin, "A guide to convolution arithmetic for deep
+         learning", arXiv:1603.07285 (relationship numbers as in the paper).
+  [PT]   PyTorch documentation of torch.nn.Conv2d / ConvTranspose2d /
+         MaxPool2d / MaxUnpool2d (shape sections).
+  [TF]   TensorFlow / ONNX "SAME" padding (auto_pad = SAME_UPPER / SAME_LOWER).
+  [ADS19] Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional
+         Neural Networks", Distill 2019.
+"""
+
+from __future__ import annotations
+
+from .errors import GeometryError
+
+Pad = tuple[int, int]
+"""Padding of one dimension as (before, after)."""
+
+
+def effective_kernel(f: int, d: int = 1) -> int:
+    """Extent of a dilated kernel: ``D*(F-1) + 1`` [DV16, relationship 15].
+
+    >>> effective_kernel(3, 2)
+    5
+    """
+    return d * (f - 1) + 1
+
+
+def conv_span(n: int, f: int, pad: Pad = (0, 0), d: int = 1) -> int:
+    """Room the kernel can slide over: ``N + P_before + P_after - D*(F-1) - 1``.
+
+    Raises when the (dilated) kernel is larger than the padded input.
+
+    >>> conv_span(32, 5, (2, 2))
+    31
+    """
+    span = n + pad[0] + pad[1] - effective_kernel(f, d)
+    if span < 0:
+        raise GeometryError(
+            f"kernel extent {effective_kernel(f, d)} is larger than the padded input "
+            f"{n + pad[0] + pad[1]}"
+        )
+    return span
+
+
+def conv_output(n: int, f: int, s: int = 1, pad: Pad = (0, 0), d: int = 1) -> int:
+    """Convolution output size, floored as PyTorch does [DV16, rel. 6 and 15; PT].
+
+    ``out = floor((N + P_before + P_after - D*(F-1) - 1) / S) + 1``
+
+    >>> conv_output(32, 5, 1, (2, 2))          # 32x32 input, 5x5 filter, pad 2
+    32
+    >>> conv_output(5, 3, 2, (1, 1))           # [DV16] relationship 6: i=5, k=3, s=2, p=1
+    3
+    """
+    return conv_span(n, f, pad, d) // s + 1
+
+
+def uncovered(n: int, f: int, s: int = 1, pad: Pad = (0, 0), d: int = 1) -> int:
+    """Trailing positions of the padded input that no window reaches.
+
+    Non-zero exactly when ``(N + 2P - D*(F-1) - 1)`` is not divisible by S, i.e.
+    when the course formula ``(N - F + 2P)/S + 1`` is not an integer [DV16, rel. 6].
+
+    >>> uncovered(7, 2, 2)     # windows cover 0-1, 2-3, 4-5; position 6 is left over
+    1
+    """
+    return conv_span(n, f, pad, d) % s
+
+
+def same_padding(n: int, f: int, s: int = 1, d: int = 1, lower: bool = False) -> Pad:
+    """Padding that makes the output ``ceil(N/S)`` [TF: SAME_UPPER / SAME_LOWER].
+
+    Total ``max((out-1)*S + D*(F-1) + 1 - N, 0)``; the odd pixel goes at the end
+    (TensorFlow, ONNX SAME_UPPER) or, with ``lower``, at the start.
+
+    >>> same_padding(224, 3, 2)
+    (0, 1)
+    >>> same_padding(224, 3, 2, lower=True)
+    (1, 0)
+    >>> same_padding(32, 5)
+    (2, 2)
+    """
+    out = -(-n // s)
+    total = max((out - 1) * s + effective_kernel(f, d) - n, 0)
+    small, large = total // 2, total - total // 2
+    return (large, small) if lower else (small, large)
+
+
+def full_padding(f: int, d: int = 1) -> Pad:
+    """Full padding: every partial overlap counts, ``P = D*(F-1)`` [DV16, rel. 3].
+
+    With stride 1 the output is ``N + F - 1``.
+
+    >>> full_padding(3)
+    (2, 2)
+    >>> conv_output(5, 3, 1, full_padding(3))
+    7
+    """
+    p = d * (f - 1)
+    return (p, p)
+
+
+def tconv_output(
+    n: int, f: int, s: int = 1, pad: Pad = (0, 0), d: int = 1, output_padding: int = 0
+) -> int:
+    """Transposed-convolution output size [PT ConvTranspose; DV16, rel. 14].
+
+    ``out = (N-1)*S - P_before - P_after + D*(F-1) + output_padding + 1``;
+    output_padding must be below ``max(S, D)``.
+
+    >>> tconv_output(3, 3, 2, (1, 1), output_padding=1)   # undoes 6 -> 3 (k=3, s=2, p=1)
+    6
+    >>> tconv_output(2, 3)                                 # [DV16] rel. 8: i'=2, k'=3 -> 4
+    4
+    """
+    if not 0 <= output_padding < max(s, d):
+        raise GeometryError(
+            f"output padding {output_padding} must be at least 0 and below "
+            f"max(stride, dilation) = {max(s, d)}"
+        )
+    out = (n - 1) * s - pad[0] - pad[1] + d * (f - 1) + output_padding + 1
+    if out <= 0:
+        raise GeometryError(f"padding {pad[0] + pad[1]} leaves no output (size {out})")
+    return out
+
+
+def tconv_output_padding(
+    target: int, n: int, f: int, s: int = 1, pad: Pad = (0, 0), d: int = 1
+) -> int | None:
+    """Output padding that makes a transposed conv undo a conv whose input was ``target``.
+
+    ``a = (M + P_before + P_after - D*(F-1) - 1) mod S`` [DV16, rel. 14:
+    ``o' = s(i'-1) + a + k - 2p``]; None when no output padding reaches ``target``.
+
+    >>> tconv_output_padding(6, 3, 3, 2, (1, 1))
+    1
+    >>> tconv_output_padding(9, 3, 3, 2, (1, 1)) is None   # a conv of 9 gives 5, not 3
+    True
+    """
+    base = (n - 1) * s - pad[0] - pad[1] + d * (f - 1) + 1
+    a = target - base
+    if 0 <= a < max(s, d):
+        return a
+    return None
+
+
+def pool_output(n: int, f: int, s: int, pad: Pad = (0, 0), d: int = 1, ceil: bool = False) -> int:
+    """Pooling output size, floor or ceil mode [PT MaxPool2d / AvgPool2d].
+
+    Ceil mode follows PyTorch: a last window that would start in the right
+    padding is dropped (``if (out-1)*S >= N + P_before: out -= 1``).
+
+    >>> pool_output(8, 2, 2)
+    4
+    >>> pool_output(7, 2, 2), pool_output(7, 2, 2, ceil=True)
+    (3, 4)
+    >>> pool_output(5, 2, 2, (1, 1), ceil=True)   # a 4th window would start in the padding
+    3
+    """
+    span = conv_span(n, f, pad, d)
+    out = (-(-span // s) if ceil else span // s) + 1
+    if ceil and (out - 1) * s >= n + pad[0]:
+        out -= 1
+    return out
+
+
+def max_unpool_output(n: int, f: int, s: int | None = None, p: int = 0) -> int:
+    """Max-unpooling output, the inverse of a pool: ``(N-1)*S - 2P + F`` [PT MaxUnpool2d].
+
+    >>> max_unpool_output(4, 2, 2)
+    8
+    """
+    s = f if s is None else s
+    out = (n - 1) * s - 2 * p + f
+    if out <= 0:
+        raise GeometryError(f"padding {p} leaves no output (size {out})")
+    return out
+
+
+def upsample_output(n: int, factor: int) -> int:
+    """Bed-of-nails or nearest-neighbour unpooling by an integer factor: ``N * factor``.
+
+    >>> upsample_output(4, 2)
+    8
+    """
+    return n * factor
+
+
+def receptive_field(rf: int, jump: int, f: int, s: int = 1, d: int = 1) -> tuple[int, int]:
+    """One layer's step of receptive-field size and jump [ADS19, eq. 1-2].
+
+    ``r_out = r_in + D*(F-1)*j_in``, ``j_out = j_in * S``.
+
+    >>> receptive_field(1, 1, 3)          # one 3x3 conv
+    (3, 1)
+    >>> receptive_field(3, 1, 2, 2)       # then a 2x2/2 pool
+    (4, 2)
+    """
+    return rf + d * (f - 1) * jump, jump * s

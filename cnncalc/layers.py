@@ -1,0 +1,624 @@
+"""Layer kinds: each one a small frozen dataclass that knows its own arithmetic.
+
+A layer's ``apply`` takes an input :class:`Shape` and returns an
+:class:`Outcome`: output shape, trainable parameters, non-trainable buffers,
+multiply-accumulates, the padding it actually used, its receptive-field step and
+any warnings. Everything is computed per spatial dimension with the formulas of
+:mod:`cnncalc.formulas`, so 1D, 2D and 3D inputs share one code path.
+
+Counting conventions (those of torchvision's model table): MACs count the
+multiply-accumulates of convolution and fully connected weights only; bias,
+batch norm, activations and pooling cost 0. Transposed convolutions count per
+input position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+from typing import ClassVar, NamedTuple
+
+from . import formulas as fm
+from .errors import GeometryError, UsageError
+
+Dims = int | tuple[int, ...]
+"""One value for every spatial dimension, or one per dimension."""
+
+PadSpec = int | str | tuple[int | fm.Pad, ...]
+"""Padding: a number, a mode (valid, same, same-lower, full), or per dimension a
+number or a (before, after) pair."""
+
+PAD_MODES = ("valid", "same", "same-lower", "full")
+
+
+class Shape(NamedTuple):
+    """A tensor without its batch: spatial sizes plus channels (None when unknown)."""
+
+    spatial: tuple[int, ...]
+    channels: int | None
+
+    def __str__(self) -> str:
+        sizes = [*self.spatial, *([] if self.channels is None else [self.channels])]
+        return "x".join(map(str, sizes))
+
+    @property
+    def size(self) -> int | None:
+        """Number of elements, or None when the channels are unknown."""
+        return None if self.channels is None else prod(self.spatial) * self.channels
+
+
+class RFStep(NamedTuple):
+    """Receptive-field step of one dimension [ADS19]: ``r += growth * j``, ``j *= down / up``."""
+
+    growth: int = 0
+    down: int = 1
+    up: int = 1
+
+
+class Outcome(NamedTuple):
+    """What one layer does to one input."""
+
+    shape: Shape
+    params: int | None = 0
+    buffers: int = 0
+    macs: int | None = 0
+    padding: tuple[fm.Pad, ...] = ()
+    rf: tuple[RFStep, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def per_dim(value: Dims, ndim: int, name: str) -> tuple[int, ...]:
+    """Spread one value over ``ndim`` dimensions, or check there is one per dimension."""
+    values = (value,) if isinstance(value, int) else tuple(value)
+    if len(values) == 1:
+        values = values * ndim
+    if len(values) != ndim:
+        raise UsageError(f"{name} has {len(values)} values for a {ndim}D input")
+    for v in values:
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise UsageError(f"{name} must be whole numbers, not {v!r}")
+    return values
+
+
+def _positive(values: tuple[int, ...], name: str, minimum: int = 1) -> tuple[int, ...]:
+    for v in values:
+        if v < minimum:
+            raise UsageError(f"{name} must be at least {minimum}, not {v}")
+    return values
+
+
+def resolve_padding(
+    pad: PadSpec,
+    ns: tuple[int, ...],
+    fs: tuple[int, ...],
+    ss: tuple[int, ...],
+    ds: tuple[int, ...],
+) -> tuple[fm.Pad, ...]:
+    """The (before, after) padding of every dimension, from a number, a mode or a list."""
+    if isinstance(pad, str):
+        if pad == "valid":
+            return tuple((0, 0) for _ in ns)
+        if pad == "full":
+            return tuple(fm.full_padding(f, d) for f, d in zip(fs, ds))
+        if pad in ("same", "same-lower"):
+            lower = pad == "same-lower"
+            return tuple(fm.same_padding(n, f, s, d, lower) for n, f, s, d in zip(ns, fs, ss, ds))
+        raise UsageError(f"unknown padding mode {pad!r} (use a number or {', '.join(PAD_MODES)})")
+    items = (pad,) if isinstance(pad, int) else tuple(pad)
+    if len(items) == 1:
+        items = items * len(ns)
+    if len(items) != len(ns):
+        raise UsageError(f"padding has {len(items)} values for a {len(ns)}D input")
+    pads = tuple((p, p) if isinstance(p, int) else (int(p[0]), int(p[1])) for p in items)
+    for before, after in pads:
+        if before < 0 or after < 0:
+            raise UsageError(f"padding must not be negative, not {before}:{after}")
+    return pads
+
+
+def dimension_names(ndim: int) -> tuple[str, ...]:
+    """What to call the slices of each dimension in messages."""
+    return {1: ("positions",), 2: ("rows", "columns"), 3: ("planes", "rows", "columns")}.get(
+        ndim, tuple(f"dim{i} positions" for i in range(ndim))
+    )
+
+
+def _leftover_warnings(
+    op: str,
+    ns: tuple[int, ...],
+    fs: tuple[int, ...],
+    ss: tuple[int, ...],
+    pads: tuple[fm.Pad, ...],
+    ds: tuple[int, ...],
+) -> tuple[str, ...]:
+    """One warning per dimension where the windows do not tile the padded input exactly."""
+    warnings = []
+    names = dimension_names(len(ns))
+    for name, n, f, s, pad, d in zip(names, ns, fs, ss, pads, ds):
+        left = fm.uncovered(n, f, s, pad, d)
+        if not left:
+            continue
+        span = n + pad[0] + pad[1] - fm.effective_kernel(f, d)
+        missed = left - pad[1]
+        if missed > 0:
+            first, last = n - missed + 1, n
+            where = f"{name} {first}-{last}" if missed > 1 else f"{name[:-1]} {last}"
+            what = f"input {where} (of {n}) never covered by a window"
+        else:
+            what = "only padding is left out"
+        warnings.append(
+            f"{op}: {name}: ({n} + {pad[0] + pad[1]} - {fm.effective_kernel(f, d)})/{s} + 1"
+            f" = {span / s + 1:g} is not an integer; floored to {span // s + 1}, {what}"
+        )
+    return tuple(warnings)
+
+
+def _check_groups(groups: int, cin: int | None, cout: int | None) -> None:
+    if groups < 1:
+        raise UsageError(f"groups must be at least 1, not {groups}")
+    for what, c in (("input channels", cin), ("filters", cout)):
+        if c is not None and c % groups:
+            raise GeometryError(f"groups {groups} does not divide the {c} {what}")
+
+
+class Layer:
+    """Base of every layer kind: a name for the registry and a one-line summary."""
+
+    kind: ClassVar[str]
+    summary: ClassVar[str]
+
+    def apply(self, x: Shape) -> Outcome:
+        """Output shape, counts and receptive-field step for input ``x``."""
+        raise NotImplementedError
+
+    def _identity(self, x: Shape) -> Outcome:
+        return Outcome(x, rf=tuple(RFStep() for _ in x.spatial))
+
+
+REGISTRY: dict[str, type[Layer]] = {}
+ALIASES: dict[str, str] = {}
+
+
+def register(*aliases: str):  # type: ignore[no-untyped-def]
+    """Class decorator adding a layer kind (and aliases) to the registry."""
+
+    def add(cls: type[Layer]) -> type[Layer]:
+        REGISTRY[cls.kind] = cls
+        for alias in aliases:
+            ALIASES[alias] = cls.kind
+        return cls
+
+    return add
+
+
+@register("conv2d", "convolution")
+@dataclass(frozen=True)
+class Conv(Layer):
+    kind = "conv"
+    summary = "convolution: filters (K), f, stride, pad, dilation, groups, bias"
+    filters: int | None = None
+    f: Dims = 3
+    stride: Dims = 1
+    pad: PadSpec = 0
+    dilation: Dims = 1
+    groups: int = 1
+    bias: bool = True
+
+    def windows(self, x: Shape) -> tuple[tuple[int, ...], ...]:
+        """Kernel, stride, dilation per dimension, validated."""
+        nd = len(x.spatial)
+        fs = _positive(per_dim(self.f, nd, "kernel size f"), "kernel size f")
+        ss = _positive(per_dim(self.stride, nd, "stride"), "stride")
+        ds = _positive(per_dim(self.dilation, nd, "dilation"), "dilation")
+        return fs, ss, ds
+
+    def apply(self, x: Shape) -> Outcome:
+        fs, ss, ds = self.windows(x)
+        pads = resolve_padding(self.pad, x.spatial, fs, ss, ds)
+        out = tuple(
+            fm.conv_output(n, f, s, p, d) for n, f, s, p, d in zip(x.spatial, fs, ss, pads, ds)
+        )
+        cin, cout = x.channels, self.filters
+        _check_groups(self.groups, cin, cout)
+        params = macs = None
+        if cin is not None and cout is not None:
+            weights = cout * (cin // self.groups) * prod(fs)
+            params = weights + (cout if self.bias else 0)
+            macs = prod(out) * weights
+        return Outcome(
+            Shape(out, cout),
+            params,
+            macs=macs,
+            padding=pads,
+            rf=tuple(RFStep(d * (f - 1), s) for f, s, d in zip(fs, ss, ds)),
+            warnings=_leftover_warnings(self.kind, x.spatial, fs, ss, pads, ds),
+        )
+
+
+@register("depthwise", "dwconv2d")
+@dataclass(frozen=True)
+class DepthwiseConv(Conv):
+    """A convolution with one group per input channel (groups = C)."""
+
+    kind = "dwconv"
+    summary = "depthwise convolution: groups = input channels, multiplier, f, stride, pad"
+    multiplier: int = 1
+
+    def apply(self, x: Shape) -> Outcome:
+        if x.channels is None:
+            raise UsageError("a depthwise convolution needs the input depth")
+        from dataclasses import replace
+
+        conv = replace(self, groups=x.channels, filters=x.channels * self.multiplier)
+        return Conv.apply(conv, x)
+
+
+@register("deconv", "convtranspose", "conv_transpose", "transposed")
+@dataclass(frozen=True)
+class TConv(Layer):
+    kind = "tconv"
+    summary = "transposed convolution: filters, f, stride, pad, output_padding, dilation, groups"
+    filters: int | None = None
+    f: Dims = 3
+    stride: Dims = 1
+    pad: Dims = 0
+    dilation: Dims = 1
+    output_padding: Dims = 0
+    groups: int = 1
+    bias: bool = True
+    target: Dims | None = None
+    """When set, the output padding is chosen so the output has this size."""
+
+    def apply(self, x: Shape) -> Outcome:
+        nd = len(x.spatial)
+        fs = _positive(per_dim(self.f, nd, "kernel size f"), "kernel size f")
+        ss = _positive(per_dim(self.stride, nd, "stride"), "stride")
+        ds = _positive(per_dim(self.dilation, nd, "dilation"), "dilation")
+        ps = per_dim(self.pad, nd, "padding")
+        _positive(ps, "padding", 0)
+        pads = tuple((p, p) for p in ps)
+        if self.target is None:
+            ops = per_dim(self.output_padding, nd, "output padding")
+        else:
+            targets = per_dim(self.target, nd, "target")
+            found = [
+                fm.tconv_output_padding(m, n, f, s, p, d)
+                for m, n, f, s, p, d in zip(targets, x.spatial, fs, ss, pads, ds)
+            ]
+            for m, a in zip(targets, found):
+                if a is None:
+                    raise GeometryError(
+                        f"no output padding makes a {x} input reach {m}: "
+                        f"no convolution with these settings maps {m} to {x.spatial}"
+                    )
+            ops = tuple(a for a in found if a is not None)
+        out = tuple(
+            fm.tconv_output(n, f, s, p, d, a)
+            for n, f, s, p, d, a in zip(x.spatial, fs, ss, pads, ds, ops)
+        )
+        cin, cout = x.channels, self.filters
+        _check_groups(self.groups, cin, cout)
+        params = macs = None
+        if cin is not None and cout is not None:
+            weights = cin * (cout // self.groups) * prod(fs)
+            params = weights + (cout if self.bias else 0)
+            macs = prod(x.spatial) * weights
+        return Outcome(
+            Shape(out, cout),
+            params,
+            macs=macs,
+            padding=pads,
+            rf=tuple(RFStep(d * (f - 1) // s, 1, s) for f, s, d in zip(fs, ss, ds)),
+        )
+
+
+@dataclass(frozen=True)
+class Pool(Layer):
+    """Max or average pooling; the stride defaults to the kernel size."""
+
+    kind = "pool"
+    summary = "pooling: f, stride (default f), pad (at most f/2), ceil, dilation"
+    f: Dims = 2
+    stride: Dims | None = None
+    pad: PadSpec = 0
+    dilation: Dims = 1
+    ceil: bool = False
+
+    def apply(self, x: Shape) -> Outcome:
+        nd = len(x.spatial)
+        fs = _positive(per_dim(self.f, nd, "kernel size f"), "kernel size f")
+        ss = _positive(per_dim(fs if self.stride is None else self.stride, nd, "stride"), "stride")
+        ds = _positive(per_dim(self.dilation, nd, "dilation"), "dilation")
+        pads = resolve_padding(self.pad, x.spatial, fs, ss, ds)
+        for f, (before, after) in zip(fs, pads):
+            if max(before, after) * 2 > f:
+                raise GeometryError(
+                    f"pooling padding {max(before, after)} is more than half the kernel size {f}"
+                )
+        out = tuple(
+            fm.pool_output(n, f, s, p, d, self.ceil)
+            for n, f, s, p, d in zip(x.spatial, fs, ss, pads, ds)
+        )
+        warnings = () if self.ceil else _leftover_warnings(self.kind, x.spatial, fs, ss, pads, ds)
+        return Outcome(
+            Shape(out, x.channels),
+            padding=pads,
+            rf=tuple(RFStep(d * (f - 1), s) for f, s, d in zip(fs, ss, ds)),
+            warnings=warnings,
+        )
+
+
+@register("max_pool", "maxpool2d")
+@dataclass(frozen=True)
+class MaxPool(Pool):
+    kind = "maxpool"
+    summary = "max pooling: f, stride (default f), pad, ceil"
+
+
+@register("avg_pool", "avgpool2d")
+@dataclass(frozen=True)
+class AvgPool(Pool):
+    kind = "avgpool"
+    summary = "average pooling: f, stride (default f), pad, ceil"
+
+
+def _global(x: Shape) -> Outcome:
+    return Outcome(
+        Shape(tuple(1 for _ in x.spatial), x.channels),
+        rf=tuple(RFStep(n - 1, n) for n in x.spatial),
+    )
+
+
+@register("gap", "global_avg_pool", "globalavgpool")
+@dataclass(frozen=True)
+class GlobalAvgPool(Layer):
+    kind = "gavgpool"
+    summary = "global average pooling: H x W x C -> 1 x 1 x C"
+
+    def apply(self, x: Shape) -> Outcome:
+        return _global(x)
+
+
+@register("gmp", "global_max_pool", "globalmaxpool")
+@dataclass(frozen=True)
+class GlobalMaxPool(Layer):
+    kind = "gmaxpool"
+    summary = "global max pooling: H x W x C -> 1 x 1 x C"
+
+    def apply(self, x: Shape) -> Outcome:
+        return _global(x)
+
+
+@register("adaptiveavgpool", "adaptive_avg_pool")
+@dataclass(frozen=True)
+class AdaptiveAvgPool(Layer):
+    kind = "adaptivepool"
+    summary = "adaptive average pooling to a fixed output size"
+    size: Dims = 1
+
+    def apply(self, x: Shape) -> Outcome:
+        sizes = _positive(per_dim(self.size, len(x.spatial), "size"), "size")
+        return Outcome(
+            Shape(sizes, x.channels),
+            rf=tuple(RFStep(-(-n // m) - 1, max(n // m, 1)) for n, m in zip(x.spatial, sizes)),
+        )
+
+
+UNPOOL_MODES = ("nails", "nearest", "max")
+
+
+@register()
+@dataclass(frozen=True)
+class Unpool(Layer):
+    """Bed of nails or nearest neighbour by a factor; max-unpool as the inverse of a pool."""
+
+    kind = "unpool"
+    summary = "unpooling: mode nails|nearest (factor) or max (f, stride, pad of the pool)"
+    mode: str = "nearest"
+    factor: Dims = 2
+    f: Dims = 2
+    stride: Dims | None = None
+    pad: Dims = 0
+
+    def apply(self, x: Shape) -> Outcome:
+        nd = len(x.spatial)
+        if self.mode not in UNPOOL_MODES:
+            raise UsageError(
+                f"unknown unpooling mode {self.mode!r} (use {', '.join(UNPOOL_MODES)})"
+            )
+        if self.mode == "max":
+            fs = _positive(per_dim(self.f, nd, "kernel size f"), "kernel size f")
+            ss = _positive(
+                per_dim(fs if self.stride is None else self.stride, nd, "stride"), "stride"
+            )
+            ps = _positive(per_dim(self.pad, nd, "padding"), "padding", 0)
+            out = tuple(
+                fm.max_unpool_output(n, f, s, p) for n, f, s, p in zip(x.spatial, fs, ss, ps)
+            )
+            rf = tuple(RFStep(0, 1, s) for s in ss)
+        else:
+            factors = _positive(per_dim(self.factor, nd, "factor"), "factor")
+            out = tuple(fm.upsample_output(n, k) for n, k in zip(x.spatial, factors))
+            rf = tuple(RFStep(0, 1, k) for k in factors)
+        return Outcome(Shape(out, x.channels), rf=rf)
+
+
+@register("upsampling", "interpolate")
+@dataclass(frozen=True)
+class Upsample(Layer):
+    kind = "upsample"
+    summary = "upsampling by an integer factor (nearest or bilinear: same shape)"
+    factor: Dims = 2
+    mode: str = "nearest"
+
+    def apply(self, x: Shape) -> Outcome:
+        factors = _positive(per_dim(self.factor, len(x.spatial), "factor"), "factor")
+        out = tuple(fm.upsample_output(n, k) for n, k in zip(x.spatial, factors))
+        return Outcome(Shape(out, x.channels), rf=tuple(RFStep(0, 1, k) for k in factors))
+
+
+@register("linear", "dense", "fully_connected")
+@dataclass(frozen=True)
+class FC(Layer):
+    """Fully connected: the input is flattened (H*W*C) and mapped to ``out`` features."""
+
+    kind = "fc"
+    summary = "fully connected: out features, bias (input flattened first)"
+    out: int = 1
+    bias: bool = True
+
+    def apply(self, x: Shape) -> Outcome:
+        _positive((self.out,), "output features")
+        n_in = x.size
+        params = macs = None
+        if n_in is not None:
+            macs = n_in * self.out
+            params = macs + (self.out if self.bias else 0)
+        return Outcome(
+            Shape((), self.out),
+            params,
+            macs=macs,
+            rf=tuple(RFStep(n - 1, n) for n in x.spatial),
+        )
+
+
+@register()
+@dataclass(frozen=True)
+class Flatten(Layer):
+    kind = "flatten"
+    summary = "flatten H x W x C into H*W*C features"
+
+    def apply(self, x: Shape) -> Outcome:
+        return Outcome(Shape((), x.size), rf=tuple(RFStep(n - 1, n) for n in x.spatial))
+
+
+@register("bn", "batchnorm2d")
+@dataclass(frozen=True)
+class BatchNorm(Layer):
+    """Batch norm: scale and shift per channel; running mean and variance are buffers."""
+
+    kind = "batchnorm"
+    summary = "batch norm: 2C trainable, 2C running statistics (non-trainable)"
+
+    def apply(self, x: Shape) -> Outcome:
+        c = x.channels
+        if c is None:
+            raise UsageError("batch norm needs the input depth")
+        return self._identity(x)._replace(params=2 * c, buffers=2 * c)
+
+
+@register("localresponsenorm")
+@dataclass(frozen=True)
+class LRN(Layer):
+    kind = "lrn"
+    summary = "local response normalisation: size (no parameters)"
+    size: int = 5
+
+    def apply(self, x: Shape) -> Outcome:
+        return self._identity(x)
+
+
+@register()
+@dataclass(frozen=True)
+class Dropout(Layer):
+    kind = "dropout"
+    summary = "dropout: p (no parameters)"
+    p: float = 0.5
+
+    def apply(self, x: Shape) -> Outcome:
+        return self._identity(x)
+
+
+@register()
+@dataclass(frozen=True)
+class Identity(Layer):
+    kind = "identity"
+    summary = "passes its input on unchanged"
+
+    def apply(self, x: Shape) -> Outcome:
+        return self._identity(x)
+
+
+def _activation(name: str, what: str, *aliases: str) -> type[Layer]:
+    """A parameter-free, shape-preserving activation kind."""
+    cls = type(name, (Identity,), {"kind": name.lower(), "summary": what, "__doc__": what})
+    return register(*aliases)(dataclass(frozen=True)(cls))
+
+
+ReLU = _activation("ReLU", "activation max(0, x)")
+ReLU6 = _activation("ReLU6", "activation min(max(0, x), 6)")
+Sigmoid = _activation("Sigmoid", "activation 1/(1+e^-x)")
+Tanh = _activation("Tanh", "activation tanh(x)")
+Hardswish = _activation("Hardswish", "activation x*relu6(x+3)/6", "hswish")
+Softmax = _activation("Softmax", "softmax over the features")
+
+
+@register("leaky_relu", "lrelu")
+@dataclass(frozen=True)
+class LeakyReLU(Identity):
+    kind = "leakyrelu"
+    summary = "activation max(slope*x, x): slope"
+    slope: float = 0.01
+
+
+@register()
+@dataclass(frozen=True)
+class PReLU(Identity):
+    kind = "prelu"
+    summary = "activation with a learnt slope: one per channel, or one in all"
+    per_channel: bool = False
+
+    def apply(self, x: Shape) -> Outcome:
+        if self.per_channel and x.channels is None:
+            raise UsageError("a per-channel PReLU needs the input depth")
+        slopes = x.channels if self.per_channel and x.channels is not None else 1
+        return self._identity(x)._replace(params=slopes)
+
+
+@register("pad", "zeropad2d")
+@dataclass(frozen=True)
+class ZeroPad(Layer):
+    kind = "zeropad"
+    summary = "zero padding: pad (number, per dimension, or before:after)"
+    pad: PadSpec = 1
+
+    def apply(self, x: Shape) -> Outcome:
+        ones = tuple(1 for _ in x.spatial)
+        pads = resolve_padding(self.pad, x.spatial, ones, ones, ones)
+        out = tuple(n + b + a for n, (b, a) in zip(x.spatial, pads))
+        return Outcome(Shape(out, x.channels), padding=pads, rf=tuple(RFStep() for _ in out))
+
+
+@register()
+@dataclass(frozen=True)
+class Crop(Layer):
+    """Centre crop to ``size``, or by ``border`` on each side (U-Net's crop-and-concat)."""
+
+    kind = "crop"
+    summary = "centre crop: size (output size), border (removed per side) or to (a named layer)"
+    size: Dims | None = None
+    border: Dims | None = None
+    to: str | None = None
+
+    def apply(self, x: Shape) -> Outcome:
+        nd = len(x.spatial)
+        if self.size is not None:
+            sizes = _positive(per_dim(self.size, nd, "crop size"), "crop size")
+        elif self.border is not None:
+            borders = _positive(per_dim(self.border, nd, "crop border"), "crop border", 0)
+            sizes = tuple(n - 2 * b for n, b in zip(x.spatial, borders))
+        else:
+            raise UsageError("crop needs a size, a border or a layer to match (to)")
+        for n, m in zip(x.spatial, sizes):
+            if not 0 < m <= n:
+                raise GeometryError(f"cannot crop {x} to {'x'.join(map(str, sizes))}")
+        return Outcome(Shape(sizes, x.channels), rf=tuple(RFStep() for _ in sizes))
+
+
+def layer_class(kind: str) -> type[Layer]:
+    """The class of a layer kind or alias; raises UsageError for an unknown one."""
+    name = kind.lower()
+    cls = REGISTRY.get(ALIASES.get(name, name))
+    if cls is None:
+        raise UsageError(f"unknown layer kind {kind!r}")
+    return cls
