@@ -14,6 +14,7 @@ input position.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import prod
 from typing import ClassVar, NamedTuple
@@ -166,6 +167,12 @@ class Layer:
 
     kind: ClassVar[str]
     summary: ClassVar[str]
+    references: ClassVar[tuple[str, ...]] = ()
+    """Fields that name another layer, whose output shape the tracer supplies."""
+
+    def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
+        """This layer with every referenced name replaced by what it needs of that shape."""
+        return self
 
     def apply(self, x: Shape) -> Outcome:
         """Output shape, counts and receptive-field step for input ``x``."""
@@ -348,7 +355,7 @@ class Pool(Layer):
         )
 
 
-@register("max_pool", "maxpool2d")
+@register("pool", "max_pool", "maxpool2d")
 @dataclass(frozen=True)
 class MaxPool(Pool):
     kind = "maxpool"
@@ -599,6 +606,14 @@ class Crop(Layer):
     size: Dims | None = None
     border: Dims | None = None
     to: str | None = None
+    references = ("to",)
+
+    def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
+        if self.to is None:
+            return self
+        from dataclasses import replace
+
+        return replace(self, size=shape_of(self.to).spatial, to=None)
 
     def apply(self, x: Shape) -> Outcome:
         nd = len(x.spatial)

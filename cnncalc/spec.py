@@ -1,0 +1,838 @@
+"""Text to graph: YAML spec files and the inline form, with a source position on every node.
+
+Every problem found while reading a spec is collected, each with its line,
+column and layer path, and raised together as one :class:`SpecError`. The
+language is described in docs/spec.md; in short::
+
+    name: tiny
+    input: 32x32x3
+    blocks:
+      unit: {args: {c: 16}, layers: ["conv c f3 p1", bn, relu]}
+    layers:
+      - unit: {c: 32}
+      - repeat: 2
+        layers: [unit c=64]
+      - add: [[conv 64 f3 p1, bn], identity]
+      - gavgpool
+      - fc 10
+    expect: {output: 10, params: 120000}
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import operator
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+from .errors import CnnCalcError, UsageError
+from .graph import (
+    MERGES,
+    NOWHERE,
+    Expectations,
+    LayerNode,
+    Merge,
+    Network,
+    Node,
+    Pos,
+    Ref,
+    Repeat,
+    Sequence,
+)
+from .layers import ALIASES, PAD_MODES, REGISTRY, Layer, Shape, layer_class
+from .notation import parse_ints, parse_padding, shape_from_sizes
+
+MAX_REPEAT = 100_000
+"""A single repeat count above this is a typo, not a network."""
+MAX_LAYERS = 10_000_000
+"""Expanded size above which a spec is refused rather than traced for minutes."""
+
+CONVENTIONS: dict[str, dict[str, dict[str, Any]]] = {
+    "pytorch": {},
+    "tensorflow": {k: {"pad": "same"} for k in ("conv", "dwconv", "maxpool", "avgpool")},
+    "caffe": {k: {"ceil": True} for k in ("maxpool", "avgpool")},
+}
+"""Defaults each convention changes: TensorFlow code pads SAME, Caffe pools in ceil mode."""
+
+PRIMARY = {
+    "conv": "filters",
+    "tconv": "filters",
+    "dwconv": "multiplier",
+    "fc": "out",
+    "maxpool": "f",
+    "avgpool": "f",
+    "adaptivepool": "size",
+    "upsample": "factor",
+    "unpool": "factor",
+    "crop": "size",
+    "zeropad": "pad",
+    "dropout": "p",
+    "lrn": "size",
+    "leakyrelu": "slope",
+}
+"""The parameter a bare value sets: ``conv 64`` has 64 filters, ``fc 10`` 10 outputs."""
+
+SHORT = {"f": "f", "s": "stride", "p": "pad", "d": "dilation", "g": "groups"}
+"""Inline shorthands in the course notation: ``f3 s2 p1``."""
+
+WORDS: dict[str, tuple[str, Any]] = {
+    **{mode: ("pad", mode) for mode in PAD_MODES},
+    "ceil": ("ceil", True),
+    "nobias": ("bias", False),
+    "nails": ("mode", "nails"),
+    "nearest": ("mode", "nearest"),
+    "max": ("mode", "max"),
+    "bilinear": ("mode", "bilinear"),
+    "perchannel": ("per_channel", True),
+}
+"""Bare words of the inline form and the parameter each one sets."""
+
+TOP_KEYS = ("name", "description", "input", "layout", "convention", "blocks", "layers", "expect")
+ITEM_KEYS = ("name", "if")
+EXPECT_KEYS = ("output", "params", "macs", "shapes")
+
+
+@dataclass(frozen=True)
+class Problem:
+    pos: Pos
+    path: str
+    message: str
+
+
+class SpecError(CnnCalcError):
+    """Everything wrong with one spec, found in one pass."""
+
+    def __init__(self, problems: list[Problem], source: str = "<spec>", text: str = ""):
+        self.problems = problems
+        self.source = source
+        self.text = text
+        super().__init__("; ".join(p.message for p in problems))
+
+
+class _Invalid(Exception):
+    """Abandons one item after its problem was recorded."""
+
+
+# --- safe arithmetic --------------------------------------------------------------------------
+
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_COMPARE: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_FUNCTIONS: dict[str, Callable[..., Any]] = {"min": min, "max": max}
+
+
+class UnknownName(UsageError):
+    def __init__(self, name: str, known: list[str]):
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        super().__init__(f"unknown name {name!r}{hint}")
+        self.name = name
+
+
+@lru_cache(maxsize=2048)
+def _parse_expression(text: str) -> ast.expr | None:
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+
+
+def evaluate(text: str, scope: dict[str, Any]) -> Any:
+    """Evaluate simple arithmetic on block arguments, never with ``eval``.
+
+    Integers, + - * // % **, an exact ``/``, comparisons, and/or/not,
+    ``a if cond else b``, min() and max().
+
+    >>> evaluate("c * 4", {"c": 64}), evaluate("c // 2 if big else 1", {"c": 9, "big": True})
+    (256, 4)
+    """
+    tree = _parse_expression(text)
+    if tree is None:
+        raise UsageError(f"{text!r} is not an expression")
+    return _eval(tree, scope)
+
+
+def _eval(node: ast.expr, scope: dict[str, Any]) -> Any:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id in scope:
+            return scope[node.id]
+        raise UnknownName(node.id, list(scope))
+    if isinstance(node, ast.BinOp):
+        a, b = _eval(node.left, scope), _eval(node.right, scope)
+        if isinstance(node.op, ast.Div):
+            if b == 0 or a % b:
+                raise UsageError(f"{a} / {b} is not a whole number (use // to floor)")
+            return a // b
+        if isinstance(node.op, ast.Pow) and abs(b) > 64:
+            raise UsageError(f"exponent {b} is too large")
+        op = _BINARY.get(type(node.op))
+        if op is None:
+            raise UsageError("only + - * / // % ** are allowed")
+        try:
+            return op(a, b)
+        except (TypeError, ZeroDivisionError) as e:
+            raise UsageError(f"cannot compute: {e}") from None
+    if isinstance(node, ast.UnaryOp):
+        v = _eval(node.operand, scope)
+        if isinstance(node.op, ast.USub):
+            return -v
+        if isinstance(node.op, ast.UAdd):
+            return +v
+        if isinstance(node.op, ast.Not):
+            return not v
+    if isinstance(node, ast.BoolOp):
+        values = [_eval(v, scope) for v in node.values]
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.Compare):
+        left = _eval(node.left, scope)
+        for cmp, right_node in zip(node.ops, node.comparators):
+            compare = _COMPARE.get(type(cmp))
+            if compare is None:
+                return _unsupported(cmp)
+            right = _eval(right_node, scope)
+            if not compare(left, right):
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.IfExp):
+        return _eval(node.body if _eval(node.test, scope) else node.orelse, scope)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _FUNCTIONS
+        and not node.keywords
+    ):
+        return _FUNCTIONS[node.func.id](*(_eval(a, scope) for a in node.args))
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return tuple(_eval(e, scope) for e in node.elts)
+    return _unsupported(node)
+
+
+def _unsupported(node: ast.AST) -> Any:
+    raise UsageError(f"{type(node).__name__} is not allowed in an expression")
+
+
+# --- YAML with positions ----------------------------------------------------------------------
+
+
+def _loader() -> type:
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _pos(node: yaml.Node) -> Pos:
+    return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """Builds scalar values with PyYAML's own rules (ints like 1_000, yes/no, ~)."""
+
+
+_CONSTRUCTOR = _Constructor()
+
+
+def _value(node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return _CONSTRUCTOR.construct_object(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return [_value(n) for n in node.value]
+    return {_value(k): _value(v) for k, v in node.value}
+
+
+# --- the builder ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Block:
+    name: str
+    args: dict[str, Any]
+    required: list[str]
+    layers: yaml.Node
+    pos: Pos
+
+
+@dataclass
+class _Context:
+    """Where an item is being read: its path, the names it can use, the blocks being called."""
+
+    path: str
+    scope: dict[str, Any]
+    calls: tuple[str, ...] = ()
+    used: set[str] = field(default_factory=set)
+    """Names looked up through this scope (to tell whether a repeat depends on its index)."""
+
+
+class _Builder:
+    def __init__(self, text: str, source: str, convention: str = "pytorch"):
+        self.text = text
+        self.source = source
+        self.problems: list[Problem] = []
+        self.blocks: dict[str, _Block] = {}
+        self.defaults = CONVENTIONS.get(convention, {})
+
+    def problem(self, pos: Pos, path: str, message: str) -> _Invalid:
+        self.problems.append(Problem(pos, path, message))
+        return _Invalid()
+
+    # values
+
+    def resolve(self, raw: Any, ctx: _Context, pos: Pos) -> Any:
+        """A YAML value, with expressions on block arguments evaluated."""
+        if isinstance(raw, str):
+            tree = _parse_expression(raw)
+            if tree is None:
+                return raw  # "3x5", "0:1": notation, not arithmetic
+            if isinstance(tree, ast.Name) and tree.id not in ctx.scope:
+                return raw  # a word such as "same"
+            try:
+                value = _eval(tree, _Recording(ctx))
+            except UsageError as e:
+                raise self.problem(pos, ctx.path, f"in {raw!r}: {e}") from None
+            return value
+        if isinstance(raw, list):
+            return tuple(self.resolve(v, ctx, pos) for v in raw)
+        return raw
+
+    def convert(self, cls: type[Layer], key: str, value: Any, pos: Pos, path: str) -> Any:
+        """A parameter value checked against the type the layer declares."""
+        types = {f.name: str(f.type) for f in fields(cls)}  # type: ignore[arg-type]
+        kind = types[key]
+        try:
+            if kind.startswith("PadSpec"):
+                return _padding(value)
+            if kind.startswith("Dims"):
+                return _dims(value, key)
+            if kind.startswith("int"):
+                return _int(value, key)
+            if kind == "bool":
+                return _bool(value, key)
+            if kind == "float":
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise UsageError(f"{key} must be a number, not {value!r}")
+                return value
+            if not isinstance(value, str):
+                raise UsageError(f"{key} must be a word, not {value!r}")
+            return value
+        except UsageError as e:
+            raise self.problem(pos, path, f"{cls.kind}: {e}") from None
+
+    # items
+
+    def items(self, node: yaml.Node, ctx: _Context) -> list[Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.problem(_pos(node), ctx.path, "layers must be a list")
+        out: list[Node] = []
+        counts: dict[str, int] = {}
+        names: set[str] = set()
+        for child in node.value:
+            try:
+                built = self.item(child, ctx, counts)
+            except _Invalid:
+                continue
+            if built is None:
+                continue
+            if built.name in names:
+                self.problem(built.pos, ctx.path, f"duplicate name {built.name!r}")
+            names.add(built.name)
+            out.append(built)
+        return out
+
+    def item(self, node: yaml.Node, ctx: _Context, counts: dict[str, int]) -> Node | None:
+        """One list entry: an inline string, or a mapping keyed by its kind."""
+        pos = _pos(node)
+        if isinstance(node, yaml.ScalarNode):
+            text = str(_value(node))
+            offset = 1 if node.style in ("'", '"') else 0
+            return self.inline_item(text, Pos(pos.line, pos.column + offset), ctx, counts)
+        if isinstance(node, yaml.SequenceNode):
+            raise self.problem(pos, ctx.path, "a list inside layers must be a branch of a merge")
+        entries = {_value(k): (k, v) for k, v in node.value}
+        name = None
+        if "name" in entries:
+            name = str(_value(entries.pop("name")[1]))
+            self.check_name(name, _pos(entries and node or node), ctx)
+        if "if" in entries:
+            cond_node = entries.pop("if")[1]
+            if not self.resolve(_value(cond_node), ctx, _pos(cond_node)):
+                return None
+        if "repeat" in entries:
+            return self.repeat(entries, pos, name, ctx, counts)
+        kinds = list(entries)
+        if len(kinds) != 1:
+            raise self.problem(
+                pos, ctx.path, f"an item has one kind and optional name/if, not {kinds}"
+            )
+        kind = str(kinds[0])
+        key_node, value_node = entries[kinds[0]]
+        kpos = _pos(key_node)
+        name = name or self.auto_name(kind, counts)
+        if kind in MERGES:
+            return self.merge(kind, value_node, kpos, name, ctx)
+        if kind == "from":
+            return Ref(name, kpos, target=str(self.resolve(_value(value_node), ctx, kpos)))
+        params = self.mapping_params(kind, value_node, ctx)
+        return self.call(kind, params, kpos, name, ctx)
+
+    def mapping_params(
+        self, kind: str, node: yaml.Node, ctx: _Context
+    ) -> dict[str, tuple[Any, Pos]]:
+        if isinstance(node, yaml.MappingNode):
+            return {
+                str(_value(k)): (self.resolve(_value(v), ctx, _pos(v)), _pos(k))
+                for k, v in node.value
+            }
+        raw = _value(node)
+        if raw is None:
+            return {}
+        return {"": (self.resolve(raw, ctx, _pos(node)), _pos(node))}
+
+    def inline_item(
+        self, text: str, pos: Pos, ctx: _Context, counts: dict[str, int]
+    ) -> Node | None:
+        tokens = list(_tokens(text))
+        if not tokens:
+            raise self.problem(pos, ctx.path, "empty layer")
+        (kind, _), rest = tokens[0], tokens[1:]
+        if kind == "from":
+            if len(rest) != 1:
+                raise self.problem(pos, ctx.path, "write 'from NAME'")
+            return Ref(self.auto_name("from", counts), pos, target=rest[0][0])
+        params: dict[str, tuple[Any, Pos]] = {}
+        name = None
+        for token, offset in rest:
+            tpos = Pos(pos.line, pos.column + offset)
+            key, raw = _split_token(token)
+            if key == "" and raw in WORDS and raw not in ctx.scope:
+                key, raw = WORDS[raw]
+            if key == "name":
+                name = raw
+                self.check_name(name, tpos, ctx)
+                continue
+            if key in params:
+                raise self.problem(tpos, ctx.path, f"{kind}: {key or 'value'} given twice")
+            params[key] = (self.resolve(raw, ctx, tpos), tpos)
+        return self.call(kind, params, pos, name or self.auto_name(kind, counts), ctx)
+
+    def call(
+        self, kind: str, params: dict[str, tuple[Any, Pos]], pos: Pos, name: str, ctx: _Context
+    ) -> Node:
+        """A layer of a registered kind, or a call of a block defined in this spec."""
+        if kind in self.blocks:
+            return self.block_call(self.blocks[kind], params, pos, name, ctx)
+        try:
+            cls = layer_class(kind)
+        except UsageError:
+            known = [*REGISTRY, *ALIASES, *self.blocks, *MERGES, "repeat", "from"]
+            close = difflib.get_close_matches(kind.lower(), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise self.problem(pos, ctx.path, f"unknown layer kind {kind!r}{hint}") from None
+        path = f"{ctx.path}.{name}" if ctx.path else name
+        kwargs = dict(self.defaults.get(cls.kind, {}))
+        allowed = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+        for key, (value, kpos) in params.items():
+            key = self.param_name(cls, key, value, kpos, path, allowed)
+            kwargs[key] = self.convert(cls, key, value, kpos, path)
+        try:
+            layer = cls(**kwargs)
+        except TypeError as e:  # pragma: no cover - keys are checked above
+            raise self.problem(pos, path, str(e)) from None
+        return LayerNode(name, pos, layer)
+
+    def param_name(
+        self, cls: type[Layer], key: str, value: Any, pos: Pos, path: str, allowed: list[str]
+    ) -> str:
+        """The field a parameter sets: its own name, the primary value, or a bare word."""
+        if key == "":
+            if isinstance(value, str) and value in WORDS and WORDS[value][0] in allowed:
+                return WORDS[value][0]
+            primary = PRIMARY.get(cls.kind)
+            if primary is None:
+                raise self.problem(pos, path, f"{cls.kind} takes no bare value ({value!r})")
+            return primary
+        if key in allowed:
+            return key
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (it takes {', '.join(allowed)})"
+        if not allowed:
+            hint = " (it takes none)"
+        raise self.problem(pos, path, f"{cls.kind} has no parameter {key!r}{hint}")
+
+    def block_call(
+        self, block: _Block, params: dict[str, tuple[Any, Pos]], pos: Pos, name: str, ctx: _Context
+    ) -> Node:
+        path = f"{ctx.path}.{name}" if ctx.path else name
+        if block.name in ctx.calls:
+            chain = " -> ".join([*ctx.calls, block.name])
+            raise self.problem(pos, path, f"block {block.name!r} calls itself ({chain})")
+        args = dict(block.args)
+        given = set()
+        for key, (value, kpos) in params.items():
+            if key == "" and len(block.args) == 1:
+                key = next(iter(block.args))
+            if key not in block.args:
+                close = difflib.get_close_matches(key, list(block.args), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise self.problem(
+                    kpos, path, f"block {block.name!r} has no argument {key!r}{hint}"
+                )
+            args[key] = value
+            given.add(key)
+        missing = [a for a in block.required if a not in given]
+        if missing:
+            raise self.problem(pos, path, f"block {block.name!r} needs {', '.join(missing)}")
+        inner = _Context(path, args, (*ctx.calls, block.name))
+        return Sequence(name, pos, self.items(block.layers, inner), kind=block.name)
+
+    def merge(self, op: str, node: yaml.Node, pos: Pos, name: str, ctx: _Context) -> Node:
+        path = f"{ctx.path}.{name}" if ctx.path else name
+        if not isinstance(node, yaml.SequenceNode) or len(node.value) < 2:
+            raise self.problem(pos, path, f"{op} needs a list of at least two branches")
+        branches = []
+        for i, branch in enumerate(node.value):
+            bctx = _Context(f"{path}.{i}", ctx.scope, ctx.calls, ctx.used)
+            items = branch if isinstance(branch, yaml.SequenceNode) else _as_list(branch)
+            branches.append(Sequence(str(i), _pos(branch), self.items(items, bctx)))
+        return Merge(name, pos, op=op, branches=branches)
+
+    def repeat(
+        self,
+        entries: dict[Any, tuple[yaml.Node, yaml.Node]],
+        pos: Pos,
+        name: str | None,
+        ctx: _Context,
+        counts: dict[str, int],
+    ) -> Node:
+        name = name or self.auto_name("repeat", counts)
+        path = f"{ctx.path}.{name}" if ctx.path else name
+        count_node = entries.pop("repeat")[1]
+        index = str(_value(entries.pop("as")[1])) if "as" in entries else "i"
+        if "layers" not in entries:
+            raise self.problem(pos, path, "repeat needs layers: the list to repeat")
+        body_node = entries.pop("layers")[1]
+        for extra in entries:
+            raise self.problem(_pos(entries[extra][0]), path, f"repeat has no key {extra!r}")
+        count = self.resolve(_value(count_node), ctx, _pos(count_node))
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise self.problem(
+                _pos(count_node), path, f"repeat count must be a whole number, not {count!r}"
+            )
+        if count > MAX_REPEAT:
+            raise self.problem(
+                _pos(count_node), path, f"repeat count {count:,} is absurd (at most {MAX_REPEAT:,})"
+            )
+        bodies: list[Sequence] = []
+        for i in range(count):
+            scope = {**ctx.scope, index: i}
+            inner = _Context(f"{path}.{i}", scope, ctx.calls)
+            before = len(self.problems)
+            bodies.append(Sequence(str(i), pos, self.items(body_node, inner)))
+            if index not in inner.used or len(self.problems) > before:
+                break  # the body does not depend on the index: one copy serves every iteration
+        return Repeat(name, pos, count=count, bodies=bodies)
+
+    def auto_name(self, kind: str, counts: dict[str, int]) -> str:
+        """``conv1``, ``conv2``, ``bn1``...: the kind as written, numbered within its list."""
+        kind = kind.lower()
+        counts[kind] = counts.get(kind, 0) + 1
+        return f"{kind}{counts[kind]}"
+
+    def check_name(self, name: str, pos: Pos, ctx: _Context) -> None:
+        if not re.fullmatch(r"[A-Za-z_][\w-]*", name):
+            raise self.problem(pos, ctx.path, f"name {name!r}: use letters, digits, _ and -")
+
+
+class _Recording(dict):  # type: ignore[type-arg]
+    """A scope that notes which names were read."""
+
+    def __init__(self, ctx: _Context):
+        super().__init__(ctx.scope)
+        self.ctx = ctx
+
+    def __getitem__(self, key: str) -> Any:
+        self.ctx.used.add(key)
+        return super().__getitem__(key)
+
+
+def _as_list(node: yaml.Node) -> yaml.SequenceNode:
+    return yaml.SequenceNode("tag:yaml.org,2002:seq", [node], node.start_mark, node.end_mark)
+
+
+def _tokens(text: str) -> Iterator[tuple[str, int]]:
+    """Whitespace-separated tokens with their offsets; brackets keep an expression together."""
+    depth, start = 0, None
+    for i, ch in enumerate(text + " "):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch.isspace() and depth <= 0:
+            if start is not None:
+                yield text[start:i], start
+                start = None
+        elif start is None:
+            start = i
+
+
+_SHORT_TOKEN = re.compile(r"(f|s|p|d|g)([0-9(].*)")
+
+
+def _split_token(token: str) -> tuple[str, str]:
+    """``key=value``, a shorthand like ``f3`` or ``p0:1``, or a bare value (key "")."""
+    if "=" in token and not token.startswith("("):
+        key, _, value = token.partition("=")
+        return SHORT.get(key, key), value
+    m = _SHORT_TOKEN.fullmatch(token)
+    if m:
+        return SHORT[m.group(1)], m.group(2)
+    return "", token
+
+
+def _dims(value: Any, key: str) -> int | tuple[int, ...]:
+    if isinstance(value, str):
+        return parse_ints(value, key)
+    if isinstance(value, tuple):
+        return tuple(_int(v, key) for v in value)
+    return _int(value, key)
+
+
+def _padding(value: Any) -> Any:
+    if isinstance(value, str):
+        return parse_padding(value)
+    if isinstance(value, tuple):
+        return tuple(tuple(v) if isinstance(v, tuple) else _int(v, "pad") for v in value)
+    return _int(value, "pad")
+
+
+def _int(value: Any, key: str) -> int:
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"{key} must be a whole number, not {value!r}")
+    return value
+
+
+def _bool(value: Any, key: str) -> bool:
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise UsageError(f"{key} must be true or false, not {value!r}")
+    return value
+
+
+# --- whole specs ------------------------------------------------------------------------------
+
+
+def _shape(value: Any, layout: str, what: str) -> Shape:
+    if isinstance(value, int) and not isinstance(value, bool):
+        sizes: tuple[int, ...] = (value,)
+    elif isinstance(value, str):
+        sizes = parse_ints(value, what)
+    elif isinstance(value, list) and all(isinstance(v, int) for v in value):
+        sizes = tuple(value)
+    else:
+        raise UsageError(f"{what}: {value!r} is not a shape like 224x224x3")
+    return shape_from_sizes(sizes, layout)
+
+
+def _size(node: Node) -> int:
+    """Layers a node expands to, counting repetitions."""
+    if isinstance(node, LayerNode):
+        return 1
+    if isinstance(node, Sequence):
+        return sum(_size(n) for n in node.items)
+    if isinstance(node, Merge):
+        return 1 + sum(_size(b) for b in node.branches)
+    if isinstance(node, Repeat):
+        if len(node.bodies) == 1:
+            return node.count * _size(node.bodies[0])
+        return sum(_size(b) for b in node.bodies)
+    return 0
+
+
+def load_spec(text: str, source: str = "<spec>") -> Network:
+    """Read a YAML (or JSON) spec into a network; raises SpecError listing every problem."""
+    try:
+        root = yaml.compose(text, Loader=_loader())
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        pos = Pos(mark.line + 1, mark.column + 1) if mark else NOWHERE
+        raise SpecError([Problem(pos, "", f"bad YAML: {e.problem or e}")], source, text) from None
+    except yaml.YAMLError as e:
+        raise SpecError([Problem(NOWHERE, "", f"bad YAML: {e}")], source, text) from None
+    if not isinstance(root, yaml.MappingNode):
+        pos = _pos(root) if root is not None else Pos(1, 1)
+        raise SpecError(
+            [Problem(pos, "", "a spec is a mapping with input and layers")], source, text
+        )
+    top = {str(_value(k)): (k, v) for k, v in root.value}
+    probe = _Builder(text, source)
+    for key, (knode, _) in top.items():
+        if key not in TOP_KEYS:
+            close = difflib.get_close_matches(key, TOP_KEYS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (keys: {', '.join(TOP_KEYS)})"
+            probe.problem(_pos(knode), "", f"unknown key {key!r}{hint}")
+
+    def scalar(key: str, default: str, choices: tuple[str, ...] = ()) -> str:
+        if key not in top:
+            return default
+        node = top[key][1]
+        value = str(_value(node))
+        if choices and value not in choices:
+            probe.problem(
+                _pos(node), "", f"{key} must be one of {', '.join(choices)}, not {value!r}"
+            )
+            return default
+        return value
+
+    name = scalar("name", source)
+    layout = scalar("layout", "hwc", ("hwc", "chw"))
+    convention = scalar("convention", "pytorch", tuple(CONVENTIONS))
+    builder = _Builder(text, source, convention)
+    builder.problems = probe.problems
+    input_shape = Shape((), 1)
+    if "input" not in top:
+        builder.problem(Pos(1, 1), "", "the spec has no input shape (input: 224x224x3)")
+    else:
+        node = top["input"][1]
+        try:
+            input_shape = _shape(_value(node), layout, "input")
+        except UsageError as e:
+            builder.problem(_pos(node), "", str(e))
+    if "blocks" in top:
+        _read_blocks(builder, top["blocks"][1])
+    body: list[Node] = []
+    if "layers" not in top:
+        builder.problem(Pos(1, 1), "", "the spec has no layers")
+    else:
+        body = builder.items(top["layers"][1], _Context("", {}))
+    expect = _read_expectations(builder, top["expect"][1], layout) if "expect" in top else None
+    network = Network(
+        name,
+        input_shape,
+        Sequence("", Pos(1, 1), body),
+        layout,
+        expect or Expectations(),
+        source,
+        text,
+    )
+    size = _size(network.body)
+    if size > MAX_LAYERS:
+        builder.problem(
+            Pos(1, 1), "", f"the spec expands to {size:,} layers (at most {MAX_LAYERS:,})"
+        )
+    if builder.problems:
+        raise SpecError(builder.problems, source, text)
+    return network
+
+
+def _read_blocks(builder: _Builder, node: yaml.Node) -> None:
+    if not isinstance(node, yaml.MappingNode):
+        builder.problem(_pos(node), "", "blocks must be a mapping of name: {args, layers}")
+        return
+    for knode, vnode in node.value:
+        name = str(_value(knode))
+        pos = _pos(knode)
+        if name in REGISTRY or name in ALIASES or name in (*MERGES, "repeat", "from"):
+            builder.problem(pos, name, f"block name {name!r} is already a layer kind")
+            continue
+        if not isinstance(vnode, yaml.MappingNode):
+            builder.problem(_pos(vnode), name, "a block is a mapping with args and layers")
+            continue
+        parts = {str(_value(k)): (k, v) for k, v in vnode.value}
+        for key, (k, _) in parts.items():
+            if key not in ("args", "layers", "description"):
+                builder.problem(_pos(k), name, f"a block has args and layers, not {key!r}")
+        if "layers" not in parts:
+            builder.problem(pos, name, f"block {name!r} has no layers")
+            continue
+        args: dict[str, Any] = {}
+        if "args" in parts:
+            raw = _value(parts["args"][1])
+            if isinstance(raw, list) and all(isinstance(a, str) for a in raw):
+                raw = dict.fromkeys(raw)
+            if not isinstance(raw, dict):
+                builder.problem(_pos(parts["args"][1]), name, "args is a mapping of name: default")
+                raw = {}
+            args = {str(k): v for k, v in raw.items()}
+        required = [a for a, v in args.items() if v is None]
+        builder.blocks[name] = _Block(name, args, required, parts["layers"][1], pos)
+
+
+def _read_expectations(builder: _Builder, node: yaml.Node, layout: str) -> Expectations:
+    expect = Expectations()
+    if not isinstance(node, yaml.MappingNode):
+        builder.problem(_pos(node), "", "expect is a mapping: output, params, macs, shapes")
+        return expect
+    for knode, vnode in node.value:
+        key, pos, raw = str(_value(knode)), _pos(vnode), _value(vnode)
+        try:
+            if key == "output":
+                expect.output = (_shape(raw, layout, "expect output"), pos)
+            elif key in ("params", "macs"):
+                setattr(expect, key, (_int(raw, key), pos))
+            elif key == "shapes" and isinstance(vnode, yaml.MappingNode):
+                for sk, sv in vnode.value:
+                    expect.shapes[str(_value(sk))] = (_shape(_value(sv), layout, "shape"), _pos(sv))
+            else:
+                close = difflib.get_close_matches(key, EXPECT_KEYS, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                builder.problem(_pos(knode), "", f"unknown expectation {key!r}{hint}")
+        except UsageError as e:
+            builder.problem(pos, "", str(e))
+    return expect
+
+
+def load_inline(text: str) -> Network:
+    """``"32x32x3 | conv 10 f5 p2 | relu | pool f2 s2 | fc 10"``: an input, then layers."""
+    builder = _Builder(text, "<inline>")
+    parts, offset = [], 0
+    for part in text.split("|"):
+        lead = len(part) - len(part.lstrip())
+        parts.append((part.strip(), offset + lead + 1))
+        offset += len(part) + 1
+    (first, col), rest = parts[0], parts[1:]
+    input_shape = Shape((), 1)
+    try:
+        input_shape = _shape(first, "hwc", "input")
+    except UsageError as e:
+        builder.problem(
+            Pos(1, col), "", f"{e} (an inline spec starts with the input, e.g. 32x32x3)"
+        )
+    ctx = _Context("", {})
+    counts: dict[str, int] = {}
+    body: list[Node] = []
+    for part, col in rest:
+        try:
+            item = builder.inline_item(part, Pos(1, col), ctx, counts)
+        except _Invalid:
+            continue
+        if item is not None:
+            body.append(item)
+    if builder.problems:
+        raise SpecError(builder.problems, "<inline>", text)
+    return Network(
+        "inline", input_shape, Sequence("", Pos(1, 1), body), source="<inline>", text=text
+    )

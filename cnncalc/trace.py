@@ -1,0 +1,295 @@
+"""Walk a network from its input shape into rows of numbers, plus totals.
+
+A row per layer and per merge, each with its hierarchical name, output shape,
+counts and receptive field. The tracer never formats anything: rendering is
+:mod:`cnncalc.render`'s job. When a layer fails, tracing stops and the rows so
+far are kept, with the failing one marked.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple, Union
+
+from .errors import CnnCalcError
+from .graph import LayerNode, Merge, Network, Node, Pos, Ref, Repeat, Sequence
+from .layers import Layer, Outcome, Shape
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+Number = Union[int, "Fraction"]
+"""Receptive-field sizes and jumps: whole numbers, a Fraction after upsampling."""
+
+
+class Tensor(NamedTuple):
+    """A traced value: its shape and, per input dimension, receptive field size and jump."""
+
+    shape: Shape
+    rf: tuple[Number, ...]
+    jump: tuple[Number, ...]
+
+
+class Row(NamedTuple):
+    name: str
+    """Hierarchical name, e.g. ``layer3.12.conv2``; its dots give the nesting depth."""
+    kind: str
+    output: Shape
+    params: int
+    buffers: int
+    macs: int
+    rf: tuple[Number, ...]
+    jump: tuple[Number, ...]
+    pos: Pos
+    inputs: tuple[str, ...] = ()
+    """For merges: the names of the branches that feed it."""
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+
+
+class Problem(NamedTuple):
+    """An error or warning with its place in the source and the layer path."""
+
+    pos: Pos
+    path: str
+    message: str
+
+
+@dataclass
+class Totals:
+    params: int = 0
+    buffers: int = 0
+    macs: int = 0
+    activations: int = 0
+    """Elements of every layer output, summed (memory needed to keep them all)."""
+
+
+@dataclass
+class Trace:
+    network: Network
+    rows: list[Row] = field(default_factory=list)
+    output: Shape | None = None
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def totals(self) -> Totals:
+        """Sums over the rows (the totals are nothing but that)."""
+        t = Totals()
+        for r in self.rows:
+            t.params += r.params
+            t.buffers += r.buffers
+            t.macs += r.macs
+            t.activations += r.output.size or 0
+        return t
+
+    def receptive_field(self) -> tuple[tuple[Number, ...], tuple[Number, ...]]:
+        last = self.rows[-1] if self.rows else None
+        ones = tuple(1 for _ in self.network.input.spatial)
+        return (last.rf, last.jump) if last else (ones, ones)
+
+
+class _Failed(Exception):
+    """Stops the walk after a layer failed; the row and the problem are already recorded."""
+
+
+@lru_cache(maxsize=4096)
+def _apply(layer: Layer, x: Shape) -> Outcome:
+    """Layers are frozen values, so a repeated layer on a repeated shape is computed once."""
+    return layer.apply(x)
+
+
+def _step(t: Tensor, out: Outcome) -> Tensor:
+    """The receptive field after one layer [Araujo et al. 2019, eq. 1-2]."""
+    if len(out.rf) != len(t.rf):  # the layer saw no spatial dims (after flatten)
+        return Tensor(out.shape, t.rf, t.jump)
+    rf, jump = [], []
+    for r, j, step in zip(t.rf, t.jump, out.rf):
+        rf.append(r + step.growth * j)
+        if step.up == 1:
+            jump.append(j * step.down)
+        else:
+            from fractions import Fraction
+
+            exact = Fraction(j * step.down, step.up)
+            jump.append(exact.numerator if exact.denominator == 1 else exact)
+    return Tensor(out.shape, tuple(rf), tuple(jump))
+
+
+class _Walker:
+    def __init__(self, net: Network, result: Trace):
+        self.net = net
+        self.result = result
+        self.named: dict[str, Tensor] = {}
+
+    def fail(self, node: Node, path: str, message: str, x: Tensor) -> _Failed:
+        self.result.rows.append(
+            Row(path, _kind(node), x.shape, 0, 0, 0, x.rf, x.jump, node.pos, error=message)
+        )
+        self.result.errors.append(Problem(node.pos, path, message))
+        return _Failed()
+
+    def walk(self, node: Node, x: Tensor, prefix: str) -> Tensor:
+        return self.walk_as(node, x, f"{prefix}.{node.name}" if prefix else node.name)
+
+    def walk_as(self, node: Node, x: Tensor, path: str) -> Tensor:
+        """Trace ``node`` under the full name ``path``; every output is kept for references."""
+        if isinstance(node, LayerNode):
+            y = self.layer(node, x, path)
+        elif isinstance(node, Sequence):
+            y = self.items(node.items, x, path)
+        elif isinstance(node, Repeat):
+            y = x
+            for i in range(node.count):
+                # A one-item body is named by the iteration alone: layer3.12, not layer3.12.block
+                body = node.body(i).items
+                if len(body) == 1:
+                    y = self.walk_as(body[0], y, f"{path}.{i}")
+                else:
+                    y = self.items(body, y, f"{path}.{i}")
+        elif isinstance(node, Merge):
+            y = self.merge(node, x, path)
+        elif isinstance(node, Ref):
+            y = self.ref(node, x, path)
+        else:  # pragma: no cover - the graph has no other node types
+            raise TypeError(node)
+        self.named[path] = y
+        return y
+
+    def items(self, items: list[Node], x: Tensor, path: str) -> Tensor:
+        for item in items:
+            x = self.walk(item, x, path)
+        self.named[path] = x
+        return x
+
+    def layer(self, node: LayerNode, x: Tensor, path: str) -> Tensor:
+        layer = node.layer
+        for ref in layer.references:
+            target = getattr(layer, ref)
+            if target is not None and target not in self.named:
+                message = f"{layer.kind}: {ref}: {self.unknown(target)}"
+                raise self.fail(node, path, message, x)
+        if layer.references:
+            layer = layer.bind(lambda name: self.named[name].shape)
+        try:
+            out = _apply(layer, x.shape)
+        except CnnCalcError as e:
+            raise self.fail(node, path, str(e), x) from None
+        y = _step(x, out)
+        for w in out.warnings:
+            self.result.warnings.append(Problem(node.pos, path, w))
+        self.result.rows.append(
+            Row(
+                path,
+                node.layer.kind,
+                out.shape,
+                out.params or 0,
+                out.buffers,
+                out.macs or 0,
+                y.rf,
+                y.jump,
+                node.pos,
+                warnings=out.warnings,
+            )
+        )
+        return y
+
+    def merge(self, node: Merge, x: Tensor, path: str) -> Tensor:
+        outs: list[tuple[str, Tensor]] = []
+        for i, branch in enumerate(node.branches):
+            bpath = f"{path}.{branch.name or i}"
+            outs.append((bpath, self.items(branch.items, x, bpath)))
+        first_name, first = outs[0]
+        for other_name, other in outs[1:]:
+            problem = _mismatch(node.op, first.shape, other.shape)
+            if problem:
+                message = (
+                    f"{node.op}: {problem} (branch {_short(first_name, path)} gives "
+                    f"{first.shape}, branch {_short(other_name, path)} gives {other.shape})"
+                )
+                raise self.fail(node, path, message, x)
+        if node.op == "concat":
+            channels = sum(t.shape.channels or 0 for _, t in outs)
+            shape = Shape(first.shape.spatial, channels)
+        else:
+            shape = first.shape
+        rf = tuple(max(t.rf[d] for _, t in outs) for d in range(len(first.rf)))
+        y = Tensor(shape, rf, first.jump)
+        self.result.rows.append(
+            Row(
+                path,
+                node.op,
+                shape,
+                0,
+                0,
+                0,
+                y.rf,
+                y.jump,
+                node.pos,
+                inputs=tuple(name for name, _ in outs),
+            )
+        )
+        return y
+
+    def ref(self, node: Ref, x: Tensor, path: str) -> Tensor:
+        found = self.named.get(node.target)
+        if found is None:
+            raise self.fail(node, path, self.unknown(node.target), x)
+        return found
+
+    def unknown(self, name: str) -> str:
+        close = difflib.get_close_matches(name, list(self.named), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"no layer named {name!r} is defined before here{hint}"
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, LayerNode):
+        return node.layer.kind
+    if isinstance(node, Merge):
+        return node.op
+    if isinstance(node, Sequence):
+        return node.kind
+    return type(node).__name__.lower()
+
+
+def _short(branch: str, merge: str) -> str:
+    return branch[len(merge) + 1 :] if branch.startswith(merge + ".") else branch
+
+
+def _mismatch(op: str, a: Shape, b: Shape) -> str | None:
+    """Why two branch outputs cannot be merged, or None when they can."""
+    if len(a.spatial) != len(b.spatial):
+        return "one branch is flat and the other is not"
+    names = ("rows", "columns") if len(a.spatial) == 2 else ("size",) * len(a.spatial)
+    for d, (m, n) in enumerate(zip(a.spatial, b.spatial)):
+        if m != n:
+            return f"spatial {names[d] if d < len(names) else d} differ: {m} vs {n}"
+    if op == "add" and a.channels != b.channels:
+        return f"shapes {a} and {b} differ in channels — the shortcut needs a projection"
+    return None
+
+
+def trace(net: Network, input: Shape | None = None) -> Trace:
+    """Trace ``net`` from ``input`` (default: the spec's own input shape)."""
+    x0 = input or net.input
+    if input is not None and input != net.input:
+        net = Network(net.name, input, net.body, net.layout, net.expect, net.source, net.text)
+    result = Trace(net)
+    ones = tuple(1 for _ in x0.spatial)
+    walker = _Walker(net, result)
+    x = Tensor(x0, ones, ones)
+    try:
+        for item in net.body.items:
+            x = walker.walk(item, x, "")
+    except _Failed:
+        return result
+    result.output = x.shape
+    return result
