@@ -1,0 +1,1 @@
+"""The bundled architecture zoo: one commented spec file per famous network."""
