@@ -6,6 +6,9 @@ hierarchical names (``layer3.12.conv2``) are built by the tracer as it walks.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -20,6 +23,14 @@ class Pos(NamedTuple):
 
 
 NOWHERE = Pos(0, 0)
+
+
+class Problem(NamedTuple):
+    """An error or warning with its place in the source and the layer path it concerns."""
+
+    pos: Pos
+    path: str
+    message: str
 
 
 @dataclass(eq=False)
@@ -91,3 +102,16 @@ class Network:
     """Where the spec came from, for messages: a file name, a zoo name or ``<inline>``."""
     text: str = ""
     """The spec's text, so an error can quote the offending line."""
+
+
+@contextmanager
+def without_gc_pauses() -> Iterator[None]:
+    """Builds and traces allocate many small acyclic objects; the cycle collector's passes
+    over them grow with the heap and made 100k-layer specs superlinear, so pause it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -41,9 +41,11 @@ from .graph import (
     Network,
     Node,
     Pos,
+    Problem,
     Ref,
     Repeat,
     Sequence,
+    without_gc_pauses,
 )
 from .layers import ALIASES, PAD_MODES, REGISTRY, Layer, Shape, layer_class
 from .notation import parse_ints, parse_padding, shape_from_sizes
@@ -96,13 +98,6 @@ WORDS: dict[str, tuple[str, Any]] = {
 TOP_KEYS = ("name", "description", "input", "layout", "convention", "blocks", "layers", "expect")
 ITEM_KEYS = ("name", "if")
 EXPECT_KEYS = ("output", "params", "macs", "shapes")
-
-
-@dataclass(frozen=True)
-class Problem:
-    pos: Pos
-    path: str
-    message: str
 
 
 class SpecError(CnnCalcError):
@@ -251,8 +246,13 @@ class _Constructor(yaml.constructor.SafeConstructor):
 _CONSTRUCTOR = _Constructor()
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _value(node: yaml.Node) -> Any:
     if isinstance(node, yaml.ScalarNode):
+        if node.tag == _STR_TAG:
+            return node.value
         return _CONSTRUCTOR.construct_object(node, deep=True)
     if isinstance(node, yaml.SequenceNode):
         return [_value(n) for n in node.value]
@@ -289,6 +289,8 @@ class _Builder:
         self.problems: list[Problem] = []
         self.blocks: dict[str, _Block] = {}
         self.defaults = CONVENTIONS.get(convention, {})
+        self.layers: dict[Any, Layer] = {}
+        """Layers already built, by class and parameters: big specs repeat the same few."""
 
     def problem(self, pos: Pos, path: str, message: str) -> _Invalid:
         self.problems.append(Problem(pos, path, message))
@@ -302,6 +304,8 @@ class _Builder:
             tree = _parse_expression(raw)
             if tree is None:
                 return raw  # "3x5", "0:1": notation, not arithmetic
+            if isinstance(tree, ast.Constant):
+                return tree.value
             if isinstance(tree, ast.Name) and tree.id not in ctx.scope:
                 return raw  # a word such as "same"
             try:
@@ -315,8 +319,7 @@ class _Builder:
 
     def convert(self, cls: type[Layer], key: str, value: Any, pos: Pos, path: str) -> Any:
         """A parameter value checked against the type the layer declares."""
-        types = {f.name: str(f.type) for f in fields(cls)}  # type: ignore[arg-type]
-        kind = types[key]
+        kind = _field_types(cls)[key]
         try:
             if kind.startswith("PadSpec"):
                 return _padding(value)
@@ -409,21 +412,18 @@ class _Builder:
     def inline_item(
         self, text: str, pos: Pos, ctx: _Context, counts: dict[str, int]
     ) -> Node | None:
-        tokens = list(_tokens(text))
+        tokens = _inline_tokens(text)
         if not tokens:
             raise self.problem(pos, ctx.path, "empty layer")
-        (kind, _), rest = tokens[0], tokens[1:]
+        (_, kind, _), rest = tokens[0], tokens[1:]
         if kind == "from":
             if len(rest) != 1:
                 raise self.problem(pos, ctx.path, "write 'from NAME'")
-            return Ref(self.auto_name("from", counts), pos, target=rest[0][0])
+            return Ref(self.auto_name("from", counts), pos, target=rest[0][1])
         params: dict[str, tuple[Any, Pos]] = {}
         name = None
-        for token, offset in rest:
+        for key, raw, offset in rest:
             tpos = Pos(pos.line, pos.column + offset)
-            key, raw = _split_token(token)
-            if key == "" and raw in WORDS and raw not in ctx.scope:
-                key, raw = WORDS[raw]
             if key == "name":
                 name = raw
                 self.check_name(name, tpos, ctx)
@@ -446,17 +446,25 @@ class _Builder:
             close = difflib.get_close_matches(kind.lower(), known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise self.problem(pos, ctx.path, f"unknown layer kind {kind!r}{hint}") from None
-        path = f"{ctx.path}.{name}" if ctx.path else name
+        try:
+            key = (cls, tuple((k, v) for k, (v, _) in params.items()))
+            layer = self.layers.get(key)
+        except TypeError:  # an unhashable value: build it, uncached
+            key, layer = None, None
+        if layer is None:
+            layer = self.build(cls, params, f"{ctx.path}.{name}" if ctx.path else name)
+            if key is not None:
+                self.layers[key] = layer
+        return LayerNode(name, pos, layer)
+
+    def build(self, cls: type[Layer], params: dict[str, tuple[Any, Pos]], path: str) -> Layer:
+        """A layer from checked parameters over the convention's defaults."""
         kwargs = dict(self.defaults.get(cls.kind, {}))
-        allowed = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+        allowed = list(_field_types(cls))
         for key, (value, kpos) in params.items():
             key = self.param_name(cls, key, value, kpos, path, allowed)
             kwargs[key] = self.convert(cls, key, value, kpos, path)
-        try:
-            layer = cls(**kwargs)
-        except TypeError as e:  # pragma: no cover - keys are checked above
-            raise self.problem(pos, path, str(e)) from None
-        return LayerNode(name, pos, layer)
+        return cls(**kwargs)
 
     def param_name(
         self, cls: type[Layer], key: str, value: Any, pos: Pos, path: str, allowed: list[str]
@@ -577,6 +585,28 @@ def _as_list(node: yaml.Node) -> yaml.SequenceNode:
     return yaml.SequenceNode("tag:yaml.org,2002:seq", [node], node.start_mark, node.end_mark)
 
 
+@lru_cache(maxsize=4096)
+def _inline_tokens(text: str) -> tuple[tuple[str, Any, int], ...]:
+    """(parameter, raw value, offset) of each token; the first token is the kind itself."""
+    tokens = []
+    for i, (token, offset) in enumerate(_tokens(text)):
+        key, raw = ("", token) if i == 0 else _split_token(token)
+        if key == "" and raw in WORDS and i > 0:
+            key, raw = WORDS[raw]
+        tokens.append((key, raw, offset))
+    return tuple(tokens)
+
+
+_FIELD_TYPES: dict[type[Layer], dict[str, str]] = {}
+
+
+def _field_types(cls: type[Layer]) -> dict[str, str]:
+    """A layer's parameters and their declared types, e.g. {"f": "Dims", "bias": "bool"}."""
+    if cls not in _FIELD_TYPES:
+        _FIELD_TYPES[cls] = {f.name: str(f.type) for f in fields(cls)}  # type: ignore[arg-type]
+    return _FIELD_TYPES[cls]
+
+
 def _tokens(text: str) -> Iterator[tuple[str, int]]:
     """Whitespace-separated tokens with their offsets; brackets keep an expression together."""
     depth, start = 0, None
@@ -674,6 +704,11 @@ def _size(node: Node) -> int:
 
 def load_spec(text: str, source: str = "<spec>") -> Network:
     """Read a YAML (or JSON) spec into a network; raises SpecError listing every problem."""
+    with without_gc_pauses():
+        return _load_spec(text, source)
+
+
+def _load_spec(text: str, source: str) -> Network:
     try:
         root = yaml.compose(text, Loader=_loader())
     except yaml.MarkedYAMLError as e:

@@ -14,8 +14,19 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple, Union
 
 from .errors import CnnCalcError
-from .graph import LayerNode, Merge, Network, Node, Pos, Ref, Repeat, Sequence
-from .layers import Layer, Outcome, Shape
+from .graph import (
+    LayerNode,
+    Merge,
+    Network,
+    Node,
+    Pos,
+    Problem,
+    Ref,
+    Repeat,
+    Sequence,
+    without_gc_pauses,
+)
+from .layers import Layer, Outcome, RFStep, Shape
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 
@@ -51,14 +62,6 @@ class Row(NamedTuple):
     error: str | None = None
 
 
-class Problem(NamedTuple):
-    """An error or warning with its place in the source and the layer path."""
-
-    pos: Pos
-    path: str
-    message: str
-
-
 @dataclass
 class Totals:
     params: int = 0
@@ -75,6 +78,10 @@ class Trace:
     output: Shape | None = None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    shapes: dict[str, Shape] = field(default_factory=dict)
+    """The output shape of every named node, blocks and repeats included."""
+    groups: dict[str, str] = field(default_factory=dict)
+    """The kind of every container (block name, repeat, concat, add), for folded rows."""
 
     @property
     def ok(self) -> bool:
@@ -106,10 +113,13 @@ def _apply(layer: Layer, x: Shape) -> Outcome:
     return layer.apply(x)
 
 
+_UNCHANGED = [tuple(RFStep() for _ in range(n)) for n in range(8)]
+
+
 def _step(t: Tensor, out: Outcome) -> Tensor:
     """The receptive field after one layer [Araujo et al. 2019, eq. 1-2]."""
-    if len(out.rf) != len(t.rf):  # the layer saw no spatial dims (after flatten)
-        return Tensor(out.shape, t.rf, t.jump)
+    if len(out.rf) != len(t.rf) or out.rf == _UNCHANGED[len(t.rf)]:
+        return Tensor(out.shape, t.rf, t.jump)  # no spatial dims left, or a pointwise layer
     rf, jump = [], []
     for r, j, step in zip(t.rf, t.jump, out.rf):
         rf.append(r + step.growth * j)
@@ -144,8 +154,10 @@ class _Walker:
         if isinstance(node, LayerNode):
             y = self.layer(node, x, path)
         elif isinstance(node, Sequence):
+            self.result.groups[path] = node.kind
             y = self.items(node.items, x, path)
         elif isinstance(node, Repeat):
+            self.result.groups[path] = "repeat"
             y = x
             for i in range(node.count):
                 # A one-item body is named by the iteration alone: layer3.12, not layer3.12.block
@@ -155,6 +167,7 @@ class _Walker:
                 else:
                     y = self.items(body, y, f"{path}.{i}")
         elif isinstance(node, Merge):
+            self.result.groups[path] = node.op
             y = self.merge(node, x, path)
         elif isinstance(node, Ref):
             y = self.ref(node, x, path)
@@ -287,9 +300,90 @@ def trace(net: Network, input: Shape | None = None) -> Trace:
     walker = _Walker(net, result)
     x = Tensor(x0, ones, ones)
     try:
-        for item in net.body.items:
-            x = walker.walk(item, x, "")
+        with without_gc_pauses():
+            for item in net.body.items:
+                x = walker.walk(item, x, "")
+        result.output = x.shape
     except _Failed:
-        return result
-    result.output = x.shape
+        pass
+    result.shapes = {name: t.shape for name, t in walker.named.items()}
     return result
+
+
+def fold(trace: Trace, depth: int) -> list[Row]:
+    """Rows with at most ``depth`` name parts; deeper rows summed into their ancestor's row.
+
+    As torchinfo's ``depth``: ``fold(t, 1)`` shows each ResNet stage as one row,
+    with the stage's output shape, summed counts and final receptive field.
+    """
+    folded: list[Row] = []
+    key = None
+    for row in trace.rows:
+        parts = row.name.split(".")
+        if len(parts) <= depth:
+            folded.append(row)
+            key = None
+            continue
+        prefix = ".".join(parts[:depth])
+        if prefix != key:
+            kind = trace.groups.get(prefix, "block")
+            folded.append(row._replace(name=prefix, kind=kind, inputs=()))
+            key = prefix
+            continue
+        last = folded[-1]
+        folded[-1] = last._replace(
+            output=row.output,
+            params=last.params + row.params,
+            buffers=last.buffers + row.buffers,
+            macs=last.macs + row.macs,
+            rf=row.rf,
+            jump=row.jump,
+            warnings=last.warnings + row.warnings,
+            error=row.error or last.error,
+        )
+    return folded
+
+
+def expectation_problems(trace: Trace) -> list[Problem]:
+    """What the spec's ``expect`` says that the trace does not deliver."""
+    from .notation import format_shape
+
+    net, problems = trace.network, []
+    layout = net.layout
+    expect = net.expect
+    if expect.output and trace.output is not None and expect.output[0] != trace.output:
+        want, pos = expect.output
+        problems.append(
+            Problem(
+                pos,
+                "",
+                f"expected output {format_shape(want, layout)}, "
+                f"got {format_shape(trace.output, layout)}",
+            )
+        )
+    totals = trace.totals()
+    for what, expected, actual in (
+        ("parameters", expect.params, totals.params),
+        ("MACs", expect.macs, totals.macs),
+    ):
+        if expected and trace.ok and expected[0] != actual:
+            problems.append(
+                Problem(expected[1], "", f"expected {expected[0]:,} {what}, got {actual:,}")
+            )
+    for name, (want, pos) in expect.shapes.items():
+        got = trace.shapes.get(name)
+        if got is None:
+            if trace.ok:
+                problems.append(
+                    Problem(pos, name, f"expected a layer named {name!r}; there is none")
+                )
+        elif got != want:
+            problems.append(
+                Problem(
+                    pos,
+                    name,
+                    f"expected {name} to be {format_shape(want, layout)}, "
+                    f"got {format_shape(got, layout)}",
+                )
+            )
+    return problems
