@@ -16,10 +16,16 @@ Sources cited below:
 
 from __future__ import annotations
 
-from .errors import GeometryError
+from .errors import GeometryError, UsageError
 
 Pad = tuple[int, int]
 """Padding of one dimension as (before, after)."""
+
+
+def _check_size(n: int) -> None:
+    """An input dimension must hold at least one position (PyTorch rejects empty ones too)."""
+    if n < 1:
+        raise UsageError(f"input size must be at least 1, not {n}")
 
 
 def effective_kernel(f: int, d: int = 1) -> int:
@@ -39,6 +45,7 @@ def conv_span(n: int, f: int, pad: Pad = (0, 0), d: int = 1) -> int:
     >>> conv_span(32, 5, (2, 2))
     31
     """
+    _check_size(n)
     span = n + pad[0] + pad[1] - effective_kernel(f, d)
     if span < 0:
         raise GeometryError(
@@ -93,7 +100,7 @@ def same_padding(n: int, f: int, s: int = 1, d: int = 1, lower: bool = False) ->
 
 
 def full_padding(f: int, d: int = 1) -> Pad:
-    """Full padding: every partial overlap counts, ``P = D*(F-1)`` [DV16, rel. 3].
+    """Full padding: every partial overlap counts, ``P = D*(F-1)`` [DV16, rel. 4].
 
     With stride 1 the output is ``N + F - 1``.
 
@@ -119,6 +126,7 @@ def tconv_output(
     >>> tconv_output(2, 3)                                 # [DV16] rel. 8: i'=2, k'=3 -> 4
     4
     """
+    _check_size(n)
     if not 0 <= output_padding < max(s, d):
         raise GeometryError(
             f"output padding {output_padding} must be at least 0 and below "
@@ -154,7 +162,8 @@ def pool_output(n: int, f: int, s: int, pad: Pad = (0, 0), d: int = 1, ceil: boo
     """Pooling output size, floor or ceil mode [PT MaxPool2d / AvgPool2d].
 
     Ceil mode follows PyTorch: a last window that would start in the right
-    padding is dropped (``if (out-1)*S >= N + P_before: out -= 1``).
+    padding is dropped (``if (out-1)*S >= N + P_before: out -= 1``), and the one
+    window may overhang the end by less than a stride.
 
     >>> pool_output(8, 2, 2)
     4
@@ -162,11 +171,18 @@ def pool_output(n: int, f: int, s: int, pad: Pad = (0, 0), d: int = 1, ceil: boo
     (3, 4)
     >>> pool_output(5, 2, 2, (1, 1), ceil=True)   # a 4th window would start in the padding
     3
+    >>> pool_output(2, 3, 2, ceil=True)           # the only window overhangs by 1 < S
+    1
     """
-    span = conv_span(n, f, pad, d)
-    out = (-(-span // s) if ceil else span // s) + 1
-    if ceil and (out - 1) * s >= n + pad[0]:
+    if not ceil:
+        return conv_span(n, f, pad, d) // s + 1
+    _check_size(n)
+    span = n + pad[0] + pad[1] - effective_kernel(f, d)
+    out = -(-span // s) + 1
+    if (out - 1) * s >= n + pad[0]:
         out -= 1
+    if out < 1:
+        conv_span(n, f, pad, d)  # raises: the kernel overhangs by a whole stride or more
     return out
 
 
@@ -176,6 +192,7 @@ def max_unpool_output(n: int, f: int, s: int | None = None, p: int = 0) -> int:
     >>> max_unpool_output(4, 2, 2)
     8
     """
+    _check_size(n)
     s = f if s is None else s
     out = (n - 1) * s - 2 * p + f
     if out <= 0:
@@ -189,6 +206,7 @@ def upsample_output(n: int, factor: int) -> int:
     >>> upsample_output(4, 2)
     8
     """
+    _check_size(n)
     return n * factor
 
 

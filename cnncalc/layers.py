@@ -70,7 +70,7 @@ class Outcome(NamedTuple):
 
 def per_dim(value: Dims, ndim: int, name: str) -> tuple[int, ...]:
     """Spread one value over ``ndim`` dimensions, or check there is one per dimension."""
-    values = (value,) if isinstance(value, int) else tuple(value)
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
     if len(values) == 1:
         values = values * ndim
     if len(values) != ndim:
@@ -86,6 +86,14 @@ def _positive(values: tuple[int, ...], name: str, minimum: int = 1) -> tuple[int
         if v < minimum:
             raise UsageError(f"{name} must be at least {minimum}, not {v}")
     return values
+
+
+def _pad_pair(p: object) -> fm.Pad:
+    """One dimension's padding, a whole number or a (before, after) pair of them."""
+    pair = tuple(p) if isinstance(p, (tuple, list)) else (p, p)
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in pair):
+        raise UsageError(f"padding must be whole numbers or before:after pairs, not {p!r}")
+    return pair[0], pair[1]
 
 
 def resolve_padding(
@@ -105,12 +113,12 @@ def resolve_padding(
             lower = pad == "same-lower"
             return tuple(fm.same_padding(n, f, s, d, lower) for n, f, s, d in zip(ns, fs, ss, ds))
         raise UsageError(f"unknown padding mode {pad!r} (use a number or {', '.join(PAD_MODES)})")
-    items = (pad,) if isinstance(pad, int) else tuple(pad)
+    items = tuple(pad) if isinstance(pad, (tuple, list)) else (pad,)
     if len(items) == 1:
         items = items * len(ns)
     if len(items) != len(ns):
         raise UsageError(f"padding has {len(items)} values for a {len(ns)}D input")
-    pads = tuple((p, p) if isinstance(p, int) else (int(p[0]), int(p[1])) for p in items)
+    pads = tuple(_pad_pair(p) for p in items)
     for before, after in pads:
         if before < 0 or after < 0:
             raise UsageError(f"padding must not be negative, not {before}:{after}")
@@ -396,6 +404,12 @@ class GlobalMaxPool(Layer):
         return _global(x)
 
 
+def _adaptive_window(n: int, m: int) -> int:
+    """Widest window of adaptive pooling from n to m: window i is
+    ``floor(i*n/m) .. ceil((i+1)*n/m)`` [PT AdaptiveAvgPool2d], so may exceed ``ceil(n/m)``."""
+    return max(-(-(i + 1) * n // m) - i * n // m for i in range(m))
+
+
 @register("adaptiveavgpool", "adaptive_avg_pool")
 @dataclass(frozen=True)
 class AdaptiveAvgPool(Layer):
@@ -407,7 +421,9 @@ class AdaptiveAvgPool(Layer):
         sizes = _positive(per_dim(self.size, len(x.spatial), "size"), "size")
         return Outcome(
             Shape(sizes, x.channels),
-            rf=tuple(RFStep(-(-n // m) - 1, max(n // m, 1)) for n, m in zip(x.spatial, sizes)),
+            rf=tuple(
+                RFStep(_adaptive_window(n, m) - 1, max(n // m, 1)) for n, m in zip(x.spatial, sizes)
+            ),
         )
 
 
