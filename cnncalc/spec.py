@@ -239,6 +239,11 @@ def _pos(node: yaml.Node) -> Pos:
     return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_NOTATION = re.compile(r"(?=.*[x:])\d+(?::\d+)?(?:x\d+(?::\d+)?)*", re.IGNORECASE)
+"""Sizes or paddings per dimension (``1x7``, ``0x3``, ``1:0``). Python reads ``0x3`` as
+hexadecimal 3 and YAML 1.1 reads ``1:0`` as sexagesimal 60; both are notation here."""
+
+
 class _Constructor(yaml.constructor.SafeConstructor):
     """Builds scalar values with PyYAML's own rules (ints like 1_000, yes/no, ~)."""
 
@@ -251,8 +256,8 @@ _STR_TAG = "tag:yaml.org,2002:str"
 
 def _value(node: yaml.Node) -> Any:
     if isinstance(node, yaml.ScalarNode):
-        if node.tag == _STR_TAG:
-            return node.value
+        if node.tag == _STR_TAG or _NOTATION.fullmatch(node.value):
+            return node.value  # notation stays text: YAML would read 0x3 as 3, 1:0 as 60
         return _CONSTRUCTOR.construct_object(node, deep=True)
     if isinstance(node, yaml.SequenceNode):
         return [_value(n) for n in node.value]
@@ -301,9 +306,11 @@ class _Builder:
     def resolve(self, raw: Any, ctx: _Context, pos: Pos) -> Any:
         """A YAML value, with expressions on block arguments evaluated."""
         if isinstance(raw, str):
+            if _NOTATION.fullmatch(raw.strip()):
+                return raw  # "3x5", "0x3", "0:1": notation, not arithmetic (nor hexadecimal)
             tree = _parse_expression(raw)
             if tree is None:
-                return raw  # "3x5", "0:1": notation, not arithmetic
+                return raw  # a word, or text that is not arithmetic
             if isinstance(tree, ast.Constant):
                 return tree.value
             if isinstance(tree, ast.Name) and tree.id not in ctx.scope:
