@@ -315,6 +315,8 @@ class _Builder:
                 return tree.value
             if isinstance(tree, ast.Name) and tree.id not in ctx.scope:
                 return raw  # a word such as "same"
+            if isinstance(tree, ast.Attribute):
+                return raw  # a dotted layer name such as "up1.upconv", never arithmetic
             try:
                 value = _eval(tree, _Recording(ctx))
             except UsageError as e:
@@ -323,6 +325,21 @@ class _Builder:
         if isinstance(raw, list):
             return tuple(self.resolve(v, ctx, pos) for v in raw)
         return raw
+
+    def value(self, kind: str, key: str, raw: Any, ctx: _Context, pos: Pos) -> Any:
+        """A parameter's value: a layer name for a reference (crop's ``to``), else resolved."""
+        if kind not in self.blocks and key in _references(kind):
+            return self.reference(raw, ctx)
+        return self.resolve(raw, ctx, pos)
+
+    def reference(self, raw: Any, ctx: _Context) -> str:
+        """A layer name as written (``layer1.0.conv1``, ``up-1``: names, not arithmetic), or
+        the name a block argument holds."""
+        text = str(raw)
+        if text in ctx.scope:
+            ctx.used.add(text)
+            return str(ctx.scope[text])
+        return text
 
     def convert(self, cls: type[Layer], key: str, value: Any, pos: Pos, path: str) -> Any:
         """A parameter value checked against the type the layer declares."""
@@ -399,7 +416,7 @@ class _Builder:
         if kind in MERGES:
             return self.merge(kind, value_node, kpos, name, ctx)
         if kind == "from":
-            return Ref(name, kpos, target=str(self.resolve(_value(value_node), ctx, kpos)))
+            return Ref(name, kpos, target=self.reference(_value(value_node), ctx))
         params = self.mapping_params(kind, value_node, ctx)
         return self.call(kind, params, kpos, name, ctx)
 
@@ -408,7 +425,7 @@ class _Builder:
     ) -> dict[str, tuple[Any, Pos]]:
         if isinstance(node, yaml.MappingNode):
             return {
-                str(_value(k)): (self.resolve(_value(v), ctx, _pos(v)), _pos(k))
+                str(_value(k)): (self.value(kind, str(_value(k)), _value(v), ctx, _pos(v)), _pos(k))
                 for k, v in node.value
             }
         raw = _value(node)
@@ -426,7 +443,7 @@ class _Builder:
         if kind == "from":
             if len(rest) != 1:
                 raise self.problem(pos, ctx.path, "write 'from NAME'")
-            return Ref(self.auto_name("from", counts), pos, target=rest[0][1])
+            return Ref(self.auto_name("from", counts), pos, target=self.reference(rest[0][1], ctx))
         params: dict[str, tuple[Any, Pos]] = {}
         name = None
         for key, raw, offset in rest:
@@ -437,7 +454,7 @@ class _Builder:
                 continue
             if key in params:
                 raise self.problem(tpos, ctx.path, f"{kind}: {key or 'value'} given twice")
-            params[key] = (self.resolve(raw, ctx, tpos), tpos)
+            params[key] = (self.value(kind, key, raw, ctx, tpos), tpos)
         return self.call(kind, params, pos, name or self.auto_name(kind, counts), ctx)
 
     def call(
@@ -586,6 +603,14 @@ class _Recording(dict):  # type: ignore[type-arg]
     def __getitem__(self, key: str) -> Any:
         self.ctx.used.add(key)
         return super().__getitem__(key)
+
+
+def _references(kind: str) -> tuple[str, ...]:
+    """The parameters of a layer kind that name another layer."""
+    try:
+        return layer_class(kind).references
+    except UsageError:
+        return ()
 
 
 def _as_list(node: yaml.Node) -> yaml.SequenceNode:

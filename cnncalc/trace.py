@@ -184,13 +184,18 @@ class _Walker:
 
     def layer(self, node: LayerNode, x: Tensor, path: str) -> Tensor:
         layer = node.layer
+        shapes: dict[str, Shape] = {}
         for ref in layer.references:
             target = getattr(layer, ref)
-            if target is not None and target not in self.named:
+            if target is None:
+                continue
+            full = self.lookup(target, path)
+            if full is None:
                 message = f"{layer.kind}: {ref}: {self.unknown(target)}"
                 raise self.fail(node, path, message, x)
+            shapes[target] = self.named[full].shape
         if layer.references:
-            layer = layer.bind(lambda name: self.named[name].shape)
+            layer = layer.bind(shapes.__getitem__)
         try:
             out = _apply(layer, x.shape)
         except CnnCalcError as e:
@@ -252,10 +257,23 @@ class _Walker:
         return y
 
     def ref(self, node: Ref, x: Tensor, path: str) -> Tensor:
-        found = self.named.get(node.target)
+        found = self.lookup(node.target, path)
         if found is None:
             raise self.fail(node, path, self.unknown(node.target), x)
-        return found
+        return self.named[found]
+
+    def lookup(self, name: str, path: str) -> str | None:
+        """The full name ``name`` means when written at ``path``: names are lexically scoped,
+        so ``input`` inside block call ``layer3.12`` is ``layer3.12.input`` if that exists,
+        else ``layer3.input``, else ``input`` (innermost first). None when nothing matches."""
+        scope = path.rpartition(".")[0]
+        while True:
+            full = f"{scope}.{name}" if scope else name
+            if full in self.named:
+                return full
+            if not scope:
+                return None
+            scope = scope.rpartition(".")[0]
 
     def unknown(self, name: str) -> str:
         close = difflib.get_close_matches(name, list(self.named), n=1)
