@@ -503,6 +503,8 @@ class _Builder:
             return primary
         if key in allowed:
             return key
+        if SHORT.get(key) in allowed:  # s=2 for stride, unless the kind has its own s
+            return SHORT[key]
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else f" (it takes {', '.join(allowed)})"
         if not allowed:
@@ -662,7 +664,7 @@ def _split_token(token: str) -> tuple[str, str]:
     """``key=value``, a shorthand like ``f3`` or ``p0:1``, or a bare value (key "")."""
     if "=" in token and not token.startswith("("):
         key, _, value = token.partition("=")
-        return SHORT.get(key, key), value
+        return key, value
     m = _SHORT_TOKEN.fullmatch(token)
     if m:
         return SHORT[m.group(1)], m.group(2)

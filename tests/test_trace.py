@@ -390,3 +390,9 @@ def test_trace_errors_keep_the_rows_so_far_and_mark_the_failing_one(text, path, 
     assert problem.path == path and message in problem.message
     assert t.rows[-1].name == path and t.rows[-1].error == problem.message
     assert t.output is None
+
+
+def test_shorthand_keys_yield_to_a_kinds_own_parameter():
+    t = trace(load_inline("8x8x3 | conv 4 f3 s=2 p=1 | dropout p=0.2"))
+    assert t.ok and format_shape(t.output) == "4x4x4"  # s= and p= are stride and pad for conv
+    assert t.rows[-1].kind == "dropout"  # ...but p= is dropout's own probability
