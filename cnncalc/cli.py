@@ -172,6 +172,13 @@ def _stack(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return apply
 
 
+FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(render.FORMATS),
+    default="table",
+    help="A table with the formulas worked out, or the plain data as JSON or Markdown.",
+)
 INPUT_OPTIONS = _stack(
     click.option(
         "--n",
@@ -192,13 +199,7 @@ INPUT_OPTIONS = _stack(
         default="hwc",
         help="Order of --n and of printed shapes: spatial first (hwc) or channels first (chw).",
     ),
-    click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(render.FORMATS),
-        default="table",
-        help="A table with the formulas worked out, or the plain data as JSON or Markdown.",
-    ),
+    FORMAT,
     click.option("--strict", is_flag=True, help="Treat a size that does not divide as an error."),
 )
 
@@ -391,7 +392,7 @@ Examples:
 @click.option("--pad", type=NATURAL, help="Fix the padding P.")
 @click.option("--dilation", type=COUNT, help="Fix the dilation D.")
 @click.option("--exact", is_flag=True, help="Only solutions where the division is exact.")
-@click.option("--format", "output_format", type=click.Choice(render.FORMATS), default="table")
+@FORMAT
 def solve(
     n: int,
     out: int,

@@ -69,7 +69,7 @@ def layer_data(layer: Layer, x: Shape, outcome: Outcome, layout: str = "hwc") ->
         "output": shape_sizes(outcome.shape, layout),
         "params": outcome.params,
         "macs": outcome.macs,
-        "flops": None if outcome.macs is None else 2 * outcome.macs,
+        "flops": _flops(outcome),
         "padding": [list(pad) for pad in outcome.padding],
         "warnings": list(outcome.warnings),
     }
@@ -144,8 +144,7 @@ def _windowed(layer: Conv | Pool, x: Shape, outcome: Outcome) -> Worked:
         lines = _per_dimension("dilated kernel", extents) + lines
     if not isinstance(layer, Conv):
         return Worked(lines)
-    per_group = f"({x.channels}/{layer.groups})" if layer.groups > 1 else f"{x.channels}"
-    factors = [str(layer.filters), per_group, *map(str, fs)]
+    factors = [str(layer.filters), _per_group(x.channels, layer.groups), *map(str, fs)]
     return _counted(lines, factors, outcome, layer.bias, outcome.shape.spatial, "output")
 
 
@@ -160,8 +159,7 @@ def _transposed(layer: TConv, x: Shape, outcome: Outcome) -> Worked:
     lines = _per_dimension("output", formulas)
     if layer.target is not None:
         lines += _per_dimension("output padding", chosen)
-    per_group = f"({layer.filters}/{layer.groups})" if layer.groups > 1 else f"{layer.filters}"
-    factors = [str(x.channels), per_group, *map(str, fs)]
+    factors = [str(x.channels), _per_group(layer.filters, layer.groups), *map(str, fs)]
     return _counted(lines, factors, outcome, layer.bias, x.spatial, "input")
 
 
@@ -225,6 +223,11 @@ def _counted(
     return Worked(lines, params, macs)
 
 
+def _per_group(channels: int | None, groups: int) -> str:
+    """The channels one filter sees: ``C``, or ``(C/G)`` when grouped."""
+    return f"({channels}/{groups})" if groups > 1 else str(channels)
+
+
 def _windows(layer: Any, nd: int) -> tuple[tuple[int, ...], ...]:
     """Kernel, stride (the kernel when unset, as pools do) and dilation per dimension."""
     stride = layer.f if layer.stride is None else layer.stride
@@ -251,9 +254,14 @@ def _layer_rows(layer: Layer, x: Shape, outcome: Outcome, layout: str) -> Rows:
     unknown = "unknown: the channel counts are not given"
     rows.append(("parameters", worked.params or _count(outcome.params, unknown)))
     rows.append(("MACs", worked.macs or _count(outcome.macs, unknown)))
-    flops = None if outcome.macs is None else 2 * outcome.macs
+    flops = _flops(outcome)
     rows.append(("FLOPs", f"{flops:,} = 2 x MACs" if flops else _count(flops, unknown)))
     return rows
+
+
+def _flops(outcome: Outcome) -> int | None:
+    """One multiply and one add per MAC."""
+    return None if outcome.macs is None else 2 * outcome.macs
 
 
 def _count(value: int | None, unknown: str) -> str:
@@ -337,7 +345,7 @@ def _table(title: str, header: list[str] | None, rows: Iterable[tuple[str, ...]]
         table.add_column(name)
     for row in rows:
         table.add_row(*row)
-    console = Console(markup=False, highlight=False)
+    console = Console(markup=False, emoji=False, highlight=False)
     with console.capture() as captured:
         console.print(table)
     return "\n".join(line.rstrip() for line in captured.get().splitlines())
