@@ -42,7 +42,7 @@ class Case(NamedTuple):
 
 
 CONV = ["conv", "--n", "32", "--f", "5", "--pad", "2"]
-CASES = [
+CASES = [  # one row per command to watch, e.g. a trace of a zoo network against its imports
     Case("conv json", [*cnncalc(), *CONV, "--format", "json"], imports("click"), 1.2),
     Case("conv table", [*cnncalc(), *CONV], imports("click, rich.console, rich.table"), 1.2),
 ]
@@ -70,6 +70,7 @@ def main() -> int:
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     failed = False
+    print(f"cnncalc: {' '.join(cnncalc())}, best of {args.runs} runs each")
     print(f"{'case':<12} {'command':>9} {'baseline':>9} {'ratio':>6} {'limit':>6}")
     for case in CASES:
         command, baseline = measure(case, args.runs, env)

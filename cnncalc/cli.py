@@ -107,7 +107,7 @@ GROUPS = Notation("G", _groups, "a number or depthwise")
 
 
 class Failure(click.ClickException):
-    """Impossible geometry, as one ``Error:`` line and exit status 1."""
+    """A domain error as one ``Error:`` line; exit status 1, for impossible geometry."""
 
     exit_code = 1
 
