@@ -1,0 +1,293 @@
+"""A JSON Schema of the spec format, so editors can complete and check spec files as they are
+typed (the VS Code YAML extension reads draft-07 best).
+
+It is generated from the layer registry and the spec reader's own key lists, so a new layer
+kind, alias or parameter appears in it without anyone editing it, and a new parameter type
+or top-level key that it does not know yet fails loudly instead of drifting. It can only be
+looser than the reader where a name is defined by the spec itself: any unknown item key may
+be the name of a block, and any string may be an expression on block arguments.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from itertools import combinations
+from typing import Any
+
+from .graph import MERGES
+from .layers import ALIASES, PAD_MODES, REGISTRY, Layer
+
+SCHEMA_ID = "https://cnncalc.dev/schema/spec.json"
+
+Schema = dict[str, Any]
+
+_NAME = "^[A-Za-z_][A-Za-z0-9_-]*$"
+"""Names of layers and items, as the reader checks them."""
+_REPEAT_KEYS = ("repeat", "layers", "as")
+
+_WHOLE: Schema = {"type": ["integer", "string"], "minimum": 0, "minLength": 1}
+"""A whole number, or text: notation such as 3x5, or an expression."""
+_PER_DIMENSION: Schema = {**_WHOLE, "type": ["integer", "string", "array"], "minItems": 1}
+
+_PARAMETER_TYPES: dict[str, tuple[Schema, str]] = {
+    "int": (_WHOLE, "a whole number, or an expression on block arguments such as c * 4"),
+    "Dims": (
+        {**_PER_DIMENSION, "items": _WHOLE},
+        "a whole number, one per dimension (3x5, or a list), or an expression",
+    ),
+    "PadSpec": (
+        {
+            **_PER_DIMENSION,
+            "items": {**_PER_DIMENSION, "minItems": 2, "maxItems": 2, "items": _WHOLE},
+            "examples": list(PAD_MODES),
+        },
+        f"a number, a mode ({', '.join(PAD_MODES)}), before:after (0:1), "
+        "one per dimension (1x2, 0:1x1, or a list), or an expression",
+    ),
+    "bool": (
+        {"type": ["boolean", "string"], "minLength": 1},
+        "true or false, or a condition such as stride != 1",
+    ),
+    "float": ({"type": ["number", "string"], "minLength": 1}, "a number, or an expression"),
+    "str": ({"type": "string", "minLength": 1}, "a word"),
+}
+"""The JSON types of each parameter type the layers declare, as the reader converts them;
+strings are always allowed, since any value can be an expression."""
+
+_SHAPE: Schema = {
+    "type": ["integer", "string", "array"],
+    "minimum": 1,
+    "pattern": r"^\s*\d+(\s*[xX]\s*\d+)*\s*$",
+    "minItems": 1,
+    "items": {"type": "integer", "minimum": 1},
+}
+
+_COUNT: Schema = {"type": ["integer", "string"], "minimum": 0, "pattern": r"^\s*\d+(_\d+)*\s*$"}
+"""A total: a whole number, or text such as 31_030_658 (which YAML 1.2 reads as text)."""
+
+_MERGE_DESCRIPTIONS = {
+    "concat": "parallel branches from the same input, their channels concatenated",
+    "add": "parallel branches from the same input, added (a residual connection)",
+}
+
+
+def spec_schema() -> Schema:
+    """The JSON Schema (draft-07) of a spec file: top-level keys, items, blocks, expect."""
+    from .spec import CONVENTIONS, EXPECT_KEYS, ITEM_KEYS, PRIMARY, SHORT, TOP_KEYS, WORDS
+
+    expectations: dict[str, Schema] = {
+        "output": {**_SHAPE, "description": "the output shape"},
+        "params": {**_COUNT, "description": "total trainable parameters"},
+        "macs": {**_COUNT, "description": "total multiply-accumulates"},
+        "shapes": {
+            "type": "object",
+            "description": "output shapes of named layers, by full name",
+            "additionalProperties": _SHAPE,
+        },
+    }
+    top: dict[str, Schema] = {
+        "name": {"type": "string", "description": "the network's name, shown by trace and check"},
+        "description": {"type": "string", "description": "one line about the network"},
+        "input": {
+            **_SHAPE,
+            "description": "the input shape: 224x224x3 (H x W x C, or C x H x W with layout "
+            "chw), a list, or one number for a flat feature vector",
+        },
+        "layout": {
+            "enum": ["hwc", "chw"],
+            "default": "hwc",
+            "description": "order of the sizes in input and expect: channels last or first",
+        },
+        "convention": {
+            "enum": list(CONVENTIONS),
+            "default": "pytorch",
+            "description": "a framework's defaults: tensorflow pads SAME, caffe pools in ceil mode",
+        },
+        "blocks": {
+            "type": "object",
+            "description": "reusable blocks, called like layers by their name",
+            "propertyNames": {"not": {"enum": [*REGISTRY, *ALIASES, *MERGES, "repeat", "from"]}},
+            "additionalProperties": {"$ref": "#/definitions/block"},
+        },
+        "layers": {"$ref": "#/definitions/layers"},
+        "expect": {
+            "type": "object",
+            "description": "what cnncalc check verifies",
+            "properties": {key: expectations[key] for key in EXPECT_KEYS},
+            "additionalProperties": False,
+        },
+    }
+    kinds = {kind: f"#/definitions/kind-{kind}" for kind in REGISTRY}
+    item_keys: dict[str, Schema] = {
+        "name": {
+            "type": "string",
+            "pattern": _NAME,
+            "description": "the item's name (letters, digits, _ and -)",
+        },
+        "if": {
+            "type": ["boolean", "integer", "string"],
+            "description": "keep the item only where this expression is true",
+        },
+        "repeat": {
+            **_WHOLE,
+            "description": "how many times to repeat layers; i counts from 0",
+        },
+        "layers": {"$ref": "#/definitions/layers"},
+        "as": {
+            "type": "string",
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+            "description": "the name of the repeat's counter, instead of i",
+        },
+        **{
+            op: {
+                "type": "array",
+                "minItems": 2,
+                "items": {"$ref": "#/definitions/branch"},
+                "description": _MERGE_DESCRIPTIONS[op],
+            }
+            for op in MERGES
+        },
+        "from": {
+            "type": "string",
+            "minLength": 1,
+            "description": "continue from the output of an earlier named layer",
+        },
+        **{kind: {"$ref": ref} for kind, ref in kinds.items()},
+        **{alias: {"$ref": kinds[kind]} for alias, kind in ALIASES.items()},
+    }
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": SCHEMA_ID,
+        "title": "cnncalc spec",
+        "description": "A network described once, for cnncalc trace and check "
+        "(the language: docs/spec.md)",
+        "type": "object",
+        "properties": {key: top[key] for key in TOP_KEYS},
+        "required": ["input", "layers"],
+        "additionalProperties": False,
+        "definitions": {
+            "layers": {
+                "type": "array",
+                "description": "layers applied one after another",
+                "items": {"$ref": "#/definitions/item"},
+            },
+            "item": {
+                "anyOf": [{"$ref": "#/definitions/inline"}, {"$ref": "#/definitions/mapping"}]
+            },
+            "inline": {
+                "type": "string",
+                "pattern": r"\S",
+                "description": "a layer or block call written inline: kind, then a bare value, "
+                "f3 s2 p1 d2 g32, key=value or a bare word",
+                "examples": ["conv 64 f3 s1 p1", "maxpool f2 s2", "fc 10", "from NAME"],
+            },
+            "mapping": {
+                "type": "object",
+                "description": "a layer, block call, merge, repeat or reference keyed by its "
+                "kind, with an optional name and if",
+                "properties": item_keys,
+                "additionalProperties": {"$ref": "#/definitions/call"},
+                "if": {"required": ["repeat"]},
+                "then": {
+                    "required": ["layers"],
+                    "propertyNames": {"enum": [*_REPEAT_KEYS, *ITEM_KEYS]},
+                },
+                "else": {
+                    "allOf": [
+                        _one_key_besides(ITEM_KEYS),
+                        {"propertyNames": {"not": {"enum": list(_REPEAT_KEYS)}}},
+                    ]
+                },
+            },
+            "branch": {
+                "description": "one branch of a merge: an item or a list of items; "
+                "identity or an empty list passes the input on",
+                "anyOf": [{"$ref": "#/definitions/item"}, {"$ref": "#/definitions/layers"}],
+            },
+            "call": {
+                "type": ["object", "string", "number", "boolean", "null"],
+                "description": "a call of a block defined under blocks: its arguments, or the "
+                "value of its only argument",
+            },
+            "block": {
+                "type": "object",
+                "required": ["layers"],
+                "additionalProperties": False,
+                "properties": {
+                    "args": {
+                        "type": ["object", "array"],
+                        "items": {"type": "string"},
+                        "description": "arguments with their defaults; null is required",
+                    },
+                    "layers": {"$ref": "#/definitions/layers"},
+                    "description": {"type": "string", "description": "what the block does"},
+                },
+            },
+            **{
+                f"kind-{kind}": _kind_schema(cls, PRIMARY.get(kind), SHORT, WORDS)
+                for kind, cls in REGISTRY.items()
+            },
+        },
+    }
+
+
+def _kind_schema(
+    cls: type[Layer],
+    primary: str | None,
+    short: dict[str, str],
+    words: dict[str, tuple[str, Any]],
+) -> Schema:
+    """A layer kind's value: nothing, its parameters, or a bare value (the primary parameter,
+    or a word such as same or nobias that sets a parameter of this kind)."""
+    params = {
+        f.name: _parameter_schema(cls, f.name, str(f.type), f.default)
+        for f in fields(cls)  # type: ignore[arg-type]
+    }
+    shorthands = {
+        key: {**params[name], "description": f"short for {name}"}
+        for key, name in short.items()
+        if name in params and key not in params
+    }
+    bare = [params[primary]] if primary else []
+    own_words = [word for word, (name, _) in words.items() if name in params]
+    if own_words:
+        bare.append({"enum": own_words})
+    return {
+        "description": cls.summary,
+        "anyOf": [
+            {"type": "null"},
+            {
+                "type": "object",
+                "properties": {**params, **shorthands},
+                "additionalProperties": False,
+            },
+            *bare,
+        ],
+    }
+
+
+def _parameter_schema(cls: type[Layer], name: str, annotation: str, default: Any) -> Schema:
+    """The JSON types of one parameter, from the type its layer declares."""
+    if name in cls.references:
+        return {"type": "string", "minLength": 1, "description": "the name of an earlier layer"}
+    schema, what = _PARAMETER_TYPES[annotation.split(" | ")[0]]
+    if default is None:
+        return {**schema, "description": what}
+    return {**schema, "default": default, "description": f"{what} (default {json.dumps(default)})"}
+
+
+def _one_key_besides(optional: tuple[str, ...]) -> Schema:
+    """Exactly one key besides the optional ones. JSON Schema cannot count the keys outside a
+    list, so spell out each combination of optional keys that may be present."""
+    cases = []
+    for n in range(len(optional) + 1):
+        for present in combinations(optional, n):
+            case: Schema = {"minProperties": n + 1, "maxProperties": n + 1}
+            if present:
+                case["required"] = list(present)
+            absent = [key for key in optional if key not in present]
+            if absent:
+                case["not"] = {"anyOf": [{"required": [key]} for key in absent]}
+            cases.append(case)
+    return {"anyOf": cases}
