@@ -1,0 +1,299 @@
+"""Diagrams of a traced network: Mermaid flowcharts and Graphviz DOT graphs.
+
+One node per row of the trace, or per block folded at a depth as :func:`cnncalc.trace.fold`
+folds rows; each edge labelled with the shape flowing along it; every branch of a merge
+feeding the merge; a ``from`` reference continuing from the layer it names; blocks and
+repeats drawn as nested subgraphs. The drawing is built as data first
+(:func:`build_diagram`), then written in either language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .errors import UsageError
+from .graph import MERGES, LayerNode, Merge, Ref, Repeat, Sequence
+from .graph import Node as GraphNode
+from .layers import Shape
+from .notation import format_shape
+from .trace import Row, Trace, fold
+
+
+class Node(NamedTuple):
+    """One box: a row, a block folded at the depth drawn, or the network's input or output."""
+
+    id: str
+    name: str
+    """The full name (``layer1.0.conv1``), or ``input`` and ``output`` for the two ends."""
+    label: str
+    """The name within the enclosing subgraph: ``conv1`` inside ``layer1.0``."""
+    kind: str
+    """Layer kind, block name or merge; empty for the two ends."""
+    failed: bool = False
+
+
+class Edge(NamedTuple):
+    """An arrow between two node ids."""
+
+    source: str
+    target: str
+    shape: Shape
+    """The tensor flowing from node ``source`` to node ``target``."""
+
+
+@dataclass
+class Group:
+    """A block call, repeat or repeat iteration, drawn around its members."""
+
+    id: str
+    name: str
+    label: str
+    """The name within the enclosing subgraph, as for nodes."""
+    kind: str
+    members: list[Node | Group] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return f"{self.label} ({self.kind})" if self.kind else self.label
+
+
+@dataclass
+class Diagram:
+    """What both languages draw: nested nodes and groups, then the edges between nodes."""
+
+    title: str
+    members: list[Node | Group]
+    edges: list[Edge]
+
+
+_INPUT = ""
+"""The network's input as the source of an edge: no row has an empty name."""
+
+
+class _Flows:
+    """Which row feeds which. A row records its output, not its source, so walk the graph in
+    the tracer's order, with its naming rules and its lexical lookup of references
+    (trace._Walker), noting for every name the row whose output it stands for."""
+
+    def __init__(self) -> None:
+        self.edges: list[tuple[str, str]] = []
+        self.source_of: dict[str, str] = {}
+
+    def walk(self, node: GraphNode, source: str, prefix: str) -> str:
+        return self.walk_as(node, source, f"{prefix}.{node.name}" if prefix else node.name)
+
+    def walk_as(self, node: GraphNode, source: str, path: str) -> str:
+        """Edges of ``node`` fed by row ``source``; returns the row whose output it ends with."""
+        if isinstance(node, LayerNode):
+            self.edges.append((source, path))
+            end = path
+        elif isinstance(node, Sequence):
+            end = self.items(node.items, source, path)
+        elif isinstance(node, Repeat):
+            end = source
+            for i in range(node.count):
+                body = node.body(i).items
+                if len(body) == 1:
+                    end = self.walk_as(body[0], end, f"{path}.{i}")
+                else:
+                    end = self.items(body, end, f"{path}.{i}")
+        elif isinstance(node, Merge):
+            for i, branch in enumerate(node.branches):
+                branch_end = self.items(branch.items, source, f"{path}.{branch.name or i}")
+                self.edges.append((branch_end, path))
+            end = path
+        elif isinstance(node, Ref):
+            found = self.lookup(node.target, path)
+            if found is None:  # the tracer stops here with an error row of this name
+                self.edges.append((source, path))
+                end = path
+            else:
+                end = self.source_of[found]
+        else:  # pragma: no cover - the graph has no other node types
+            raise TypeError(node)
+        self.source_of[path] = end
+        return end
+
+    def items(self, items: list[GraphNode], source: str, path: str) -> str:
+        for item in items:
+            source = self.walk(item, source, path)
+        self.source_of[path] = source
+        return source
+
+    def lookup(self, name: str, path: str) -> str | None:
+        """The full name ``name`` means at ``path``, innermost scope first, as the tracer
+        resolves it."""
+        scope = path.rpartition(".")[0]
+        while True:
+            full = f"{scope}.{name}" if scope else name
+            if full in self.source_of:
+                return full
+            if not scope:
+                return None
+            scope = scope.rpartition(".")[0]
+
+
+class _Nesting:
+    """Subgraphs: every container of rows (block call, repeat, iteration) that is not itself
+    a node is drawn around its members, except merge branches, which the edges into their
+    merge already show. A name is placed in its nearest drawn container."""
+
+    def __init__(self, nodes: dict[str, Row], kinds: dict[str, str]):
+        self.nodes = nodes
+        self.kinds = kinds
+        self.top: list[Node | Group] = []
+        self.groups: dict[str, Group] = {}
+
+    def place(self, name: str) -> tuple[list[Node | Group], str]:
+        """The members list ``name`` belongs to, and its name there."""
+        parts = name.split(".")
+        for k in range(len(parts) - 1, 0, -1):
+            outer = ".".join(parts[:k])
+            if outer not in self.nodes and self.kinds.get(".".join(parts[: k - 1])) not in MERGES:
+                return self.group(outer).members, ".".join(parts[k:])
+        return self.top, name
+
+    def group(self, name: str) -> Group:
+        if name not in self.groups:
+            members, label = self.place(name)
+            self.groups[name] = Group(
+                f"g{len(self.groups) + 1}", name, label, self.kinds.get(name, "")
+            )
+            members.append(self.groups[name])
+        return self.groups[name]
+
+
+def build_diagram(trace: Trace, depth: int | None = None) -> Diagram:
+    """Nodes, subgraphs and shape-labelled edges of ``trace``; with ``depth``, the rows nested
+    deeper than ``depth`` name parts are folded into one node per block, as in ``fold``."""
+    if depth is not None and depth < 1:
+        raise UsageError(f"depth must be at least 1, not {depth}")
+
+    def shown(name: str) -> str:
+        return name if depth is None else ".".join(name.split(".")[:depth])
+
+    flows = _Flows()
+    end = _INPUT
+    for item in trace.network.body.items:
+        end = flows.walk(item, end, "")
+
+    rows = trace.rows if depth is None else fold(trace, depth)
+    first_rows: dict[str, Row] = {}
+    for row in rows:  # a folded merge has two rows: its branches', then its own
+        first_rows.setdefault(row.name, row)
+    failed = {row.name for row in rows if row.error}
+
+    nesting = _Nesting(first_rows, trace.groups)
+    nesting.top.append(Node("n0", "input", "input", ""))
+    ids = {_INPUT: "n0"}
+    for i, (name, row) in enumerate(first_rows.items(), 1):
+        ids[name] = f"n{i}"
+        members, label = nesting.place(name)
+        members.append(Node(ids[name], name, label, row.kind, name in failed))
+
+    outputs = {row.name: row.output for row in trace.rows}
+    outputs[_INPUT] = trace.network.input
+    edges = [
+        Edge(ids[shown(source)], ids[shown(target)], outputs[source])
+        for source, target in flows.edges
+        if source in outputs and target in outputs and shown(source) != shown(target)
+    ]
+    if trace.output is not None:  # the trace did not stop at an error
+        output = Node(f"n{len(ids)}", "output", "output", "")
+        nesting.top.append(output)
+        edges.append(Edge(ids[shown(end)], output.id, trace.output))
+    return Diagram(trace.network.name, nesting.top, list(dict.fromkeys(edges)))
+
+
+class _Syntax(NamedTuple):
+    """How one language writes the parts of a diagram."""
+
+    node: Callable[[Node], str]
+    open_group: Callable[[Group], list[str]]
+    close_group: str
+
+
+def _members(members: list[Node | Group], syntax: _Syntax, level: int = 1) -> Iterator[str]:
+    indent = "  " * level
+    for member in members:
+        if isinstance(member, Group):
+            yield from (indent + line for line in syntax.open_group(member))
+            yield from _members(member.members, syntax, level + 1)
+            yield indent + syntax.close_group
+        else:
+            yield indent + syntax.node(member)
+
+
+def _role(node: Node) -> str:
+    return "terminal" if not node.kind else "merge" if node.kind in MERGES else "layer"
+
+
+def _lines(node: Node) -> list[str]:
+    return [node.label, node.kind] if node.kind else [node.label]
+
+
+_MERMAID_ESCAPES = {c: f"#{ord(c)};" for c in '"#&<>`'}
+"""Characters Mermaid would read as syntax or markup, written as its entity codes."""
+_MERMAID_SHAPES = {"terminal": ('(["', '"])'), "merge": ('{{"', '"}}'), "layer": ('["', '"]')}
+
+
+def _mermaid_text(text: str) -> str:
+    return "".join(_MERMAID_ESCAPES.get(c, c) for c in text)
+
+
+def mermaid(trace: Trace, depth: int | None = None, layout: str = "hwc") -> str:
+    """A Mermaid flowchart of ``trace`` (for Markdown on GitHub, GitLab, docs sites)."""
+    diagram = build_diagram(trace, depth)
+
+    def node(n: Node) -> str:
+        opening, closing = _MERMAID_SHAPES[_role(n)]
+        text = "<br/>".join(map(_mermaid_text, _lines(n)))
+        return f"{n.id}{opening}{text}{closing}{':::failed' if n.failed else ''}"
+
+    def open_group(g: Group) -> list[str]:
+        return [f'subgraph {g.id} ["{_mermaid_text(g.title)}"]']
+
+    lines = [
+        "flowchart TB",
+        "  classDef failed stroke:#c00,stroke-width:3px",
+        *_members(diagram.members, _Syntax(node, open_group, "end")),
+    ]
+    lines += [
+        f"  {e.source} -->|{format_shape(e.shape, layout)}| {e.target}" for e in diagram.edges
+    ]
+    return "\n".join(lines) + "\n"
+
+
+_DOT_SHAPES = {"terminal": "oval", "merge": "hexagon", "layer": "box"}
+
+
+def _dot_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def dot(trace: Trace, depth: int | None = None, layout: str = "hwc") -> str:
+    """A Graphviz DOT graph of ``trace`` (``dot -Tsvg``), blocks as clusters."""
+    diagram = build_diagram(trace, depth)
+
+    def node(n: Node) -> str:
+        label = "\\n".join(map(_dot_text, _lines(n)))
+        failed = ", color=red, penwidth=2" if n.failed else ""
+        return f'{n.id} [label="{label}", shape={_DOT_SHAPES[_role(n)]}{failed}];'
+
+    def open_group(g: Group) -> list[str]:
+        return [f"subgraph cluster_{g.id} {{", f'  label="{_dot_text(g.title)}";']
+
+    lines = [
+        f'digraph "{_dot_text(diagram.title)}" {{',
+        "  graph [fontname=Helvetica];",
+        "  node [fontname=Helvetica];",
+        "  edge [fontname=Helvetica, fontsize=10];",
+        *_members(diagram.members, _Syntax(node, open_group, "}")),
+    ]
+    lines += [
+        f'  {e.source} -> {e.target} [label="{format_shape(e.shape, layout)}"];'
+        for e in diagram.edges
+    ]
+    return "\n".join([*lines, "}"]) + "\n"
