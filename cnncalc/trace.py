@@ -43,6 +43,8 @@ class Tensor(NamedTuple):
     shape: Shape
     rf: tuple[Number, ...]
     jump: tuple[Number, ...]
+    source: str = ""
+    """The row that produced this value ("" for the network's input)."""
 
 
 class Row(NamedTuple):
@@ -58,6 +60,8 @@ class Row(NamedTuple):
     pos: Pos
     inputs: tuple[str, ...] = ()
     """For merges: the names of the branches that feed it."""
+    sources: tuple[str, ...] = ()
+    """The rows whose outputs this row consumes ("" for the network's input): the graph's edges."""
     warnings: tuple[str, ...] = ()
     error: str | None = None
 
@@ -141,7 +145,19 @@ class _Walker:
 
     def fail(self, node: Node, path: str, message: str, x: Tensor) -> _Failed:
         self.result.rows.append(
-            Row(path, _kind(node), x.shape, 0, 0, 0, x.rf, x.jump, node.pos, error=message)
+            Row(
+                path,
+                _kind(node),
+                x.shape,
+                0,
+                0,
+                0,
+                x.rf,
+                x.jump,
+                node.pos,
+                sources=(x.source,),
+                error=message,
+            )
         )
         self.result.errors.append(Problem(node.pos, path, message))
         return _Failed()
@@ -200,7 +216,7 @@ class _Walker:
             out = _apply(layer, x.shape)
         except CnnCalcError as e:
             raise self.fail(node, path, str(e), x) from None
-        y = _step(x, out)
+        y = _step(x, out)._replace(source=path)
         for w in out.warnings:
             self.result.warnings.append(Problem(node.pos, path, w))
         self.result.rows.append(
@@ -214,6 +230,7 @@ class _Walker:
                 y.rf,
                 y.jump,
                 node.pos,
+                sources=(x.source,),
                 warnings=out.warnings,
             )
         )
@@ -239,7 +256,7 @@ class _Walker:
         else:
             shape = first.shape
         rf = tuple(max(t.rf[d] for _, t in outs) for d in range(len(first.rf)))
-        y = Tensor(shape, rf, first.jump)
+        y = Tensor(shape, rf, first.jump, path)
         self.result.rows.append(
             Row(
                 path,
@@ -252,6 +269,7 @@ class _Walker:
                 y.jump,
                 node.pos,
                 inputs=tuple(name for name, _ in outs),
+                sources=tuple(t.source for _, t in outs),
             )
         )
         return y
