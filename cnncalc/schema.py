@@ -11,7 +11,6 @@ be the name of a block, and any string may be an expression on block arguments.
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from itertools import combinations
 from typing import Any
 
@@ -241,8 +240,7 @@ def _kind_schema(
     """A layer kind's value: nothing, its parameters, or a bare value (the primary parameter,
     or a word such as same or nobias that sets a parameter of this kind)."""
     params = {
-        f.name: _parameter_schema(cls, f.name, str(f.type), f.default)
-        for f in fields(cls)  # type: ignore[arg-type]
+        name: _parameter_schema(cls, name, p.type, p.default) for name, p in cls.parameters.items()
     }
     shorthands = {
         key: {**params[name], "description": f"short for {name}"}

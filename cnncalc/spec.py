@@ -25,7 +25,7 @@ import difflib
 import operator
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -343,7 +343,7 @@ class _Builder:
 
     def convert(self, cls: type[Layer], key: str, value: Any, pos: Pos, path: str) -> Any:
         """A parameter value checked against the type the layer declares."""
-        kind = _field_types(cls)[key]
+        kind = cls.parameters[key].type
         try:
             if kind.startswith("PadSpec"):
                 return _padding(value)
@@ -484,7 +484,7 @@ class _Builder:
     def build(self, cls: type[Layer], params: dict[str, tuple[Any, Pos]], path: str) -> Layer:
         """A layer from checked parameters over the convention's defaults."""
         kwargs = dict(self.defaults.get(cls.kind, {}))
-        allowed = list(_field_types(cls))
+        allowed = list(cls.parameters)
         for key, (value, kpos) in params.items():
             key = self.param_name(cls, key, value, kpos, path, allowed)
             kwargs[key] = self.convert(cls, key, value, kpos, path)
@@ -629,16 +629,6 @@ def _inline_tokens(text: str) -> tuple[tuple[str, Any, int], ...]:
             key, raw = WORDS[raw]
         tokens.append((key, raw, offset))
     return tuple(tokens)
-
-
-_FIELD_TYPES: dict[type[Layer], dict[str, str]] = {}
-
-
-def _field_types(cls: type[Layer]) -> dict[str, str]:
-    """A layer's parameters and their declared types, e.g. {"f": "Dims", "bias": "bool"}."""
-    if cls not in _FIELD_TYPES:
-        _FIELD_TYPES[cls] = {f.name: str(f.type) for f in fields(cls)}  # type: ignore[arg-type]
-    return _FIELD_TYPES[cls]
 
 
 def _tokens(text: str) -> Iterator[tuple[str, int]]:

@@ -149,7 +149,7 @@ def test_schema_and_reader_both_reject(validator, text):
 def test_every_kind_takes_its_parameters_in_both(validator, kind):
     """Each kind and alias, given every parameter at its default, is a valid item for both."""
     cls = REGISTRY[ALIASES.get(kind, kind)]
-    params = {k: v for k, v in vars(cls()).items() if v is not None}
+    params = {k: p.default for k, p in cls.parameters.items() if p.default is not None}
     text = yaml.safe_dump({"input": "8x8x4", "layers": [{kind: params}]})
     load_spec(text)
     assert problems(validator, text) == []
