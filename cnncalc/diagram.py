@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .errors import UsageError
-from .graph import MERGES, LayerNode, Merge, Ref, Repeat, Sequence
-from .graph import Node as GraphNode
+from .graph import MERGES
 from .layers import Shape
 from .notation import format_shape
 from .trace import Row, Trace, fold
@@ -72,69 +71,6 @@ _INPUT = ""
 """The network's input as the source of an edge: no row has an empty name."""
 
 
-class _Flows:
-    """Which row feeds which. A row records its output, not its source, so walk the graph in
-    the tracer's order, with its naming rules and its lexical lookup of references
-    (trace._Walker), noting for every name the row whose output it stands for."""
-
-    def __init__(self) -> None:
-        self.edges: list[tuple[str, str]] = []
-        self.source_of: dict[str, str] = {}
-
-    def walk(self, node: GraphNode, source: str, prefix: str) -> str:
-        return self.walk_as(node, source, f"{prefix}.{node.name}" if prefix else node.name)
-
-    def walk_as(self, node: GraphNode, source: str, path: str) -> str:
-        """Edges of ``node`` fed by row ``source``; returns the row whose output it ends with."""
-        if isinstance(node, LayerNode):
-            self.edges.append((source, path))
-            end = path
-        elif isinstance(node, Sequence):
-            end = self.items(node.items, source, path)
-        elif isinstance(node, Repeat):
-            end = source
-            for i in range(node.count):
-                body = node.body(i).items
-                if len(body) == 1:
-                    end = self.walk_as(body[0], end, f"{path}.{i}")
-                else:
-                    end = self.items(body, end, f"{path}.{i}")
-        elif isinstance(node, Merge):
-            for i, branch in enumerate(node.branches):
-                branch_end = self.items(branch.items, source, f"{path}.{branch.name or i}")
-                self.edges.append((branch_end, path))
-            end = path
-        elif isinstance(node, Ref):
-            found = self.lookup(node.target, path)
-            if found is None:  # the tracer stops here with an error row of this name
-                self.edges.append((source, path))
-                end = path
-            else:
-                end = self.source_of[found]
-        else:  # pragma: no cover - the graph has no other node types
-            raise TypeError(node)
-        self.source_of[path] = end
-        return end
-
-    def items(self, items: list[GraphNode], source: str, path: str) -> str:
-        for item in items:
-            source = self.walk(item, source, path)
-        self.source_of[path] = source
-        return source
-
-    def lookup(self, name: str, path: str) -> str | None:
-        """The full name ``name`` means at ``path``, innermost scope first, as the tracer
-        resolves it."""
-        scope = path.rpartition(".")[0]
-        while True:
-            full = f"{scope}.{name}" if scope else name
-            if full in self.source_of:
-                return full
-            if not scope:
-                return None
-            scope = scope.rpartition(".")[0]
-
-
 class _Nesting:
     """Subgraphs: every container of rows (block call, repeat, iteration) that is not itself
     a node is drawn around its members, except merge branches, which the edges into their
@@ -174,11 +110,6 @@ def build_diagram(trace: Trace, depth: int | None = None) -> Diagram:
     def shown(name: str) -> str:
         return name if depth is None else ".".join(name.split(".")[:depth])
 
-    flows = _Flows()
-    end = _INPUT
-    for item in trace.network.body.items:
-        end = flows.walk(item, end, "")
-
     rows = trace.rows if depth is None else fold(trace, depth)
     first_rows: dict[str, Row] = {}
     for row in rows:  # a folded merge has two rows: its branches', then its own
@@ -195,15 +126,16 @@ def build_diagram(trace: Trace, depth: int | None = None) -> Diagram:
 
     outputs = {row.name: row.output for row in trace.rows}
     outputs[_INPUT] = trace.network.input
-    edges = [
-        Edge(ids[shown(source)], ids[shown(target)], outputs[source])
-        for source, target in flows.edges
-        if source in outputs and target in outputs and shown(source) != shown(target)
+    edges = [  # what each row consumes, from its folded node; none inside one folded node
+        Edge(ids[shown(source)], ids[shown(row.name)], outputs[source])
+        for row in trace.rows
+        for source in row.sources
+        if shown(source) != shown(row.name)
     ]
     if trace.output is not None:  # the trace did not stop at an error
         output = Node(f"n{len(ids)}", "output", "output", "")
         nesting.top.append(output)
-        edges.append(Edge(ids[shown(end)], output.id, trace.output))
+        edges.append(Edge(ids[shown(trace.output_source)], output.id, trace.output))
     return Diagram(trace.network.name, nesting.top, list(dict.fromkeys(edges)))
 
 

@@ -80,6 +80,8 @@ class Trace:
     network: Network
     rows: list[Row] = field(default_factory=list)
     output: Shape | None = None
+    output_source: str = ""
+    """The row the output comes from ("" for the network's input)."""
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     shapes: dict[str, Shape] = field(default_factory=dict)
@@ -143,7 +145,9 @@ class _Walker:
         self.result = result
         self.named: dict[str, Tensor] = {}
 
-    def fail(self, node: Node, path: str, message: str, x: Tensor) -> _Failed:
+    def fail(
+        self, node: Node, path: str, message: str, x: Tensor, sources: tuple[str, ...] = ()
+    ) -> _Failed:
         self.result.rows.append(
             Row(
                 path,
@@ -155,7 +159,7 @@ class _Walker:
                 x.rf,
                 x.jump,
                 node.pos,
-                sources=(x.source,),
+                sources=sources or (x.source,),
                 error=message,
             )
         )
@@ -249,7 +253,7 @@ class _Walker:
                     f"{node.op}: {problem} (branch {_short(first_name, path)} gives "
                     f"{first.shape}, branch {_short(other_name, path)} gives {other.shape})"
                 )
-                raise self.fail(node, path, message, x)
+                raise self.fail(node, path, message, x, tuple(t.source for _, t in outs))
         if node.op == "concat":
             channels = sum(t.shape.channels or 0 for _, t in outs)
             shape = Shape(first.shape.spatial, channels)
@@ -339,7 +343,7 @@ def trace(net: Network, input: Shape | None = None) -> Trace:
         with without_gc_pauses():
             for item in net.body.items:
                 x = walker.walk(item, x, "")
-        result.output = x.shape
+        result.output, result.output_source = x.shape, x.source
     except _Failed:
         pass
     result.shapes = {name: t.shape for name, t in walker.named.items()}

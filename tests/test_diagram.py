@@ -269,3 +269,18 @@ def test_graphviz_reads_the_dot(name, depth):
     )
     assert (result.returncode, result.stderr) == (0, "")
     assert "<svg" in result.stdout
+
+
+def test_a_failed_merge_is_fed_by_the_branches_that_disagree():
+    assert named_edges(build_diagram(traced(FAILING))) == {
+        ("input", "add1.0.conv1", "8x8x4"),
+        ("add1.0.conv1", "add1", "8x8x8"),
+        ("input", "add1.1.identity1", "8x8x4"),
+        ("add1.1.identity1", "add1", "8x8x4"),
+    }
+
+
+def test_the_output_comes_from_the_layer_a_trailing_reference_names():
+    d = build_diagram(traced("input: 8x8x3\nlayers: [conv 4 f3 name=a, relu, from a]\n"))
+    assert ("a", "output", "6x6x4") in named_edges(d)
+    assert ("relu1", "output", "6x6x4") not in named_edges(d)
