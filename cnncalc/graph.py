@@ -102,6 +102,7 @@ class Network:
     """Where the spec came from, for messages: a file name, a zoo name or ``<inline>``."""
     text: str = ""
     """The spec's text, so an error can quote the offending line."""
+    description: str = ""
 
 
 @contextmanager

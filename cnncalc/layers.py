@@ -147,24 +147,28 @@ def _leftover_warnings(
     pads: tuple[fm.Pad, ...],
     ds: tuple[int, ...],
 ) -> tuple[str, ...]:
-    """One warning per dimension where the windows do not tile the padded input exactly."""
+    """One warning per distinct case where the windows do not tile the padded input exactly;
+    dimensions with the same numbers (a square input) share one warning."""
+    cases: dict[tuple[int, int, int, fm.Pad, int], list[str]] = {}
+    for name, n, f, s, pad, d in zip(dimension_names(len(ns)), ns, fs, ss, pads, ds):
+        if fm.uncovered(n, f, s, pad, d):
+            cases.setdefault((n, f, s, pad, d), []).append(name)
     warnings = []
-    names = dimension_names(len(ns))
-    for name, n, f, s, pad, d in zip(names, ns, fs, ss, pads, ds):
-        left = fm.uncovered(n, f, s, pad, d)
-        if not left:
-            continue
+    for (n, f, s, pad, d), names in cases.items():
         span = n + pad[0] + pad[1] - fm.effective_kernel(f, d)
-        missed = left - pad[1]
+        missed = span % s - pad[1]
         if missed > 0:
             first, last = n - missed + 1, n
-            where = f"{name} {first}-{last}" if missed > 1 else f"{name[:-1]} {last}"
+            if missed > 1:
+                where = f"{' and '.join(names)} {first}-{last}"
+            else:
+                where = f"{' and '.join(name[:-1] for name in names)} {last}"
             what = f"input {where} (of {n}) never covered by a window"
         else:
             what = "only padding is left out"
         warnings.append(
-            f"{op}: {name}: ({n} + {pad[0] + pad[1]} - {fm.effective_kernel(f, d)})/{s} + 1"
-            f" = {span / s + 1:g} is not an integer; floored to {span // s + 1}, {what}"
+            f"{op}: {' and '.join(names)}: ({n} + {pad[0] + pad[1]} - {fm.effective_kernel(f, d)})"
+            f"/{s} + 1 = {span / s + 1:g} is not an integer; floored to {span // s + 1}, {what}"
         )
     return tuple(warnings)
 

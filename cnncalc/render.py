@@ -336,7 +336,12 @@ def _side_by_side(panels: list[tuple[str, list[str]]]) -> str:
 # --- output formats ------------------------------------------------------------------------
 
 
-def _table(title: str, header: list[str] | None, rows: Iterable[tuple[str, ...]]) -> str:
+def _table(
+    title: str,
+    header: list[str] | None,
+    rows: Iterable[tuple[str, ...]],
+    width: int | None = None,
+) -> str:
     from rich.console import Console
     from rich.table import Table
 
@@ -345,16 +350,20 @@ def _table(title: str, header: list[str] | None, rows: Iterable[tuple[str, ...]]
         table.add_column(name)
     for row in rows:
         table.add_row(*row)
-    console = Console(markup=False, emoji=False, highlight=False)
+    console = Console(markup=False, emoji=False, highlight=False, width=width)
     with console.capture() as captured:
         console.print(table)
     return "\n".join(line.rstrip() for line in captured.get().splitlines())
 
 
 def _json(data: dict[str, Any]) -> str:
+    return json_text(data)
+
+
+def json_text(data: Any, indent: int | None = None) -> str:
     import json
 
-    return json.dumps(data)
+    return json.dumps(data, indent=indent, ensure_ascii=False)
 
 
 def _markdown(header: list[str], rows: Iterable[tuple[str, ...]]) -> str:
@@ -375,3 +384,228 @@ def _cell(value: Any) -> str:
     if value and isinstance(value[0], str):
         return "<br>".join(value)
     return "x".join(map(str, value)) or "none"
+
+
+# --- networks ------------------------------------------------------------------------------
+
+TRACE_FORMATS = ("table", "markdown", "csv", "json")
+TRACE_COLUMNS = ["layer", "kind", "output", "params", "MACs", "memory", "RF"]
+
+
+def human(value: float, unit: str = "") -> str:
+    """A count for people: 4.09G, 25.6M, 118K, 760 (SI prefixes, three significant digits).
+
+    >>> human(4_089_184_256), human(25_557_032), human(760), human(1_536, "B")
+    ('4.09G', '25.6M', '760', '1.54KB')
+    """
+    for prefix, size in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{prefix}{unit}"
+    return f"{value:g}{unit}" if unit else f"{value:g}"
+
+
+def _number(value: Any) -> int | float:
+    """A receptive-field size or jump for JSON: whole, or a fraction after upsampling."""
+    return int(value) if value == int(value) else float(value)
+
+
+def _rf(sizes: tuple[Any, ...], jumps: tuple[Any, ...]) -> dict[str, int | float]:
+    """Largest over the spatial dimensions (they differ only for non-square kernels)."""
+    return {
+        "size": _number(max(sizes, default=1)),
+        "stride": _number(max(jumps, default=1)),
+    }
+
+
+def _problem(p: Any) -> dict[str, Any]:
+    return {"line": p.pos.line, "column": p.pos.column, "path": p.path, "message": p.message}
+
+
+def trace_data(t: Any, dtype: str = "float32", depth: int | None = None) -> dict[str, Any]:
+    """The JSON contract of ``trace``: stable keys, shapes as lists in the spec's layout."""
+    from .trace import DTYPE_BYTES, fold
+
+    net, size = t.network, DTYPE_BYTES[dtype]
+    layout = net.layout
+    totals = t.totals()
+    rows = fold(t, depth) if depth else t.rows
+    layers = []
+    for r in rows:
+        layer = {
+            "name": r.name,
+            "kind": r.kind,
+            "output": shape_sizes(r.output, layout),
+            "params": r.params,
+            "buffers": r.buffers,
+            "macs": r.macs,
+            "rf": _rf(r.rf, r.jump),
+            "memory": (r.output.size or 0) * size,
+            "inputs": list(r.inputs),
+        }
+        if r.error:
+            layer["error"] = r.error
+        layers.append(layer)
+    final_rf, final_jump = t.receptive_field()
+    return {
+        "name": net.name,
+        "input": shape_sizes(net.input, layout),
+        "output": None if t.output is None else shape_sizes(t.output, layout),
+        "dtype": dtype,
+        "layers": layers,
+        "totals": {
+            "params": totals.params,
+            "trainable_params": totals.params,
+            "non_trainable_params": totals.buffers,
+            "macs": totals.macs,
+            "flops": 2 * totals.macs,
+            "activations": totals.activations * size,
+            "param_bytes": (totals.params + totals.buffers) * size,
+            "rf": _rf(final_rf, final_jump),
+        },
+        "warnings": [_problem(p) for p in t.warnings],
+        "errors": [_problem(p) for p in t.errors],
+    }
+
+
+def _trace_cells(layer: dict[str, Any]) -> tuple[str, ...]:
+    kind = layer["kind"]
+    if layer["inputs"]:
+        prefix = layer["name"] + "."
+        kind += " ← " + ", ".join(i.removeprefix(prefix) for i in layer["inputs"])
+    rf = layer["rf"]
+    return (
+        ("✗ " if "error" in layer else "") + layer["name"],
+        kind,
+        "x".join(map(str, layer["output"])),
+        f"{layer['params']:,}",
+        human(layer["macs"]),
+        human(layer["memory"], "B"),
+        f"{rf['size']:g}/{rf['stride']:g}",
+    )
+
+
+def _trace_summary(data: dict[str, Any]) -> list[str]:
+    totals = data["totals"]
+    rf = totals["rf"]
+    return [
+        f"params: {totals['params']:,} trainable, "
+        f"{totals['non_trainable_params']:,} non-trainable (running statistics)",
+        f"MACs: {totals['macs']:,} ({human(totals['macs'])}), FLOPs: {human(totals['flops'])}",
+        f"memory ({data['dtype']}): activations {human(totals['activations'], 'B')}, "
+        f"parameters {human(totals['param_bytes'], 'B')}",
+        f"receptive field: {rf['size']:g} px, stride {rf['stride']:g}",
+    ]
+
+
+def trace_report(
+    t: Any, fmt: str, dtype: str = "float32", depth: int | None = None, width: int | None = None
+) -> str:
+    """A traced network in one of :data:`TRACE_FORMATS`; failures are in the data too."""
+    data = trace_data(t, dtype, depth)
+    if fmt == "json":
+        return _json(data)
+    if fmt == "csv":
+        return _csv(data)
+    cells = [_trace_cells(layer) for layer in data["layers"]]
+    input_shape = "x".join(map(str, data["input"]))
+    summary = _trace_summary(data) if t.ok else []
+    if fmt == "markdown":
+        head = f"**{data['name']}**: input {input_shape}\n\n"
+        return head + _markdown(TRACE_COLUMNS, cells) + "".join(f"\n\n{s}" for s in summary)
+    title = f"{data['name']}: input {input_shape}"
+    return _table(title, TRACE_COLUMNS, cells, width) + "".join(f"\n{s}" for s in summary)
+
+
+def _csv(data: dict[str, Any]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    header = ["name", "kind", "output", "params", "buffers", "macs", "memory"]
+    writer.writerow([*header, "rf_size", "rf_stride", "inputs", "error"])
+    for layer in data["layers"]:
+        writer.writerow(
+            [layer[k] if k != "output" else "x".join(map(str, layer[k])) for k in header]
+            + [layer["rf"]["size"], layer["rf"]["stride"], " ".join(layer["inputs"])]
+            + [layer.get("error", "")]
+        )
+    return out.getvalue().rstrip("\n")
+
+
+def problem_report(source: str, text: str, problems: Iterable[Any], severity: str = "error") -> str:
+    """``file:line:col: error: path: message``, then the offending line and a caret."""
+    lines = text.splitlines()
+    out = []
+    for p in problems:
+        line, column = p.pos
+        where = f"{source}:{line}:{column}" if line else source
+        path = f"{p.path}: " if p.path else ""
+        out.append(f"{where}: {severity}: {path}{p.message}")
+        if 0 < line <= len(lines):
+            out.append(f"  {line:>4} | {lines[line - 1]}")
+            out.append(f"       | {' ' * (column - 1)}^")
+    return "\n".join(out)
+
+
+def github_annotations(source: str, problems: Iterable[Any], severity: str = "error") -> str:
+    """GitHub Actions workflow commands, so problems show on the pull request's diff."""
+
+    def escape(text: str, extra: str = "") -> str:
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        for ch in extra:
+            text = text.replace(ch, {":": "%3A", ",": "%2C"}[ch])
+        return text
+
+    out = []
+    for p in problems:
+        where = f"file={escape(source, ':,')}"
+        if p.pos.line:
+            where += f",line={p.pos.line},col={p.pos.column}"
+        path = f"{p.path}: " if p.path else ""
+        out.append(f"::{severity} {where}::{escape(path + p.message)}")
+    return "\n".join(out)
+
+
+def check_line(source: str, t: Any) -> str:
+    """One line for a spec that passed its checks."""
+    totals = t.totals()
+    warned = f", {len(t.warnings)} warnings (--strict fails on them)" if t.warnings else ""
+    return f"{source}: ok — {totals.params:,} params, {totals.macs / 1e9:.2f} GMACs{warned}"
+
+
+def zoo_report(entries: list[tuple[str, Any]], fmt: str) -> str:
+    """The zoo's networks: name, input, params, GMACs, description."""
+    rows = [
+        {
+            "name": name,
+            "input": shape_sizes(t.network.input, t.network.layout),
+            "params": t.totals().params,
+            "gmacs": round(t.totals().macs / 1e9, 3),
+            "description": t.network.description,
+        }
+        for name, t in entries
+    ]
+    if fmt == "json":
+        return _json({"networks": rows})
+    header = ["name", "input", "params", "GMACs", "description"]
+    cells = [
+        (r["name"], "x".join(map(str, r["input"])), f"{r['params']:,}", f"{r['gmacs']:.3f}")
+        + (r["description"],)
+        for r in rows
+    ]
+    if fmt == "markdown":
+        return _markdown(header, cells)
+    return _table("cnncalc zoo", header, cells)
+
+
+def kinds_report(registry: dict[str, Any], aliases: dict[str, list[str]]) -> str:
+    """Each layer kind: its summary, parameters with defaults, and aliases."""
+    lines = []
+    for kind, cls in sorted(registry.items()):
+        params = ", ".join(f"{n}={p.default!r}" for n, p in cls.parameters.items())
+        also = f"  (also: {', '.join(sorted(aliases[kind]))})" if kind in aliases else ""
+        lines.append(f"{kind:<13} {cls.summary}{also}")
+        if params:
+            lines.append(f"{'':<13}   {params}")
+    return "\n".join(lines)

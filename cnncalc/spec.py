@@ -799,6 +799,7 @@ def _load_spec(text: str, source: str) -> Network:
         expect or Expectations(),
         source,
         text,
+        scalar("description", ""),
     )
     size = _size(network.body)
     if size > MAX_LAYERS:

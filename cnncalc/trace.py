@@ -9,7 +9,7 @@ far are kept, with the failing one marked.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple, Union
 
@@ -334,7 +334,7 @@ def trace(net: Network, input: Shape | None = None) -> Trace:
     """Trace ``net`` from ``input`` (default: the spec's own input shape)."""
     x0 = input or net.input
     if input is not None and input != net.input:
-        net = Network(net.name, input, net.body, net.layout, net.expect, net.source, net.text)
+        net = replace(net, input=input)
     result = Trace(net)
     ones = tuple(1 for _ in x0.spatial)
     walker = _Walker(net, result)

@@ -349,12 +349,24 @@ def test_receptive_field_step(layer, x, rf):
         pytest.param(
             Conv(4, f=2, stride=2),
             (7, 7),
-            2,
+            1,
             [
-                "rows: (7 + 0 - 2)/2 + 1 = 3.5 is not an integer; floored to 3, input row 7 ",
-                "columns: (7 + 0 - 2)/2 + 1 = 3.5 is not an integer; floored to 3, input column 7 ",
+                "rows and columns: (7 + 0 - 2)/2 + 1 = 3.5 is not an integer; floored to 3, "
+                "input row and column 7 (of 7) never covered",
             ],
             id="7x7-f2-s2-row-and-column-7",
+        ),
+        pytest.param(
+            Conv(4, f=2, stride=2),
+            (7, 9),
+            2,
+            [
+                "rows: (7 + 0 - 2)/2",
+                "input row 7 (of 7)",
+                "columns: (9 + 0 - 2)/2",
+                "column 9 (of 9)",
+            ],
+            id="7x9-one-warning-per-dimension",
         ),
         pytest.param(
             MaxPool(f=2),
@@ -370,8 +382,8 @@ def test_receptive_field_step(layer, x, rf):
         pytest.param(
             Conv(4, f=3, stride=2, pad=1),
             (6, 6),
-            2,
-            ["rows:", "columns:", "only padding is left out"],
+            1,
+            ["rows and columns:", "only padding is left out"],
             id="DV16-rel6-odd-only-padding-missed",
         ),
     ],
