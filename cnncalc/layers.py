@@ -225,7 +225,9 @@ class Layer:
                 raise TypeError(f"{self.kind} has no parameter {name!r}")
             values[name] = value
         self.__dict__.update(values)
-        self.__dict__["_key"] = (type(self), tuple(values.values()))
+        key = (type(self), tuple(values.values()))
+        self.__dict__["_key"] = key
+        self.__dict__["_hash"] = hash(key)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a layer is a value: use replace() to change {name!r}")
@@ -234,7 +236,7 @@ class Layer:
         return isinstance(other, Layer) and self.__dict__["_key"] == other.__dict__["_key"]
 
     def __hash__(self) -> int:
-        return hash(self.__dict__["_key"])
+        return self.__dict__["_hash"]  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.parameters)

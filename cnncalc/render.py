@@ -423,28 +423,14 @@ def _problem(p: Any) -> dict[str, Any]:
 
 def trace_data(t: Any, dtype: str = "float32", depth: int | None = None) -> dict[str, Any]:
     """The JSON contract of ``trace``: stable keys, shapes as lists in the spec's layout."""
+    from .graph import without_gc_pauses
     from .trace import DTYPE_BYTES, fold
 
     net, size = t.network, DTYPE_BYTES[dtype]
     layout = net.layout
     totals = t.totals()
-    rows = fold(t, depth) if depth else t.rows
-    layers = []
-    for r in rows:
-        layer = {
-            "name": r.name,
-            "kind": r.kind,
-            "output": shape_sizes(r.output, layout),
-            "params": r.params,
-            "buffers": r.buffers,
-            "macs": r.macs,
-            "rf": _rf(r.rf, r.jump),
-            "memory": (r.output.size or 0) * size,
-            "inputs": list(r.inputs),
-        }
-        if r.error:
-            layer["error"] = r.error
-        layers.append(layer)
+    with without_gc_pauses():
+        layers = [_layer_data(r, layout, size) for r in (fold(t, depth) if depth else t.rows)]
     final_rf, final_jump = t.receptive_field()
     return {
         "name": net.name,
@@ -465,6 +451,23 @@ def trace_data(t: Any, dtype: str = "float32", depth: int | None = None) -> dict
         "warnings": [_problem(p) for p in t.warnings],
         "errors": [_problem(p) for p in t.errors],
     }
+
+
+def _layer_data(r: Any, layout: str, size: int) -> dict[str, Any]:
+    layer = {
+        "name": r.name,
+        "kind": r.kind,
+        "output": shape_sizes(r.output, layout),
+        "params": r.params,
+        "buffers": r.buffers,
+        "macs": r.macs,
+        "rf": _rf(r.rf, r.jump),
+        "memory": (r.output.size or 0) * size,
+        "inputs": list(r.inputs),
+    }
+    if r.error:
+        layer["error"] = r.error
+    return layer
 
 
 def _trace_cells(layer: dict[str, Any]) -> tuple[str, ...]:
@@ -571,7 +574,17 @@ def check_line(source: str, t: Any) -> str:
     """One line for a spec that passed its checks."""
     totals = t.totals()
     warned = f", {len(t.warnings)} warnings (--strict fails on them)" if t.warnings else ""
-    return f"{source}: ok — {totals.params:,} params, {totals.macs / 1e9:.2f} GMACs{warned}"
+    return f"{source}: ok — {totals.params:,} params, {totals.macs / 1e9:.3g} GMACs{warned}"
+
+
+def _gmacs(macs: int) -> str:
+    """Billions to three decimals, as torchvision's table; small networks keep 3 digits.
+
+    >>> _gmacs(4_089_184_256), _gmacs(416_520)
+    ('4.089', '0.000417')
+    """
+    gmacs = macs / 1e9
+    return f"{gmacs:.3f}" if gmacs >= 0.01 else f"{gmacs:.3g}"
 
 
 def zoo_report(entries: list[tuple[str, Any]], fmt: str) -> str:
@@ -581,7 +594,7 @@ def zoo_report(entries: list[tuple[str, Any]], fmt: str) -> str:
             "name": name,
             "input": shape_sizes(t.network.input, t.network.layout),
             "params": t.totals().params,
-            "gmacs": round(t.totals().macs / 1e9, 3),
+            "macs": t.totals().macs,
             "description": t.network.description,
         }
         for name, t in entries
@@ -590,7 +603,7 @@ def zoo_report(entries: list[tuple[str, Any]], fmt: str) -> str:
         return _json({"networks": rows})
     header = ["name", "input", "params", "GMACs", "description"]
     cells = [
-        (r["name"], "x".join(map(str, r["input"])), f"{r['params']:,}", f"{r['gmacs']:.3f}")
+        (r["name"], "x".join(map(str, r["input"])), f"{r['params']:,}", _gmacs(r["macs"]))
         + (r["description"],)
         for r in rows
     ]

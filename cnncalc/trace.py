@@ -122,11 +122,13 @@ def _apply(layer: Layer, x: Shape) -> Outcome:
 _UNCHANGED = [tuple(RFStep() for _ in range(n)) for n in range(8)]
 
 
-def _step(t: Tensor, out: Outcome) -> Tensor:
-    """The receptive field after one layer [Araujo et al. 2019, eq. 1-2]."""
+def _step(t: Tensor, out: Outcome, source: str) -> Tensor:
+    """The value a layer produces, with its receptive field [Araujo et al. 2019, eq. 1-2]."""
     if len(out.rf) != len(t.rf) or out.rf == _UNCHANGED[len(t.rf)]:
-        return Tensor(out.shape, t.rf, t.jump)  # no spatial dims left, or a pointwise layer
-    rf, jump = [], []
+        # no spatial dims left, or a pointwise layer
+        return Tensor(out.shape, t.rf, t.jump, source)
+    rf: list[Number] = []
+    jump: list[Number] = []
     for r, j, step in zip(t.rf, t.jump, out.rf):
         rf.append(r + step.growth * j)
         if step.up == 1:
@@ -136,7 +138,7 @@ def _step(t: Tensor, out: Outcome) -> Tensor:
 
             exact = Fraction(j * step.down, step.up)
             jump.append(exact.numerator if exact.denominator == 1 else exact)
-    return Tensor(out.shape, tuple(rf), tuple(jump))
+    return Tensor(out.shape, tuple(rf), tuple(jump), source)
 
 
 class _Walker:
@@ -204,25 +206,25 @@ class _Walker:
 
     def layer(self, node: LayerNode, x: Tensor, path: str) -> Tensor:
         layer = node.layer
-        shapes: dict[str, Shape] = {}
-        for ref in layer.references:
-            target = getattr(layer, ref)
-            if target is None:
-                continue
-            full = self.lookup(target, path)
-            if full is None:
-                message = f"{layer.kind}: {ref}: {self.unknown(target)}"
-                raise self.fail(node, path, message, x)
-            shapes[target] = self.named[full].shape
         if layer.references:
+            shapes: dict[str, Shape] = {}
+            for ref in layer.references:
+                target = getattr(layer, ref)
+                if target is None:
+                    continue
+                full = self.lookup(target, path)
+                if full is None:
+                    message = f"{layer.kind}: {ref}: {self.unknown(target)}"
+                    raise self.fail(node, path, message, x)
+                shapes[target] = self.named[full].shape
             layer = layer.bind(shapes.__getitem__)
         try:
             out = _apply(layer, x.shape)
         except CnnCalcError as e:
             raise self.fail(node, path, str(e), x) from None
-        y = _step(x, out)._replace(source=path)
-        for w in out.warnings:
-            self.result.warnings.append(Problem(node.pos, path, w))
+        y = _step(x, out, path)
+        if out.warnings:
+            self.result.warnings.extend(Problem(node.pos, path, w) for w in out.warnings)
         self.result.rows.append(
             Row(
                 path,

@@ -1,0 +1,65 @@
+"""How tracing scales: whole ``cnncalc trace`` processes on generated specs of 10k and 100k layers.
+
+Two shapes of spec, both ending in one JSON document of every row:
+  flat    every layer written out, one list item each (the YAML reader's worst case);
+  repeat  a three-layer body repeated (what a generator or a deep network would write).
+The 100k-layer runs should take under 2 seconds and the 10k/100k ratio should be
+near 10 (linear). Not a test: run it by hand, ``python bench/scale.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from startup import cnncalc
+
+BODY = ["conv 16 f3 p1", "bn", "relu"]
+
+
+def flat(layers: int) -> str:
+    items = "".join(f"  - {BODY[i % len(BODY)]}\n" for i in range(layers))
+    return f"name: flat-{layers}\ninput: 32x32x16\nlayers:\n{items}"
+
+
+def repeated(layers: int) -> str:
+    body = ", ".join(BODY)
+    count = layers // len(BODY)
+    return f"name: repeat-{layers}\ninput: 32x32x16\nlayers:\n  - repeat: {count}\n    layers: [{body}]\n"
+
+
+def best(command: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs of each case (default 3)")
+    args = parser.parse_args()
+    failed = False
+    print(f"{'spec':<8} {'10k':>8} {'100k':>8} {'ratio':>6}  (best of {args.runs}, --format json)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, generate in (("flat", flat), ("repeat", repeated)):
+            seconds = []
+            for layers in (10_000, 100_000):
+                spec = Path(tmp) / f"{name}-{layers}.yaml"
+                spec.write_text(generate(layers))
+                seconds.append(best([*cnncalc(), "trace", str(spec), "--format", "json"], args.runs))
+            failed |= seconds[1] > 2.0
+            print(
+                f"{name:<8} {seconds[0]:>7.2f}s {seconds[1]:>7.2f}s {seconds[1] / seconds[0]:>6.1f}"
+            )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
