@@ -1,13 +1,14 @@
 """Formatting for people: one layer's result, or the answers of ``solve``.
 
 The table shows every formula with the numbers put in, so a student can check
-their own working line by line; JSON and Markdown carry the same plain data.
+their own working line by line; JSON, Markdown and LaTeX carry the same plain data.
 rich is imported inside the table function only, and json where it is used, so
 the other formats start as fast as click itself.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from functools import singledispatch
 from typing import Any, NamedTuple
@@ -31,7 +32,7 @@ from .layers import (
 from .notation import format_shape, shape_sizes
 from .solve import Solution
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "json", "markdown", "latex")
 DRAW_LIMIT = 16
 """Largest padded side ``--draw`` draws; beyond it the grid no longer fits a terminal."""
 
@@ -53,9 +54,11 @@ def layer_report(
     data = layer_data(layer, x, outcome, layout)
     if fmt == "json":
         return _json(data)
-    if fmt == "markdown":
-        text = _markdown(["quantity", "value"], [(key, _cell(v)) for key, v in data.items()])
-        return text + (f"\n\n```text\n{drawing(layer, x, outcome)}\n```" if draw else "")
+    if fmt in _TEXT_TABLES:
+        rows = [(key, _cell(v)) for key, v in data.items()]
+        begin, end = _VERBATIM[fmt]
+        text = _TEXT_TABLES[fmt](["quantity", "value"], rows)
+        return text + (f"\n\n{begin}\n{drawing(layer, x, outcome)}\n{end}" if draw else "")
     title = f"{layer.kind}: {format_shape(x, layout)} -> {format_shape(outcome.shape, layout)}"
     text = _table(title, None, _layer_rows(layer, x, outcome, layout))
     return text + (f"\n\n{drawing(layer, x, outcome)}" if draw else "")
@@ -81,8 +84,8 @@ def solutions_report(n: int, out: int, solutions: list[Solution], fmt: str) -> s
         return _json({"n": n, "out": out, "solutions": [s._asdict() for s in solutions]})
     header = ["F", "S", "P", "D", "remainder"]
     rows = [(str(s.f), str(s.s), str(s.p), str(s.d), str(s.remainder)) for s in solutions]
-    if fmt == "markdown":
-        return _markdown(header, rows)
+    if fmt in _TEXT_TABLES:
+        return _TEXT_TABLES[fmt](header, rows)
     worked = [
         (*row[:4], window_formula(n, s.f, s.s, (s.p, s.p), s.d, out), _remainder(s.remainder))
         for row, s in zip(rows, solutions)
@@ -350,7 +353,16 @@ def _table(
         table.add_column(name)
     for row in rows:
         table.add_row(*row)
-    console = Console(markup=False, emoji=False, highlight=False, width=width)
+    # rich decides on styles from the terminal (a tty, FORCE_COLOR, TERM); NO_COLOR alone
+    # only drops its colours, so it also drops the bold and italic here: plain text.
+    plain = bool(os.environ.get("NO_COLOR"))
+    console = Console(
+        markup=False,
+        emoji=False,
+        highlight=False,
+        width=width,
+        color_system=None if plain else "auto",
+    )
     with console.capture() as captured:
         console.print(table)
     return "\n".join(line.rstrip() for line in captured.get().splitlines())
@@ -368,11 +380,67 @@ def json_text(data: Any, indent: int | None = None) -> str:
 
 def _markdown(header: list[str], rows: Iterable[tuple[str, ...]]) -> str:
     lines = [header, ["---"] * len(header), *rows]
-    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+    return "\n".join(
+        "| " + " | ".join(cell.replace("\n", "<br>") for cell in cells) + " |" for cells in lines
+    )
+
+
+_LATEX_SPECIAL = str.maketrans(
+    {
+        **{ch: "\\" + ch for ch in "_%&#${}"},
+        "\\": r"\textbackslash{}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+        # Typeset as other glyphs, or not at all, by pdflatex's default fonts:
+        "<": r"\textless{}",
+        ">": r"\textgreater{}",
+        "|": r"\textbar{}",
+        "←": r"\ensuremath{\leftarrow}",
+        "✗": r"\ensuremath{\times}",
+    }
+)
+
+
+def latex_escape(text: str) -> str:
+    r"""Text that LaTeX prints as written.
+
+    >>> print(latex_escape("layer_1: 5% of {a & b} ← #2"))
+    layer\_1: 5\% of \{a \& b\} \ensuremath{\leftarrow} \#2
+    """
+    return text.translate(_LATEX_SPECIAL)
+
+
+def _latex_cell(text: str) -> str:
+    """One cell; a cell of several lines as a one-column tabular, LaTeX's line break in a cell."""
+    lines = [latex_escape(line) for line in text.split("\n")]
+    if len(lines) == 1:
+        return lines[0]
+    return r"\begin{tabular}[t]{@{}l@{}}" + r" \\ ".join(lines) + r"\end{tabular}"
+
+
+def _latex(header: list[str], rows: Iterable[tuple[str, ...]]) -> str:
+    """A booktabs tabular, numbers right-aligned; ``\\usepackage{booktabs}`` typesets it."""
+    rows = list(rows)
+    columns = list(zip(*rows)) or [()] * len(header)
+    align = "".join(
+        "r" if column and all(cell[:1].isdigit() for cell in column) else "l" for column in columns
+    )
+    lines = [" & ".join(map(_latex_cell, cells)) + r" \\" for cells in [header, *rows]]
+    return "\n".join(
+        [f"\\begin{{tabular}}{{{align}}}", r"\toprule", lines[0], r"\midrule"]
+        + lines[1:]
+        + [r"\bottomrule", r"\end{tabular}"]
+    )
+
+
+_TEXT_TABLES = {"markdown": _markdown, "latex": _latex}
+"""The formats that write the same rows as text: for a README, or for a paper."""
+_VERBATIM = {"markdown": ("```text", "```"), "latex": (r"\begin{verbatim}", r"\end{verbatim}")}
+"""How each of them sets a ``--draw`` drawing apart, character for character."""
 
 
 def _cell(value: Any) -> str:
-    """A JSON value as Markdown shows it: shapes as 32x32x3, padding as 2:2 2:2."""
+    """A JSON value as a table cell: shapes as 32x32x3, padding as 2:2 2:2, a list as lines."""
     if value is None:
         return "unknown"
     if isinstance(value, int):
@@ -382,13 +450,13 @@ def _cell(value: Any) -> str:
     if value and isinstance(value[0], list):
         return " ".join(f"{b}:{a}" for b, a in value)
     if value and isinstance(value[0], str):
-        return "<br>".join(value)
+        return "\n".join(value)
     return "x".join(map(str, value)) or "none"
 
 
 # --- networks ------------------------------------------------------------------------------
 
-TRACE_FORMATS = ("table", "markdown", "csv", "json")
+TRACE_FORMATS = ("table", "markdown", "csv", "json", "latex")
 TRACE_COLUMNS = ["layer", "kind", "output", "params", "MACs", "memory", "RF"]
 
 
@@ -462,7 +530,7 @@ def _layer_data(r: Any, layout: str, size: int) -> dict[str, Any]:
         "buffers": r.buffers,
         "macs": r.macs,
         "rf": _rf(r.rf, r.jump),
-        "memory": (r.output.size or 0) * size,
+        "memory": r.activations * size,
         "inputs": list(r.inputs),
     }
     if r.error:
@@ -512,10 +580,13 @@ def trace_report(
     cells = [_trace_cells(layer) for layer in data["layers"]]
     input_shape = "x".join(map(str, data["input"]))
     summary = _trace_summary(data) if t.ok else []
+    title = f"{data['name']}: input {input_shape}"
     if fmt == "markdown":
         head = f"**{data['name']}**: input {input_shape}\n\n"
         return head + _markdown(TRACE_COLUMNS, cells) + "".join(f"\n\n{s}" for s in summary)
-    title = f"{data['name']}: input {input_shape}"
+    if fmt == "latex":  # the title and totals as comments, so the tabular can be \input as is
+        notes = [f"% {line}" for line in [title, *summary]]
+        return "\n".join([notes[0], _latex(TRACE_COLUMNS, cells), *notes[1:]])
     return _table(title, TRACE_COLUMNS, cells, width) + "".join(f"\n{s}" for s in summary)
 
 
@@ -607,8 +678,8 @@ def zoo_report(entries: list[tuple[str, Any]], fmt: str) -> str:
         + (r["description"],)
         for r in rows
     ]
-    if fmt == "markdown":
-        return _markdown(header, cells)
+    if fmt in _TEXT_TABLES:
+        return _TEXT_TABLES[fmt](header, cells)
     return _table("cnncalc zoo", header, cells)
 
 

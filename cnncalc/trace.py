@@ -62,6 +62,8 @@ class Row(NamedTuple):
     """For merges: the names of the branches that feed it."""
     sources: tuple[str, ...] = ()
     """The rows whose outputs this row consumes ("" for the network's input): the graph's edges."""
+    activations: int = 0
+    """Elements this row keeps in memory: its output, or the sum over a folded block."""
     warnings: tuple[str, ...] = ()
     error: str | None = None
 
@@ -100,7 +102,7 @@ class Trace:
             t.params += r.params
             t.buffers += r.buffers
             t.macs += r.macs
-            t.activations += r.output.size or 0
+            t.activations += r.activations
         return t
 
     def receptive_field(self) -> tuple[tuple[Number, ...], tuple[Number, ...]]:
@@ -237,6 +239,7 @@ class _Walker:
                 y.jump,
                 node.pos,
                 sources=(x.source,),
+                activations=out.shape.size or 0,
                 warnings=out.warnings,
             )
         )
@@ -276,6 +279,7 @@ class _Walker:
                 node.pos,
                 inputs=tuple(name for name, _ in outs),
                 sources=tuple(t.source for _, t in outs),
+                activations=shape.size or 0,
             )
         )
         return y
@@ -378,6 +382,7 @@ def fold(trace: Trace, depth: int) -> list[Row]:
             params=last.params + row.params,
             buffers=last.buffers + row.buffers,
             macs=last.macs + row.macs,
+            activations=last.activations + row.activations,
             rf=row.rf,
             jump=row.jump,
             warnings=last.warnings + row.warnings,

@@ -308,11 +308,6 @@ def test_totals_are_the_sums_of_the_rows(workdir, spec, depth):
         assert totals["activations"] == sum(x["memory"] for x in layers)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a folded row's memory is only its block's output tensor, so with --depth the "
-    "memory column no longer sums to totals.activations (params and MACs do)",
-)
 @pytest.mark.parametrize("depth", [1, 2])
 def test_folded_memory_sums_to_the_activations(depth):
     out = data("resnet50", "--depth", str(depth))
