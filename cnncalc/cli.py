@@ -9,6 +9,7 @@ geometry and 2 for a malformed value.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -146,7 +147,9 @@ def layer_command(epilog: str, flat: bool = False) -> Callable[[Callable[..., La
             **options: Any,
         ) -> None:
             if draw and output_format == "json":
-                raise UsageFailure("--draw: a drawing is text; use --format table or markdown")
+                raise UsageFailure(
+                    "--draw: a drawing is text; use --format table, markdown or latex"
+                )
             with reported():
                 x = read_input(n, spatial_rank(options.get("f"), dims), depth, layout, flat)
                 layer = build(x, **options)
@@ -178,7 +181,8 @@ FORMAT = click.option(
     "output_format",
     type=click.Choice(render.FORMATS),
     default="table",
-    help="A table with the formulas worked out, or the plain data as JSON or Markdown.",
+    help="A table with the formulas worked out, or the plain data as JSON, Markdown or "
+    "LaTeX (booktabs).",
 )
 INPUT_OPTIONS = _stack(
     click.option(
@@ -244,17 +248,24 @@ WEIGHTS = _stack(
 # --- commands ------------------------------------------------------------------------------
 
 
-@click.group(context_settings={"show_default": True})
+@click.group(
+    context_settings={"show_default": True},
+    epilog="""\b
+Shell completion: eval "$(_CNNCALC_COMPLETE=bash_source cnncalc)" in ~/.bashrc
+(zsh_source, fish_source for the other shells). NO_COLOR=1 prints plain tables.
+
+\b
+Examples:
+  cnncalc conv --n 32x32x3 --f 5 --filters 10 --pad 2
+  cnncalc pool --n 8x8x10 --f 2 --stride 2
+  cnncalc solve --n 224 --out 112 --f 3
+  cnncalc trace resnet50 --depth 1""",
+)
 @click.version_option(__version__, prog_name="cnncalc")
 def main() -> None:
-    """Exact shapes, parameters and costs of CNN layers, with the formula worked out.
-
-    \b
-    Examples:
-      cnncalc conv --n 32x32x3 --f 5 --filters 10 --pad 2
-      cnncalc pool --n 8x8x10 --f 2 --stride 2
-      cnncalc solve --n 224 --out 112 --f 3
-    """
+    """Exact shapes, parameters and costs of CNN layers, with the formula worked out."""
+    if os.environ.get("FORCE_COLOR"):  # force-color.org: keep the table's styles when piped
+        click.get_current_context().color = True
 
 
 @layer_command(
@@ -450,7 +461,8 @@ Examples:
   cnncalc trace "32x32x3 | conv 10 f5 p2 | relu | pool f2 s2 | fc 10 | softmax"
   cnncalc trace resnet50 --depth 1
   cnncalc trace model.yaml --format json --dtype float16
-  cnncalc trace inception_v3 --input 512x512x3 --format csv"""
+  cnncalc trace inception_v3 --input 512x512x3 --format csv
+  cnncalc trace lenet5 --format latex > lenet5.tex"""
 )
 @SPEC_ARGUMENT
 @INPUT_SHAPE
@@ -551,7 +563,13 @@ def check(specs: tuple[str, ...], strict: bool, output_format: str) -> None:
         raise SystemExit(1)
 
 
-@main.group()
+@main.group(
+    epilog="""\b
+Examples:
+  cnncalc zoo list
+  cnncalc zoo show resnet50 > my-resnet.yaml
+  cnncalc trace resnet50"""
+)
 def zoo() -> None:
     """The bundled networks: AlexNet, VGG, GoogLeNet, ResNet, DenseNet, U-Net, ..."""
 
@@ -564,7 +582,10 @@ Examples:
   cnncalc zoo list --format markdown""",
 )
 @click.option(
-    "--format", "output_format", type=click.Choice(["table", "markdown", "json"]), default="table"
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "markdown", "json", "latex"]),
+    default="table",
 )
 def zoo_list(output_format: str) -> None:
     """Every zoo network with its input, parameters and GMACs (traced now)."""
