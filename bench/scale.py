@@ -29,7 +29,8 @@ def flat(layers: int) -> str:
 def repeated(layers: int) -> str:
     body = ", ".join(BODY)
     count = layers // len(BODY)
-    return f"name: repeat-{layers}\ninput: 32x32x16\nlayers:\n  - repeat: {count}\n    layers: [{body}]\n"
+    head = f"name: repeat-{layers}\ninput: 32x32x16\nlayers:\n"
+    return f"{head}  - repeat: {count}\n    layers: [{body}]\n"
 
 
 def best(command: list[str], runs: int) -> float:
@@ -53,7 +54,9 @@ def main() -> int:
             for layers in (10_000, 100_000):
                 spec = Path(tmp) / f"{name}-{layers}.yaml"
                 spec.write_text(generate(layers))
-                seconds.append(best([*cnncalc(), "trace", str(spec), "--format", "json"], args.runs))
+                seconds.append(
+                    best([*cnncalc(), "trace", str(spec), "--format", "json"], args.runs)
+                )
             failed |= seconds[1] > 2.0
             print(
                 f"{name:<8} {seconds[0]:>7.2f}s {seconds[1]:>7.2f}s {seconds[1] / seconds[0]:>6.1f}"

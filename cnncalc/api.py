@@ -63,7 +63,7 @@ def trace(
     ([10], 26370, 768000)
     """
     from .render import trace_data
-    from .trace import trace as run
+    from .tracer import trace as run
 
     net = load(spec)
     shape = parse_input(input, net.layout) if isinstance(input, str) else input

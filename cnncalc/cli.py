@@ -486,7 +486,7 @@ def trace(
     strict: bool,
 ) -> None:
     """Trace a network layer by layer: shapes, parameters, MACs, memory, receptive field."""
-    from .trace import trace as run
+    from .tracer import trace as run
 
     net, shape = load_network(spec, input_shape)
     with reported():
@@ -532,8 +532,8 @@ def check(specs: tuple[str, ...], strict: bool, output_format: str) -> None:
     """Check specs for CI: every shape fits and every expectation holds."""
     from .api import load
     from .spec import SpecError
-    from .trace import expectation_problems
-    from .trace import trace as run
+    from .tracer import expectation_problems
+    from .tracer import trace as run
 
     failed = False
     for spec in specs:
@@ -591,7 +591,7 @@ def zoo_list(output_format: str) -> None:
     """Every zoo network with its input, parameters and GMACs (traced now)."""
     from . import zoo as bundled
     from .api import load
-    from .trace import trace as run
+    from .tracer import trace as run
 
     entries = [(name, run(load(name))) for name in bundled.names()]
     click.echo(render.zoo_report(entries, output_format))
@@ -654,7 +654,7 @@ Examples:
 def diagram(spec: str, input_shape: str | None, output_format: str, depth: int | None) -> None:
     """Draw a network as a Mermaid or Graphviz diagram, with shapes on the edges."""
     from . import diagram as draw
-    from .trace import trace as run
+    from .tracer import trace as run
 
     net, shape = load_network(spec, input_shape)
     with reported():

@@ -1,6 +1,6 @@
 """Diagrams of a traced network: Mermaid flowcharts and Graphviz DOT graphs.
 
-One node per row of the trace, or per block folded at a depth as :func:`cnncalc.trace.fold`
+One node per row of the trace, or per block folded at a depth as :func:`cnncalc.tracer.fold`
 folds rows; each edge labelled with the shape flowing along it; every branch of a merge
 feeding the merge; a ``from`` reference continuing from the layer it names; blocks and
 repeats drawn as nested subgraphs. The drawing is built as data first
@@ -17,7 +17,7 @@ from .errors import UsageError
 from .graph import MERGES
 from .layers import Shape
 from .notation import format_shape
-from .trace import Row, Trace, fold
+from .tracer import Row, Trace, fold
 
 
 class Node(NamedTuple):

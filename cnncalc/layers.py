@@ -202,6 +202,8 @@ class Layer:
     summary: ClassVar[str]
     references: ClassVar[tuple[str, ...]] = ()
     """Fields that name another layer, whose output shape the tracer supplies."""
+    spatial: ClassVar[bool] = False
+    """Whether the kind works on spatial dimensions, so a flat input (after fc) is an error."""
     parameters: ClassVar[dict[str, Parameter]] = {}
     """Every parameter in declaration order, base classes first."""
 
@@ -276,6 +278,7 @@ def register(*aliases: str):  # type: ignore[no-untyped-def]
 
 @register("conv2d", "convolution")
 class Conv(Layer):
+    spatial = True
     kind = "conv"
     summary = "convolution: filters (K), f, stride, pad, dilation, groups, bias"
     filters: int | None = None
@@ -334,6 +337,7 @@ class DepthwiseConv(Conv):
 
 @register("deconv", "convtranspose", "conv_transpose", "transposed")
 class TConv(Layer):
+    spatial = True
     kind = "tconv"
     summary = "transposed convolution: filters, f, stride, pad, output_padding, dilation, groups"
     filters: int | None = None
@@ -393,6 +397,7 @@ class TConv(Layer):
 class Pool(Layer):
     """Max or average pooling; the stride defaults to the kernel size."""
 
+    spatial = True
     kind = "pool"
     summary = "pooling: f, stride (default f), pad (at most f/2), ceil, dilation"
     f: Dims = 2
@@ -446,6 +451,7 @@ def _global(x: Shape) -> Outcome:
 
 @register("gap", "global_avg_pool", "globalavgpool")
 class GlobalAvgPool(Layer):
+    spatial = True
     kind = "gavgpool"
     summary = "global average pooling: H x W x C -> 1 x 1 x C"
 
@@ -455,6 +461,7 @@ class GlobalAvgPool(Layer):
 
 @register("gmp", "global_max_pool", "globalmaxpool")
 class GlobalMaxPool(Layer):
+    spatial = True
     kind = "gmaxpool"
     summary = "global max pooling: H x W x C -> 1 x 1 x C"
 
@@ -470,6 +477,7 @@ def _adaptive_window(n: int, m: int) -> int:
 
 @register("adaptiveavgpool", "adaptive_avg_pool")
 class AdaptiveAvgPool(Layer):
+    spatial = True
     kind = "adaptivepool"
     summary = "adaptive average pooling to a fixed output size"
     size: Dims = 1
@@ -491,6 +499,7 @@ UNPOOL_MODES = ("nails", "nearest", "max")
 class Unpool(Layer):
     """Bed of nails or nearest neighbour by a factor; max-unpool as the inverse of a pool."""
 
+    spatial = True
     kind = "unpool"
     summary = "unpooling: mode nails|nearest (factor) or max (f, stride, pad of the pool)"
     mode: str = "nearest"
@@ -524,6 +533,7 @@ class Unpool(Layer):
 
 @register("upsampling", "interpolate")
 class Upsample(Layer):
+    spatial = True
     kind = "upsample"
     summary = "upsampling by an integer factor (nearest or bilinear: same shape)"
     factor: Dims = 2
@@ -647,6 +657,7 @@ class PReLU(Identity):
 
 @register("pad", "zeropad2d")
 class ZeroPad(Layer):
+    spatial = True
     kind = "zeropad"
     summary = "zero padding: pad (number, per dimension, or before:after)"
     pad: PadSpec = 1
@@ -662,6 +673,7 @@ class ZeroPad(Layer):
 class Crop(Layer):
     """Centre crop to ``size``, or by ``border`` on each side (U-Net's crop-and-concat)."""
 
+    spatial = True
     kind = "crop"
     summary = "centre crop: size (output size), border (removed per side) or to (a named layer)"
     size: Dims | None = None

@@ -492,7 +492,7 @@ def _problem(p: Any) -> dict[str, Any]:
 def trace_data(t: Any, dtype: str = "float32", depth: int | None = None) -> dict[str, Any]:
     """The JSON contract of ``trace``: stable keys, shapes as lists in the spec's layout."""
     from .graph import without_gc_pauses
-    from .trace import DTYPE_BYTES, fold
+    from .tracer import DTYPE_BYTES, fold
 
     net, size = t.network, DTYPE_BYTES[dtype]
     layout = net.layout

@@ -19,7 +19,7 @@ from cnncalc.errors import UsageError
 from cnncalc.graph import MERGES
 from cnncalc.notation import format_shape
 from cnncalc.spec import load_spec
-from cnncalc.trace import Trace, trace
+from cnncalc.tracer import Trace, trace
 
 ZOO = files("cnncalc.zoo")
 ZOO_NAMES = sorted(p.name.removesuffix(".yaml") for p in ZOO.iterdir() if p.name.endswith(".yaml"))

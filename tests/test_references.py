@@ -4,7 +4,7 @@ lexical lookup so that a block can refer to its own layers."""
 import pytest
 
 from cnncalc.spec import load_spec
-from cnncalc.trace import trace
+from cnncalc.tracer import trace
 
 RESIDUAL = """
 input: 8x8x16

@@ -3,7 +3,7 @@
 import pytest
 
 from cnncalc.spec import load_spec
-from cnncalc.trace import trace
+from cnncalc.tracer import trace
 
 
 def output(layer: str, shape: str = "17x17x3") -> str:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from cnncalc.layers import Conv, MaxPool, Shape
 from cnncalc.notation import format_shape
 from cnncalc.spec import load_inline, load_spec
-from cnncalc.trace import expectation_problems, fold, trace
+from cnncalc.tracer import expectation_problems, fold, trace
 
 
 def traced(text: str):
@@ -396,3 +396,10 @@ def test_shorthand_keys_yield_to_a_kinds_own_parameter():
     t = trace(load_inline("8x8x3 | conv 4 f3 s=2 p=1 | dropout p=0.2"))
     assert t.ok and format_shape(t.output) == "4x4x4"  # s= and p= are stride and pad for conv
     assert t.rows[-1].kind == "dropout"  # ...but p= is dropout's own probability
+
+
+@pytest.mark.parametrize("kind", ["conv 8 f3", "maxpool f2", "gavgpool", "upsample 2", "zeropad 1"])
+def test_a_spatial_layer_after_fc_is_an_error(kind):
+    t = trace(load_inline(f"8x8x3 | fc 10 | {kind}"))
+    (problem,) = t.errors
+    assert "is flat (after fc or flatten)" in problem.message and problem.path.endswith("1")

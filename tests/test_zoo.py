@@ -17,7 +17,7 @@ from cnncalc.graph import Network
 from cnncalc.layers import Shape
 from cnncalc.notation import format_shape
 from cnncalc.spec import load_spec
-from cnncalc.trace import Trace, trace
+from cnncalc.tracer import Trace, trace
 
 ZOO = files("cnncalc.zoo")
 NAMES = sorted(p.name.removesuffix(".yaml") for p in ZOO.iterdir() if p.name.endswith(".yaml"))

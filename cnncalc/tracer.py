@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple, Union
 
-from .errors import CnnCalcError
+from .errors import CnnCalcError, GeometryError
 from .graph import (
     LayerNode,
     Merge,
@@ -118,6 +118,10 @@ class _Failed(Exception):
 @lru_cache(maxsize=4096)
 def _apply(layer: Layer, x: Shape) -> Outcome:
     """Layers are frozen values, so a repeated layer on a repeated shape is computed once."""
+    if layer.spatial and not x.spatial:
+        raise GeometryError(
+            f"{layer.kind} needs rows and columns, but its input {x} is flat (after fc or flatten)"
+        )
     return layer.apply(x)
 
 
