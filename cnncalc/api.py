@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from . import zoo
 from .errors import UsageError
 from .graph import Network
 from .layers import Shape
-from .notation import parse_ints, shape_from_sizes
+from .notation import format_shape, parse_ints, shape_from_sizes
 
 
 def load(spec: str | Path) -> Network:
@@ -40,17 +39,26 @@ def load(spec: str | Path) -> Network:
         return load_spec(bundled.read_text(encoding="utf-8"), bundled.stem)
     if Path(text).is_file():
         return load_spec(Path(text).read_text(encoding="utf-8"), text)
-    close = difflib.get_close_matches(text.lower(), zoo.names(), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise UsageError(
-        f"{text!r} is not a spec file, a zoo network{hint} or an inline spec like "
+        f"{text!r} is not a spec file, a zoo network{zoo.suggestion(text)} or an inline spec like "
         f"'32x32x3 | conv 16 f3 | relu'"
     )
 
 
-def parse_input(text: str, layout: str = "hwc") -> Shape:
-    """An input shape written like ``299x299x3`` (or ``3x299x299`` with the chw layout)."""
-    return shape_from_sizes(parse_ints(text, "input"), layout)
+def parse_input(text: str, like: Shape, layout: str = "hwc") -> Shape:
+    """Another input for a network whose own input is ``like``: as many sizes, e.g. 299x299x3.
+
+    >>> parse_input("299x299x3", Shape((224, 224), 3))
+    Shape(spatial=(299, 299), channels=3)
+    """
+    sizes = parse_ints(text, "input")
+    wanted = len(like.spatial) + (like.channels is not None)
+    if len(sizes) != wanted:
+        example = format_shape(like, layout)
+        raise UsageError(
+            f"{text!r} has {len(sizes)} sizes; this network takes {wanted}, like {example}"
+        )
+    return shape_from_sizes(sizes, layout)
 
 
 def trace(
@@ -66,5 +74,5 @@ def trace(
     from .tracer import trace as run
 
     net = load(spec)
-    shape = parse_input(input, net.layout) if isinstance(input, str) else input
+    shape = parse_input(input, net.input, net.layout) if isinstance(input, str) else input
     return trace_data(run(net, shape), dtype)

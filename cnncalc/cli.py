@@ -103,6 +103,7 @@ PADDING = Notation(
 COUNT = Notation("INT", int, "a whole number")
 NATURAL = Notation("INT", int, "a whole number", minimum=0)
 GROUPS = Notation("G", _groups, "a number or depthwise")
+WIDTH = Notation("COLUMNS", int, "a whole number", minimum=40)
 
 
 # --- the shared path of every single-layer command ----------------------------------------
@@ -434,12 +435,15 @@ def load_network(spec: str, input_shape: str | None = None) -> tuple[Network, Sh
 
     try:
         net = load(spec)
-        return net, parse_input(input_shape, net.layout) if input_shape else None
     except SpecError as error:
         click.echo(render.problem_report(error.source, error.text, error.problems), err=True)
         raise SystemExit(1) from None
     except UsageError as error:
         raise UsageFailure(str(error)) from None
+    try:
+        return net, parse_input(input_shape, net.input, net.layout) if input_shape else None
+    except UsageError as error:
+        raise UsageFailure(f"--input: {error}") from None
 
 
 SPEC_ARGUMENT = click.argument("spec", metavar="SPEC")
@@ -466,7 +470,7 @@ Examples:
 )
 @SPEC_ARGUMENT
 @INPUT_SHAPE
-@click.option("--depth", type=click.IntRange(min=1), help="Fold blocks deeper than N into a row.")
+@click.option("--depth", type=COUNT, help="Fold blocks deeper than N into a row.")
 @click.option(
     "--dtype",
     type=click.Choice(["float32", "float16", "bfloat16", "int8", "float64"]),
@@ -474,7 +478,7 @@ Examples:
     help="Element type for the memory columns.",
 )
 @click.option("--format", "output_format", type=click.Choice(render.TRACE_FORMATS), default="table")
-@click.option("--width", type=click.IntRange(min=40), help="Table width (default: the terminal).")
+@click.option("--width", type=WIDTH, help="Table width (default: the terminal).")
 @click.option("--strict", is_flag=True, help="Fail when a size does not divide.")
 def trace(
     spec: str,
@@ -497,12 +501,7 @@ def trace(
     if strict and t.warnings:
         click.echo(render.problem_report(net.source, net.text, t.warnings), err=True)
     elif t.warnings:
-        first = t.warnings[0]
-        click.echo(
-            f"warning: {len(t.warnings)} sizes do not divide, e.g. {first.path}: {first.message}"
-            " (--strict makes them errors)",
-            err=True,
-        )
+        click.echo(render.warning_summary(t.warnings), err=True)
     if t.errors or (strict and t.warnings):
         raise SystemExit(1)
 
@@ -610,7 +609,9 @@ def zoo_show(name: str) -> None:
 
     path = bundled.path(name)
     if path is None:
-        raise UsageFailure(f"no zoo network {name!r} (see cnncalc zoo list)")
+        raise UsageFailure(
+            f"no zoo network {name!r}{bundled.suggestion(name)} (see cnncalc zoo list)"
+        )
     click.echo(path.read_text(encoding="utf-8"), nl=False)
 
 
@@ -650,7 +651,7 @@ Examples:
 @SPEC_ARGUMENT
 @INPUT_SHAPE
 @click.option("--format", "output_format", type=click.Choice(["mermaid", "dot"]), default="mermaid")
-@click.option("--depth", type=click.IntRange(min=1), help="Draw blocks deeper than N as one node.")
+@click.option("--depth", type=COUNT, help="Draw blocks deeper than N as one node.")
 def diagram(spec: str, input_shape: str | None, output_format: str, depth: int | None) -> None:
     """Draw a network as a Mermaid or Graphviz diagram, with shapes on the edges."""
     from . import diagram as draw
@@ -660,3 +661,6 @@ def diagram(spec: str, input_shape: str | None, output_format: str, depth: int |
     with reported():
         t = run(net, shape)
         click.echo(getattr(draw, output_format)(t, depth, net.layout))
+    if t.errors:  # drawn up to the failing node, which is marked
+        click.echo(render.problem_report(net.source, net.text, t.errors), err=True)
+        raise SystemExit(1)

@@ -641,11 +641,47 @@ def github_annotations(source: str, problems: Iterable[Any], severity: str = "er
     return "\n".join(out)
 
 
+def plural(count: int, word: str) -> str:
+    """``1 warning``, ``3 warnings``.
+
+    >>> plural(1, "warning"), plural(16, "size")
+    ('1 warning', '16 sizes')
+    """
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _significant(value: float, digits: int = 3) -> str:
+    """Three significant digits, never in exponent notation.
+
+    >>> _significant(4.089184256), _significant(11.513), _significant(4.32e-07)
+    ('4.09', '11.5', '0.000000432')
+    """
+    if value == 0:
+        return "0"
+    from math import floor, log10
+
+    decimals = max(digits - 1 - floor(log10(abs(value))), 0)
+    return f"{value:.{decimals}f}"
+
+
+def warning_summary(warnings: list[Any]) -> str:
+    """One line for a trace's non-dividing sizes: how many, and the first in full."""
+    first = warnings[0]
+    return (
+        f"warning: {plural(len(warnings), 'size')} do{'es' if len(warnings) == 1 else ''} not "
+        f"divide, e.g. {first.path}: {first.message} (--strict makes them errors)"
+    )
+
+
 def check_line(source: str, t: Any) -> str:
     """One line for a spec that passed its checks."""
     totals = t.totals()
-    warned = f", {len(t.warnings)} warnings (--strict fails on them)" if t.warnings else ""
-    return f"{source}: ok — {totals.params:,} params, {totals.macs / 1e9:.3g} GMACs{warned}"
+    warned = (
+        f", {plural(len(t.warnings), 'warning')} (--strict fails on them)" if t.warnings else ""
+    )
+    return (
+        f"{source}: ok — {totals.params:,} params, {_significant(totals.macs / 1e9)} GMACs{warned}"
+    )
 
 
 def _gmacs(macs: int) -> str:
