@@ -45,12 +45,18 @@ CONV = ["conv", "--n", "32", "--f", "5", "--pad", "2"]
 CASES = [  # one row per command to watch, e.g. a trace of a zoo network against its imports
     Case("conv json", [*cnncalc(), *CONV, "--format", "json"], imports("click"), 1.2),
     Case("conv table", [*cnncalc(), *CONV], imports("click, rich.console, rich.table"), 1.2),
+    Case(
+        "resnet152",
+        [*cnncalc(), "trace", "resnet152", "--format", "json"],
+        [*cnncalc(), *CONV, "--format", "json"],
+        1.5,
+    ),
 ]
 
 
 def elapsed(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return time.perf_counter() - start
 
 

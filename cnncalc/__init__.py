@@ -10,7 +10,6 @@ The formulas work on one spatial dimension at a time; ``trace`` returns the data
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .formulas import (
@@ -28,6 +27,8 @@ from .formulas import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .graph import Network
     from .layers import Shape
 

@@ -6,14 +6,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 from . import zoo
 from .errors import UsageError
 from .graph import Network
 from .layers import Shape
 from .notation import format_shape, parse_ints, shape_from_sizes
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def load(spec: str | Path) -> Network:
@@ -22,27 +27,48 @@ def load(spec: str | Path) -> Network:
     Raises SpecError (with every problem and its position) for a faulty spec and
     UsageError when ``spec`` names nothing.
     """
-    from .spec import load_inline, load_spec
-
-    text = str(spec)
-    if isinstance(spec, Path) or Path(text).suffix in (".yaml", ".yml", ".json"):
-        file = Path(text)
-        if not file.is_file():
+    text = os.fspath(spec)
+    if not isinstance(spec, str) or text.endswith(SPEC_SUFFIXES):
+        if not os.path.isfile(text):
             raise UsageError(f"no spec file {text!r}")
-        return load_spec(file.read_text(encoding="utf-8"), text)
+        return _language().load_spec(_read(text), text)
     if "\n" in text or text.lstrip().startswith("{"):
-        return load_spec(text, "<spec>")
+        return _language().load_spec(text, "<spec>")
     if "|" in text:
-        return load_inline(text)
+        return _language().load_inline(text)
     bundled = zoo.path(text)
     if bundled is not None:
-        return load_spec(bundled.read_text(encoding="utf-8"), bundled.stem)
-    if Path(text).is_file():
-        return load_spec(Path(text).read_text(encoding="utf-8"), text)
+        return load_zoo(text.lower(), bundled)
+    if os.path.isfile(text):
+        return _language().load_spec(_read(text), text)
     raise UsageError(
         f"{text!r} is not a spec file, a zoo network{zoo.suggestion(text)} or an inline spec like "
         f"'32x32x3 | conv 16 f3 | relu'"
     )
+
+
+def load_zoo(name: str, path: str) -> Network:
+    """A zoo network from its compiled form when there is one (no YAML parser to start)."""
+    import json
+
+    from .graph import network_from_data
+
+    compiled = zoo.compiled_path(name)
+    if os.path.isfile(compiled):
+        return network_from_data(json.loads(_read(compiled)), _read(path))
+    return _language().load_spec(_read(path), name)
+
+
+def _language() -> Any:
+    """The spec reader, imported only when text must be parsed: PyYAML alone takes ~25 ms."""
+    from . import spec
+
+    return spec
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
 def parse_input(text: str, like: Shape, layout: str = "hwc") -> Shape:

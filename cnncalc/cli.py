@@ -12,13 +12,12 @@ import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from . import __version__, render
-from .errors import GeometryError, UsageError
-from .graph import Network
+from .errors import GeometryError, SpecError, UsageError
 from .layers import (
     FC,
     UNPOOL_MODES,
@@ -36,6 +35,9 @@ from .notation import parse_ints, parse_padding
 from .options import read_input, resolve_groups, spatial_rank
 from .solve import BOUNDS
 from .solve import solve as solve_sizes
+
+if TYPE_CHECKING:
+    from .graph import Network
 
 # --- option values -------------------------------------------------------------------------
 
@@ -431,7 +433,6 @@ def solve(
 def load_network(spec: str, input_shape: str | None = None) -> tuple[Network, Shape | None]:
     """A network named on the command line; a faulty spec ends the command with its problems."""
     from .api import load, parse_input
-    from .spec import SpecError
 
     try:
         net = load(spec)
@@ -530,7 +531,6 @@ Examples:
 def check(specs: tuple[str, ...], strict: bool, output_format: str) -> None:
     """Check specs for CI: every shape fits and every expectation holds."""
     from .api import load
-    from .spec import SpecError
     from .tracer import expectation_problems
     from .tracer import trace as run
 
@@ -612,7 +612,8 @@ def zoo_show(name: str) -> None:
         raise UsageFailure(
             f"no zoo network {name!r}{bundled.suggestion(name)} (see cnncalc zoo list)"
         )
-    click.echo(path.read_text(encoding="utf-8"), nl=False)
+    with open(path, encoding="utf-8") as spec:
+        click.echo(spec.read(), nl=False)
 
 
 @main.command(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CnnCalcError(Exception):
     """Base of every error cnncalc reports to a user as one clean line."""
@@ -13,3 +15,13 @@ class GeometryError(CnnCalcError, ValueError):
 
 class UsageError(CnnCalcError, ValueError):
     """A value is malformed or out of its allowed range (exit status 2)."""
+
+
+class SpecError(CnnCalcError):
+    """Everything wrong with one spec, found in one pass: each problem with its position."""
+
+    def __init__(self, problems: list[Any], source: str = "<spec>", text: str = ""):
+        self.problems = problems
+        self.source = source
+        self.text = text
+        super().__init__("; ".join(p.message for p in problems))

@@ -238,7 +238,7 @@ class Layer:
         return isinstance(other, Layer) and self.__dict__["_key"] == other.__dict__["_key"]
 
     def __hash__(self) -> int:
-        return self.__dict__["_hash"]  # type: ignore[no-any-return]
+        return self.__dict__["_hash"]
 
     def __repr__(self) -> str:
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.parameters)
@@ -264,7 +264,7 @@ REGISTRY: dict[str, type[Layer]] = {}
 ALIASES: dict[str, str] = {}
 
 
-def register(*aliases: str):  # type: ignore[no-untyped-def]
+def register(*aliases: str) -> Callable[[type[Layer]], type[Layer]]:
     """Class decorator adding a layer kind (and aliases) to the registry."""
 
     def add(cls: type[Layer]) -> type[Layer]:

@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from .errors import CnnCalcError, UsageError
+from .errors import SpecError, UsageError
 from .graph import (
     MERGES,
     NOWHERE,
@@ -98,16 +98,6 @@ WORDS: dict[str, tuple[str, Any]] = {
 TOP_KEYS = ("name", "description", "input", "layout", "convention", "blocks", "layers", "expect")
 ITEM_KEYS = ("name", "if")
 EXPECT_KEYS = ("output", "params", "macs", "shapes")
-
-
-class SpecError(CnnCalcError):
-    """Everything wrong with one spec, found in one pass."""
-
-    def __init__(self, problems: list[Problem], source: str = "<spec>", text: str = ""):
-        self.problems = problems
-        self.source = source
-        self.text = text
-        super().__init__("; ".join(p.message for p in problems))
 
 
 class _Invalid(Exception):
@@ -582,7 +572,7 @@ class _Builder:
             bodies.append(Sequence(str(i), pos, self.items(body_node, inner)))
             if index not in inner.used or len(self.problems) > before:
                 break  # the body does not depend on the index: one copy serves every iteration
-        return Repeat(name, pos, count=count, bodies=bodies)
+        return Repeat(name, pos, times=count, bodies=bodies)
 
     def auto_name(self, kind: str, counts: dict[str, int]) -> str:
         """``conv1``, ``conv2``, ``bn1``...: the kind as written, numbered within its list."""
@@ -595,7 +585,7 @@ class _Builder:
             raise self.problem(pos, ctx.path, f"name {name!r}: use letters, digits, _ and -")
 
 
-class _Recording(dict):  # type: ignore[type-arg]
+class _Recording(dict[str, Any]):
     """A scope that notes which names were read."""
 
     def __init__(self, ctx: _Context):
@@ -721,7 +711,7 @@ def _size(node: Node) -> int:
         return 1 + sum(_size(b) for b in node.branches)
     if isinstance(node, Repeat):
         if len(node.bodies) == 1:
-            return node.count * _size(node.bodies[0])
+            return node.times * _size(node.bodies[0])
         return sum(_size(b) for b in node.bodies)
     return 0
 

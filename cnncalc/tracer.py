@@ -8,8 +8,7 @@ far are kept, with the failing one marked.
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple, Union
 
@@ -187,7 +186,7 @@ class _Walker:
         elif isinstance(node, Repeat):
             self.result.groups[path] = "repeat"
             y = x
-            for i in range(node.count):
+            for i in range(node.times):
                 # A one-item body is named by the iteration alone: layer3.12, not layer3.12.block
                 body = node.body(i).items
                 if len(body) == 1:
@@ -308,6 +307,8 @@ class _Walker:
             scope = scope.rpartition(".")[0]
 
     def unknown(self, name: str) -> str:
+        import difflib
+
         close = difflib.get_close_matches(name, list(self.named), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"no layer named {name!r} is defined before here{hint}"
@@ -344,7 +345,7 @@ def trace(net: Network, input: Shape | None = None) -> Trace:
     """Trace ``net`` from ``input`` (default: the spec's own input shape)."""
     x0 = input or net.input
     if input is not None and input != net.input:
-        net = replace(net, input=input)
+        net = net._replace(input=input)
     result = Trace(net)
     ones = tuple(1 for _ in x0.spatial)
     walker = _Walker(net, result)

@@ -610,7 +610,9 @@ def test_zoo_list_json(zoo_lists):
 def test_zoo_show_prints_the_file_exactly():
     path = zoo.path("resnet50")
     assert path is not None
-    assert finished(run("zoo", "show", "resnet50"), 0).stdout == path.read_text(encoding="utf-8")
+    assert finished(run("zoo", "show", "resnet50"), 0).stdout == Path(path).read_text(
+        encoding="utf-8"
+    )
 
 
 def test_kinds_lists_every_kind():
