@@ -286,6 +286,8 @@ class _Builder:
         self.defaults = CONVENTIONS.get(convention, {})
         self.layers: dict[Any, Layer] = {}
         """Layers already built, by class and parameters: big specs repeat the same few."""
+        self.inline_layers: dict[str, tuple[str, Layer, str | None]] = {}
+        """Inline layers already read (kind as written, layer, explicit name), by their text."""
 
     def problem(self, pos: Pos, path: str, message: str) -> _Invalid:
         self.problems.append(Problem(pos, path, message))
@@ -424,6 +426,19 @@ class _Builder:
         return {"": (self.resolve(raw, ctx, _pos(node)), _pos(node))}
 
     def inline_item(
+        self, text: str, pos: Pos, ctx: _Context, counts: dict[str, int]
+    ) -> Node | None:
+        known = None if ctx.scope else self.inline_layers.get(text)
+        if known is not None:  # the same text read before, with no arguments in scope
+            kind, layer, name = known
+            return LayerNode(name or self.auto_name(kind, counts), pos, layer)
+        node = self.parse_inline(text, pos, ctx, counts)
+        if not ctx.scope and isinstance(node, LayerNode):
+            explicit = node.name if "name=" in text else None
+            self.inline_layers[text] = (text.split(None, 1)[0], node.layer, explicit)
+        return node
+
+    def parse_inline(
         self, text: str, pos: Pos, ctx: _Context, counts: dict[str, int]
     ) -> Node | None:
         tokens = _inline_tokens(text)

@@ -151,6 +151,7 @@ class _Walker:
         self.net = net
         self.result = result
         self.named: dict[str, Tensor] = {}
+        self.add_row = result.rows.append
 
     def fail(
         self, node: Node, path: str, message: str, x: Tensor, sources: tuple[str, ...] = ()
@@ -230,7 +231,7 @@ class _Walker:
         y = _step(x, out, path)
         if out.warnings:
             self.result.warnings.extend(Problem(node.pos, path, w) for w in out.warnings)
-        self.result.rows.append(
+        self.add_row(  # positional: this runs once per layer, 100k times for big specs
             Row(
                 path,
                 node.layer.kind,
@@ -241,9 +242,11 @@ class _Walker:
                 y.rf,
                 y.jump,
                 node.pos,
-                sources=(x.source,),
-                activations=out.shape.size or 0,
-                warnings=out.warnings,
+                (),
+                (x.source,),
+                out.shape.size or 0,
+                out.warnings,
+                None,
             )
         )
         return y
