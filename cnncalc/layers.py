@@ -592,26 +592,6 @@ class BatchNorm(Layer):
         return self._identity(x)._replace(params=2 * c, buffers=2 * c)
 
 
-@register("localresponsenorm")
-class LRN(Layer):
-    kind = "lrn"
-    summary = "local response normalisation: size (no parameters)"
-    size: int = 5
-
-    def apply(self, x: Shape) -> Outcome:
-        return self._identity(x)
-
-
-@register()
-class Dropout(Layer):
-    kind = "dropout"
-    summary = "dropout: p (no parameters)"
-    p: float = 0.5
-
-    def apply(self, x: Shape) -> Outcome:
-        return self._identity(x)
-
-
 @register()
 class Identity(Layer):
     kind = "identity"
@@ -619,6 +599,20 @@ class Identity(Layer):
 
     def apply(self, x: Shape) -> Outcome:
         return self._identity(x)
+
+
+@register("localresponsenorm")
+class LRN(Identity):
+    kind = "lrn"
+    summary = "local response normalisation: size (no parameters)"
+    size: int = 5
+
+
+@register()
+class Dropout(Identity):
+    kind = "dropout"
+    summary = "dropout: p (no parameters)"
+    p: float = 0.5
 
 
 def _activation(name: str, what: str, *aliases: str) -> type[Layer]:

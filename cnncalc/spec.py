@@ -458,7 +458,15 @@ class _Builder:
                 self.check_name(name, tpos, ctx)
                 continue
             if key in params:
-                raise self.problem(tpos, ctx.path, f"{kind}: {key or 'value'} given twice")
+                if key:
+                    raise self.problem(tpos, ctx.path, f"{kind}: {key} given twice")
+                first = params[""][0]
+                raise self.problem(
+                    tpos,
+                    ctx.path,
+                    f"{kind}: a second bare value {raw!r} (the first is "
+                    f"{first!r}); name it, like s=2 or pad=1",
+                )
             params[key] = (self.value(kind, key, raw, ctx, tpos), tpos)
         return self.call(kind, params, pos, name or self.auto_name(kind, counts), ctx)
 
@@ -471,6 +479,11 @@ class _Builder:
         try:
             cls = layer_class(kind)
         except UsageError:
+            if kind in (*MERGES, "repeat"):
+                message = (
+                    f"{kind} is written as a mapping in a spec file, not inline (docs/spec.md)"
+                )
+                raise self.problem(pos, ctx.path, message) from None
             known = [*REGISTRY, *ALIASES, *self.blocks, *MERGES, "repeat", "from"]
             close = difflib.get_close_matches(kind.lower(), known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -650,6 +663,8 @@ def _tokens(text: str) -> Iterator[tuple[str, int]]:
                 start = None
         elif start is None:
             start = i
+    if start is not None:  # an unclosed bracket: the rest is one token, reported as a bad value
+        yield text[start:], start
 
 
 _SHORT_TOKEN = re.compile(r"(f|s|p|d|g)([0-9(].*)")

@@ -121,7 +121,10 @@ def _apply(layer: Layer, x: Shape) -> Outcome:
         raise GeometryError(
             f"{layer.kind} needs rows and columns, but its input {x} is flat (after fc or flatten)"
         )
-    return layer.apply(x)
+    out = layer.apply(x)
+    if out.shape.channels is None and x.channels is not None:
+        raise GeometryError(f"{layer.kind}: how many filters? (e.g. {layer.kind} 64)")
+    return out
 
 
 _UNCHANGED = [tuple(RFStep() for _ in range(n)) for n in range(8)]

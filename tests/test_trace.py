@@ -403,3 +403,26 @@ def test_a_spatial_layer_after_fc_is_an_error(kind):
     t = trace(load_inline(f"8x8x3 | fc 10 | {kind}"))
     (problem,) = t.errors
     assert "is flat (after fc or flatten)" in problem.message and problem.path.endswith("1")
+
+
+@pytest.mark.parametrize(
+    "inline, column, message",
+    [
+        ("32x32x3 | conv 8 f3 p-1", 21, "a second bare value 'p-1' (the first is 8)"),
+        ("32x32x3 | repeat 3", 11, "repeat is written as a mapping in a spec file, not inline"),
+        ("32x32x3 | conv (8", 16, "filters must be a whole number, not '(8'"),
+    ],
+    ids=["second-bare-value", "repeat-inline", "unclosed-bracket"],
+)
+def test_inline_mistakes_are_named_where_they_are(inline, column, message):
+    from cnncalc.spec import SpecError
+
+    with pytest.raises(SpecError) as caught:
+        load_inline(inline)
+    (problem,) = caught.value.problems
+    assert problem.pos.column == column and message in problem.message
+
+
+def test_a_conv_without_filters_in_a_spec_is_an_error():
+    (problem,) = trace(load_inline("32x32x3 | conv f3")).errors
+    assert problem.message == "conv: how many filters? (e.g. conv 64)"
