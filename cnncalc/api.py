@@ -7,16 +7,18 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import zoo
-from .errors import UsageError
-from .graph import Network
+from .errors import SpecError, UsageError
+from .graph import Network, Problem
 from .layers import Shape
 from .notation import format_shape, parse_ints, shape_from_sizes
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from .tracer import Trace
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -64,6 +66,35 @@ def _language() -> Any:
     from . import spec
 
     return spec
+
+
+class Checked(NamedTuple):
+    """The verdict of ``cnncalc check`` on one spec."""
+
+    source: str
+    text: str
+    problems: list[Problem]
+    """Why the spec fails: spec errors, a shape that does not fit, unmet expectations."""
+    warnings: list[Problem]
+    trace: Trace | None = None
+
+
+def check(spec: str | Path, strict: bool = False) -> Checked:
+    """Read and trace a spec and check its expectations; ``strict`` fails sizes that do not divide.
+
+    >>> check("32x32x3 | conv 10 f5 p2").problems
+    []
+    """
+    from .tracer import expectation_problems
+    from .tracer import trace as run
+
+    try:
+        net = load(spec)
+    except SpecError as error:
+        return Checked(error.source, error.text, error.problems, [])
+    t = run(net)
+    problems = t.errors + expectation_problems(t) + (t.warnings if strict else [])
+    return Checked(net.source, net.text, problems, [] if strict else t.warnings, t)
 
 
 def _read(path: str) -> str:

@@ -530,34 +530,22 @@ Examples:
 )
 def check(specs: tuple[str, ...], strict: bool, output_format: str) -> None:
     """Check specs for CI: every shape fits and every expectation holds."""
-    from .api import load
-    from .tracer import expectation_problems
-    from .tracer import trace as run
+    from .api import check as verdict
 
     failed = False
     for spec in specs:
-        try:
-            net = load(spec)
-        except SpecError as error:
-            failed = True
-            source, text, problems, warnings = error.source, error.text, error.problems, []
-        except UsageError as error:
-            raise UsageFailure(str(error)) from None
-        else:
-            t = run(net)
-            source, text = net.source, net.text
-            problems = t.errors + expectation_problems(t) + (t.warnings if strict else [])
-            warnings = [] if strict else t.warnings
-            failed |= bool(problems)
+        with reported():
+            checked = verdict(spec, strict)
+        failed |= bool(checked.problems)
         if output_format == "github":
-            report = render.github_annotations(source, problems)
-            report += "\n" + render.github_annotations(source, warnings, "warning")
+            report = render.github_annotations(checked.source, checked.problems)
+            report += "\n" + render.github_annotations(checked.source, checked.warnings, "warning")
             if report.strip():
                 click.echo(report.strip())
-        if problems and output_format == "text":
-            click.echo(render.problem_report(source, text, problems))
-        elif not problems:
-            click.echo(render.check_line(source, t))
+        if checked.problems and output_format == "text":
+            click.echo(render.problem_report(checked.source, checked.text, checked.problems))
+        elif checked.trace is not None and not checked.problems:
+            click.echo(render.check_line(checked.source, checked.trace))
     if failed:
         raise SystemExit(1)
 
