@@ -12,12 +12,12 @@ import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from . import __version__, render
-from .errors import GeometryError, SpecError, UsageError
+from .errors import GeometryError, UsageError
 from .layers import (
     FC,
     UNPOOL_MODES,
@@ -35,9 +35,6 @@ from .notation import parse_ints, parse_padding
 from .options import read_input, resolve_groups, spatial_rank
 from .solve import BOUNDS
 from .solve import solve as solve_sizes
-
-if TYPE_CHECKING:
-    from .graph import Network
 
 # --- option values -------------------------------------------------------------------------
 
@@ -251,7 +248,33 @@ WEIGHTS = _stack(
 # --- commands ------------------------------------------------------------------------------
 
 
+class LazyGroup(click.Group):
+    """A group whose heavier commands are imported only when used (or listed in --help)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            import importlib
+
+            return getattr(importlib.import_module(self.lazy[name], __package__), name)
+        return super().get_command(ctx, name)
+
+
+LAZY_COMMANDS = dict.fromkeys(
+    ["trace", "check", "zoo", "kinds", "schema", "diagram"], ".cli_networks"
+)
+"""Command name -> the module defining it (a function or group of that name)."""
+
+
 @click.group(
+    cls=LazyGroup,
+    lazy=LAZY_COMMANDS,
     context_settings={"show_default": True},
     epilog="""\b
 Shell completion: eval "$(_CNNCALC_COMPLETE=bash_source cnncalc)" in ~/.bashrc
@@ -425,231 +448,3 @@ def solve(
     if not solutions:
         raise Failure(f"nothing within {BOUNDS} takes {n} to {out}")
     click.echo(render.solutions_report(n, out, solutions, output_format))
-
-
-# --- networks ------------------------------------------------------------------------------
-
-
-def load_network(spec: str, input_shape: str | None = None) -> tuple[Network, Shape | None]:
-    """A network named on the command line; a faulty spec ends the command with its problems."""
-    from .api import load, parse_input
-
-    try:
-        net = load(spec)
-    except SpecError as error:
-        click.echo(render.problem_report(error.source, error.text, error.problems), err=True)
-        raise SystemExit(1) from None
-    except UsageError as error:
-        raise UsageFailure(str(error)) from None
-    try:
-        return net, parse_input(input_shape, net.input, net.layout) if input_shape else None
-    except UsageError as error:
-        raise UsageFailure(f"--input: {error}") from None
-
-
-SPEC_ARGUMENT = click.argument("spec", metavar="SPEC")
-INPUT_SHAPE = click.option(
-    "--input", "input_shape", metavar="SHAPE", help="Trace at another input size, e.g. 299x299x3."
-)
-
-
-@main.command(
-    epilog="""\b
-SPEC is a spec file, a zoo network (cnncalc zoo list) or an inline spec: an
-input shape, then layers separated by |. Inline layers are written as in spec
-files: the kind, a bare number for its main value (filters of conv, outputs
-of fc), f3 s2 p1 d2 g32 for kernel, stride, padding, dilation and groups,
-key=value for anything else (pad=same, ceil, nobias).
-
-\b
-Examples:
-  cnncalc trace "32x32x3 | conv 10 f5 p2 | relu | pool f2 s2 | fc 10 | softmax"
-  cnncalc trace resnet50 --depth 1
-  cnncalc trace model.yaml --format json --dtype float16
-  cnncalc trace inception_v3 --input 512x512x3 --format csv
-  cnncalc trace lenet5 --format latex > lenet5.tex"""
-)
-@SPEC_ARGUMENT
-@INPUT_SHAPE
-@click.option("--depth", type=COUNT, help="Fold blocks deeper than N into a row.")
-@click.option(
-    "--dtype",
-    type=click.Choice(["float32", "float16", "bfloat16", "int8", "float64"]),
-    default="float32",
-    help="Element type for the memory columns.",
-)
-@click.option("--format", "output_format", type=click.Choice(render.TRACE_FORMATS), default="table")
-@click.option("--width", type=WIDTH, help="Table width (default: the terminal).")
-@click.option("--strict", is_flag=True, help="Fail when a size does not divide.")
-def trace(
-    spec: str,
-    input_shape: str | None,
-    depth: int | None,
-    dtype: str,
-    output_format: str,
-    width: int | None,
-    strict: bool,
-) -> None:
-    """Trace a network layer by layer: shapes, parameters, MACs, memory, receptive field."""
-    from .tracer import trace as run
-
-    net, shape = load_network(spec, input_shape)
-    with reported():
-        t = run(net, shape)
-    click.echo(render.trace_report(t, output_format, dtype, depth, width))
-    if t.errors:
-        click.echo(render.problem_report(net.source, net.text, t.errors), err=True)
-    if strict and t.warnings:
-        click.echo(render.problem_report(net.source, net.text, t.warnings), err=True)
-    elif t.warnings:
-        click.echo(render.warning_summary(t.warnings), err=True)
-    if t.errors or (strict and t.warnings):
-        raise SystemExit(1)
-
-
-@main.command(
-    epilog="""\b
-Each SPEC is traced and its expectations (expect: output, params, macs,
-shapes) are checked. One line per spec; exit status 0 when all pass, 1 when
-any fails, 2 for a usage error such as a missing file.
-
-\b
-Examples:
-  cnncalc check models/*.yaml
-  cnncalc check --strict model.yaml
-  cnncalc check --format github models/*.yaml   # annotations on a pull request"""
-)
-@click.argument("specs", nargs=-1, required=True, metavar="SPEC...")
-@click.option("--strict", is_flag=True, help="Also fail on sizes that do not divide.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "github"]),
-    default="text",
-    help="Plain lines, or GitHub Actions workflow commands (::error file=...).",
-)
-def check(specs: tuple[str, ...], strict: bool, output_format: str) -> None:
-    """Check specs for CI: every shape fits and every expectation holds."""
-    from .api import check as verdict
-
-    failed = False
-    for spec in specs:
-        with reported():
-            checked = verdict(spec, strict)
-        failed |= bool(checked.problems)
-        if output_format == "github":
-            report = render.github_annotations(checked.source, checked.problems)
-            report += "\n" + render.github_annotations(checked.source, checked.warnings, "warning")
-            if report.strip():
-                click.echo(report.strip())
-        if checked.problems and output_format == "text":
-            click.echo(render.problem_report(checked.source, checked.text, checked.problems))
-        elif checked.trace is not None and not checked.problems:
-            click.echo(render.check_line(checked.source, checked.trace))
-    if failed:
-        raise SystemExit(1)
-
-
-@main.group(
-    epilog="""\b
-Examples:
-  cnncalc zoo list
-  cnncalc zoo show resnet50 > my-resnet.yaml
-  cnncalc trace resnet50"""
-)
-def zoo() -> None:
-    """The bundled networks: AlexNet, VGG, GoogLeNet, ResNet, DenseNet, U-Net, ..."""
-
-
-@zoo.command(
-    "list",
-    epilog="""\b
-Examples:
-  cnncalc zoo list
-  cnncalc zoo list --format markdown""",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "markdown", "json", "latex"]),
-    default="table",
-)
-def zoo_list(output_format: str) -> None:
-    """Every zoo network with its input, parameters and GMACs (traced now)."""
-    from . import zoo as bundled
-    from .api import load
-    from .tracer import trace as run
-
-    entries = [(name, run(load(name))) for name in bundled.names()]
-    click.echo(render.zoo_report(entries, output_format))
-
-
-@zoo.command(
-    "show",
-    epilog="""\b
-Examples:
-  cnncalc zoo show resnet50 > my-resnet.yaml""",
-)
-@click.argument("name")
-def zoo_show(name: str) -> None:
-    """Print a zoo network's spec, to copy and edit."""
-    from . import zoo as bundled
-
-    path = bundled.path(name)
-    if path is None:
-        raise UsageFailure(
-            f"no zoo network {name!r}{bundled.suggestion(name)} (see cnncalc zoo list)"
-        )
-    with open(path, encoding="utf-8") as spec:
-        click.echo(spec.read(), nl=False)
-
-
-@main.command(
-    epilog="""\b
-Examples:
-  cnncalc kinds"""
-)
-def kinds() -> None:
-    """The layer kinds a spec can use, with their parameters and defaults."""
-    from .layers import ALIASES, REGISTRY
-
-    aliases: dict[str, list[str]] = {}
-    for alias, kind in ALIASES.items():
-        aliases.setdefault(kind, []).append(alias)
-    click.echo(render.kinds_report(REGISTRY, aliases))
-
-
-@main.command(
-    epilog="""\b
-Examples:
-  cnncalc schema > cnncalc-spec.schema.json"""
-)
-def schema() -> None:
-    """The JSON Schema of spec files, for editors that complete and validate YAML."""
-    from .schema import spec_schema
-
-    click.echo(render.json_text(spec_schema(), indent=2))
-
-
-@main.command(
-    epilog="""\b
-Examples:
-  cnncalc diagram unet --depth 1 > unet.mmd
-  cnncalc diagram resnet18 --format dot --depth 2 | dot -Tsvg > resnet18.svg"""
-)
-@SPEC_ARGUMENT
-@INPUT_SHAPE
-@click.option("--format", "output_format", type=click.Choice(["mermaid", "dot"]), default="mermaid")
-@click.option("--depth", type=COUNT, help="Draw blocks deeper than N as one node.")
-def diagram(spec: str, input_shape: str | None, output_format: str, depth: int | None) -> None:
-    """Draw a network as a Mermaid or Graphviz diagram, with shapes on the edges."""
-    from . import diagram as draw
-    from .tracer import trace as run
-
-    net, shape = load_network(spec, input_shape)
-    with reported():
-        t = run(net, shape)
-        click.echo(getattr(draw, output_format)(t, depth, net.layout))
-    if t.errors:  # drawn up to the failing node, which is marked
-        click.echo(render.problem_report(net.source, net.text, t.errors), err=True)
-        raise SystemExit(1)
