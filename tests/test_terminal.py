@@ -32,7 +32,10 @@ def commands(group: click.Command = main, path: tuple[str, ...] = ()) -> list[tu
     """Every command's path below ``group``, the group itself included, depth first."""
     found = [path]
     if isinstance(group, click.Group):
-        for name, command in sorted(group.commands.items()):
+        ctx = click.Context(group)  # list_commands/get_command also reach the lazy commands
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None
             found += commands(command, (*path, name))
     return found
 
