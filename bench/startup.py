@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -77,11 +78,46 @@ def measure(case: Case, runs: int, env: dict[str, str]) -> tuple[float, float, f
     return min(c for c, _ in pairs), min(b for _, b in pairs), ratio
 
 
+def instructions(command: list[str], env: dict[str, str]) -> int:
+    """Instructions one whole process executes, counted by valgrind: the same on every run."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    return int(re.search(r"Collected : (\d+)", done.stderr).group(1))  # type: ignore[union-attr]
+
+
+def count_instructions(env: dict[str, str]) -> bool:
+    """The cases in instructions: slower to run, but steady where wall time is noisy."""
+    failed = False
+    print(f"cnncalc: {' '.join(cnncalc())}, instructions per process (valgrind)")
+    print(f"{'case':<12} {'command':>13} {'baseline':>13} {'ratio':>6} {'limit':>6}")
+    for case in CASES:
+        instructions(case.command, env)  # byte code
+        command, baseline = instructions(case.command, env), instructions(case.baseline, env)
+        ratio = command / baseline
+        failed |= ratio > case.limit
+        print(
+            f"{case.name:<12} {command:>13,} {baseline:>13,} {ratio:>6.3f} {case.limit:>6.2f}"
+            f"{'  OVER' if ratio > case.limit else ''}"
+        )
+    return failed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30, help="runs of each command (default 30)")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions with valgrind instead"
+    )
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if args.instructions:
+        return 1 if count_instructions(env) else 0
     failed = False
     print(f"cnncalc: {' '.join(cnncalc())}, {args.runs} runs each, CPU time per process")
     print(f"{'case':<12} {'command':>9} {'baseline':>9} {'ratio':>6} {'limit':>6}")

@@ -33,8 +33,6 @@ from .layers import (
 )
 from .notation import parse_ints, parse_padding
 from .options import read_input, resolve_groups, spatial_rank
-from .solve import BOUNDS
-from .solve import solve as solve_sizes
 
 # --- option values -------------------------------------------------------------------------
 
@@ -131,7 +129,33 @@ def reported() -> Iterator[None]:
         raise UsageFailure(str(error)) from None
 
 
-def layer_command(epilog: str, flat: bool = False) -> Callable[[Callable[..., Layer]], Any]:
+def lazy_command(
+    *options: Callable[[Any], Any], epilog: str | Callable[[], str]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a command whose click options are made only when it runs (see LazyGroup);
+    an epilog that needs a module's constants can be a function, called then too."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        def build() -> click.Command:
+            text = epilog() if callable(epilog) else epilog
+            return click.command(epilog=text)(_stack(*options)(function))
+
+        LAZY_COMMANDS[function.__name__] = build
+        return function
+
+    return register
+
+
+def solve_module() -> Any:
+    """cnncalc.solve, imported when ``solve`` runs rather than at every start."""
+    from . import solve
+
+    return solve
+
+
+def layer_command(
+    *options: Callable[[Any], Any], epilog: str, flat: bool = False
+) -> Callable[[Callable[..., Layer]], Any]:
     """Register a single-layer command whose function only builds the layer from its options."""
 
     def decorate(build: Callable[..., Layer]) -> Any:
@@ -160,7 +184,7 @@ def layer_command(epilog: str, flat: bool = False) -> Callable[[Callable[..., La
             for warning in outcome.warnings:
                 click.echo(f"warning: {warning}", err=True)
 
-        return main.command(epilog=epilog)(INPUT_OPTIONS(command))
+        return lazy_command(INPUT_OPTIONS, *options, epilog=epilog)(command)
 
     return decorate
 
@@ -249,9 +273,15 @@ WEIGHTS = _stack(
 
 
 class LazyGroup(click.Group):
-    """A group whose heavier commands are imported only when used (or listed in --help)."""
+    """A group whose commands are built only when used (or listed in --help).
 
-    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+    Building every command's options at start-up cost a single-layer command a tenth of its
+    time; here a command is a factory, or the module that defines it, until it is needed.
+    """
+
+    def __init__(
+        self, *args: Any, lazy: dict[str, str | Callable[[], click.Command]], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy
 
@@ -259,17 +289,20 @@ class LazyGroup(click.Group):
         return sorted([*super().list_commands(ctx), *self.lazy])
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in self.lazy:
+        source = self.lazy.pop(name, None)
+        if isinstance(source, str):
             import importlib
 
-            return getattr(importlib.import_module(self.lazy[name], __package__), name)
+            self.add_command(getattr(importlib.import_module(source, __package__), name))
+        elif source is not None:
+            self.add_command(source(), name)
         return super().get_command(ctx, name)
 
 
-LAZY_COMMANDS = dict.fromkeys(
+LAZY_COMMANDS: dict[str, str | Callable[[], click.Command]] = dict.fromkeys(
     ["trace", "check", "zoo", "kinds", "schema", "diagram"], ".cli_networks"
 )
-"""Command name -> the module defining it (a function or group of that name)."""
+"""Command name -> the module defining it (a function or group of that name), or a factory."""
 
 
 @click.group(
@@ -295,6 +328,12 @@ def main() -> None:
 
 
 @layer_command(
+    f_option(required=True),
+    stride_option(default="1"),
+    PADDING_OPTION,
+    DILATION,
+    WEIGHTS,
+    DRAW,
     epilog="""\b
 Examples:
   cnncalc conv --n 32 --f 5 --pad 2
@@ -302,14 +341,8 @@ Examples:
   cnncalc conv --n 224x224x3 --f 3 --stride 2 --pad same
   cnncalc conv --n 112x112x32 --f 3 --pad 1 --groups depthwise
   cnncalc conv --n 16x16x16x1 --f 3x3x3 --filters 8 --pad 1
-  cnncalc conv --n 5 --f 3 --stride 2 --pad 1 --draw"""
+  cnncalc conv --n 5 --f 3 --stride 2 --pad 1 --draw""",
 )
-@f_option(required=True)
-@stride_option(default="1")
-@PADDING_OPTION
-@DILATION
-@WEIGHTS
-@DRAW
 def conv(x: Shape, groups: int | str, filters: int | None, **options: Any) -> Layer:
     """Convolution: output size (N - F + 2P)/S + 1, parameters and MACs."""
     g, k = resolve_groups(groups, filters, x)
@@ -317,59 +350,59 @@ def conv(x: Shape, groups: int | str, filters: int | None, **options: Any) -> La
 
 
 @layer_command(
+    click.option("--type", "kind", type=click.Choice(["max", "avg"]), default="max"),
+    f_option(default="2"),
+    stride_option(help="Stride S, or one per dimension.  [default: F]"),
+    PADDING_OPTION,
+    DILATION,
+    click.option("--ceil", is_flag=True, help="Ceil mode (PyTorch): keep a partial last window."),
+    DRAW,
     epilog="""\b
 Examples:
   cnncalc pool --n 8x8x10 --f 2 --stride 2
   cnncalc pool --n 7x7x64 --f 2 --ceil
   cnncalc pool --n 5 --f 2 --stride 2 --pad 1 --ceil --draw
-  cnncalc pool --n 112x112x64 --type avg --f 3 --stride 2 --pad 1"""
+  cnncalc pool --n 112x112x64 --type avg --f 3 --stride 2 --pad 1""",
 )
-@click.option("--type", "kind", type=click.Choice(["max", "avg"]), default="max")
-@f_option(default="2")
-@stride_option(help="Stride S, or one per dimension.  [default: F]")
-@PADDING_OPTION
-@DILATION
-@click.option("--ceil", is_flag=True, help="Ceil mode (PyTorch): keep a partial last window.")
-@DRAW
 def pool(x: Shape, kind: str, **options: Any) -> Layer:
     """Max or average pooling: output size, floor or ceil mode."""
     return {"max": MaxPool, "avg": AvgPool}[kind](**options)
 
 
 @layer_command(
+    click.option("--type", "kind", type=click.Choice(["avg", "max"]), default="avg"),
     epilog="""\b
 Examples:
   cnncalc gpool --n 100x100x3
-  cnncalc gpool --n 7x7x512 --type max"""
+  cnncalc gpool --n 7x7x512 --type max""",
 )
-@click.option("--type", "kind", type=click.Choice(["avg", "max"]), default="avg")
 def gpool(x: Shape, kind: str) -> Layer:
     """Global average or max pooling: H x W x C -> 1 x 1 x C."""
     return {"avg": GlobalAvgPool, "max": GlobalMaxPool}[kind]()
 
 
 @layer_command(
+    f_option(required=True),
+    stride_option(default="1"),
+    click.option("--pad", type=OFFSETS, default="0", help="Padding P, or one per dimension."),
+    DILATION,
+    click.option(
+        "--output-padding",
+        type=OFFSETS,
+        help="Output padding a (below max(S, D)), or one per dimension.  [default: 0]",
+    ),
+    click.option(
+        "--target",
+        type=DIMS,
+        help="Choose the output padding so the output is this size (undoing a conv of it).",
+    ),
+    WEIGHTS,
     epilog="""\b
 Examples:
   cnncalc tconv --n 3 --f 3 --stride 2 --pad 1 --output-padding 1
   cnncalc tconv --n 16x16x64 --f 4 --stride 2 --pad 1 --filters 32
-  cnncalc tconv --n 3 --f 3 --stride 2 --pad 1 --target 6"""
+  cnncalc tconv --n 3 --f 3 --stride 2 --pad 1 --target 6""",
 )
-@f_option(required=True)
-@stride_option(default="1")
-@click.option("--pad", type=OFFSETS, default="0", help="Padding P, or one per dimension.")
-@DILATION
-@click.option(
-    "--output-padding",
-    type=OFFSETS,
-    help="Output padding a (below max(S, D)), or one per dimension.  [default: 0]",
-)
-@click.option(
-    "--target",
-    type=DIMS,
-    help="Choose the output padding so the output is this size (undoing a conv of it).",
-)
-@WEIGHTS
 def tconv(
     x: Shape, groups: int | str, filters: int | None, output_padding: Any, **options: Any
 ) -> Layer:
@@ -381,39 +414,50 @@ def tconv(
 
 
 @layer_command(
+    click.option("--mode", type=click.Choice(UNPOOL_MODES), default="nearest"),
+    click.option("--factor", type=DIMS, default="2", help="Upsampling factor (nails, nearest)."),
+    f_option(default="2", help="Kernel size F of the pool being inverted (max)."),
+    stride_option(help="Stride of the pool being inverted (max).  [default: F]"),
+    click.option(
+        "--pad", type=OFFSETS, default="0", help="Padding of the pool being inverted (max)."
+    ),
     epilog="""\b
 Examples:
   cnncalc unpool --n 4x4x8 --mode nails --factor 2
   cnncalc unpool --n 4x4x8 --mode nearest --factor 2x3
-  cnncalc unpool --n 4x4x8 --mode max --f 3 --stride 2 --pad 1"""
+  cnncalc unpool --n 4x4x8 --mode max --f 3 --stride 2 --pad 1""",
 )
-@click.option("--mode", type=click.Choice(UNPOOL_MODES), default="nearest")
-@click.option("--factor", type=DIMS, default="2", help="Upsampling factor (nails, nearest).")
-@f_option(default="2", help="Kernel size F of the pool being inverted (max).")
-@stride_option(help="Stride of the pool being inverted (max).  [default: F]")
-@click.option("--pad", type=OFFSETS, default="0", help="Padding of the pool being inverted (max).")
 def unpool(x: Shape, **options: Any) -> Layer:
     """Unpooling: bed of nails or nearest neighbour by a factor, or max unpooling."""
     return Unpool(**options)
 
 
 @layer_command(
+    click.option("--out", type=COUNT, required=True, help="Output features."),
+    click.option("--bias/--no-bias", default=True, help="Count one bias per output feature."),
     flat=True,
     epilog="""\b
 Examples:
   cnncalc fc --n 7x7x512 --out 4096
   cnncalc fc --n 4096 --out 1000 --no-bias""",
 )
-@click.option("--out", type=COUNT, required=True, help="Output features.")
-@click.option("--bias/--no-bias", default=True, help="Count one bias per output feature.")
 def fc(x: Shape, out: int, bias: bool) -> Layer:
     """Fully connected: the input flattened (a bare --n is a feature count)."""
     return FC(out, bias)
 
 
-@main.command(
-    epilog=f"""\b
-Search bounds for the free values: {BOUNDS}.
+@lazy_command(
+    click.option("--n", type=COUNT, required=True, help="Input size N of one dimension."),
+    click.option("--out", type=COUNT, required=True, help="Wanted output size."),
+    click.option("--f", type=COUNT, help="Fix the kernel size F."),
+    click.option("--stride", type=COUNT, help="Fix the stride S."),
+    click.option("--pad", type=NATURAL, help="Fix the padding P."),
+    click.option("--dilation", type=COUNT, help="Fix the dilation D."),
+    click.option("--exact", is_flag=True, help="Only solutions where the division is exact."),
+    FORMAT,
+    epilog=lambda: (
+        f"""\b
+Search bounds for the free values: {solve_module().BOUNDS}.
 Symmetric padding only; exact solutions are listed first, then floored
 ones (the division leaves a remainder: the last rows are never reached).
 
@@ -422,15 +466,8 @@ Examples:
   cnncalc solve --n 32 --out 32 --f 5
   cnncalc solve --n 224 --out 112 --f 3
   cnncalc solve --n 28 --out 14 --exact"""
+    ),
 )
-@click.option("--n", type=COUNT, required=True, help="Input size N of one dimension.")
-@click.option("--out", type=COUNT, required=True, help="Wanted output size.")
-@click.option("--f", type=COUNT, help="Fix the kernel size F.")
-@click.option("--stride", type=COUNT, help="Fix the stride S.")
-@click.option("--pad", type=NATURAL, help="Fix the padding P.")
-@click.option("--dilation", type=COUNT, help="Fix the dilation D.")
-@click.option("--exact", is_flag=True, help="Only solutions where the division is exact.")
-@FORMAT
 def solve(
     n: int,
     out: int,
@@ -442,9 +479,10 @@ def solve(
     output_format: str,
 ) -> None:
     """Which F, S, P, D give a wanted output size from N: the inverse of conv."""
-    solutions = solve_sizes(n, out, f, stride, pad, dilation)
+    solver = solve_module()
+    solutions = solver.solve(n, out, f, stride, pad, dilation)
     if exact:
         solutions = [s for s in solutions if not s.remainder]
     if not solutions:
-        raise Failure(f"nothing within {BOUNDS} takes {n} to {out}")
+        raise Failure(f"nothing within {solver.BOUNDS} takes {n} to {out}")
     click.echo(render.solutions_report(n, out, solutions, output_format))

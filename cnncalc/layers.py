@@ -181,11 +181,18 @@ def _check_groups(groups: int, cin: int | None, cout: int | None) -> None:
             raise GeometryError(f"groups {groups} does not divide the {c} {what}")
 
 
-class Parameter(NamedTuple):
-    """One declared parameter of a layer kind: its annotation (as written) and default."""
+class Parameter:
+    """One declared parameter of a layer kind: its annotation (as written) and default.
 
-    type: str
-    default: Any
+    A plain class: a named tuple costs more to define than this module's 27 kinds together."""
+
+    __slots__ = ("type", "default")
+
+    def __init__(self, type: str, default: Any) -> None:
+        self.type, self.default = type, default
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.type!r}, {self.default!r})"
 
 
 @dataclass_transform(frozen_default=True)

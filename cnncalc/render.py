@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from functools import singledispatch
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import formulas as fm
 from .errors import UsageError
@@ -30,7 +30,9 @@ from .layers import (
     per_dim,
 )
 from .notation import format_shape, shape_sizes
-from .solve import Solution
+
+if TYPE_CHECKING:
+    from .solve import Solution
 
 FORMATS = ("table", "json", "markdown", "latex")
 DRAW_LIMIT = 16
