@@ -208,9 +208,15 @@ class _Walker:
         return y
 
     def items(self, items: list[Node], x: Tensor, path: str) -> Tensor:
+        prefix = f"{path}." if path else ""
         for item in items:
-            x = self.walk(item, x, path)
-        self.named[path] = x
+            if type(item) is LayerNode:  # the common case, without walk's dispatch
+                name = prefix + item.name
+                x = self.named[name] = self.layer(item, x, name)
+            else:
+                x = self.walk(item, x, path)
+        if path:
+            self.named[path] = x
         return x
 
     def layer(self, node: LayerNode, x: Tensor, path: str) -> Tensor:
@@ -358,8 +364,7 @@ def trace(net: Network, input: Shape | None = None) -> Trace:
     x = Tensor(x0, ones, ones)
     try:
         with without_gc_pauses():
-            for item in net.body.items:
-                x = walker.walk(item, x, "")
+            x = walker.items(net.body.items, x, "")
         result.output, result.output_source = x.shape, x.source
     except _Failed:
         pass
