@@ -13,6 +13,7 @@ import click
 from . import render
 from .cli import COUNT, WIDTH, UsageFailure, reported
 from .errors import SpecError, UsageError
+from .tracer import DTYPE_BYTES
 
 if TYPE_CHECKING:
     from .graph import Network
@@ -63,7 +64,7 @@ Examples:
 @click.option("--depth", type=COUNT, help="Fold blocks deeper than N into a row.")
 @click.option(
     "--dtype",
-    type=click.Choice(["float32", "float16", "bfloat16", "int8", "float64"]),
+    type=click.Choice(list(DTYPE_BYTES)),
     default="float32",
     help="Element type for the memory columns.",
 )
