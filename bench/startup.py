@@ -1,9 +1,11 @@
 """Start-up time of whole cnncalc processes against bare imports of what they cannot avoid.
 
 A command-line calculator is judged by how soon it answers, so each case runs a
-command and its baseline alternately many times and compares the fastest runs
-(the least disturbed by the rest of the machine). Exit status 1 when a ratio
-is over its limit. Not a test: run it by hand, ``python bench/startup.py``.
+command and its baseline alternately many times and compares their CPU times (the
+median of the paired ratios: steadier than wall time on a shared machine), or with
+``--instructions`` the instructions valgrind counts in one run of each (the same on
+every run). Exit status 1 when a ratio is over its limit. Not a test: run it by hand,
+``python bench/startup.py [--instructions]`` with cnncalc installed beside this Python.
 
 Byte-code caching is left on in the child processes, as for any installed
 program, whatever PYTHONDONTWRITEBYTECODE says here; one warm-up run writes it.
