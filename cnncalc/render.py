@@ -370,10 +370,6 @@ def _table(
     return "\n".join(line.rstrip() for line in captured.get().splitlines())
 
 
-def _json(data: dict[str, Any]) -> str:
-    return json_text(data)
-
-
 _JSON_ESCAPES = {
     **{i: f"\\u{i:04x}" for i in range(32)},
     **{
@@ -611,7 +607,7 @@ def trace_report(
     """A traced network in one of :data:`TRACE_FORMATS`; failures are in the data too."""
     data = trace_data(t, dtype, depth)
     if fmt == "json":
-        return _json(data)
+        return json_text(data)
     if fmt == "csv":
         return _csv(data)
     cells = [_trace_cells(layer) for layer in data["layers"]]
@@ -744,7 +740,7 @@ def zoo_report(entries: list[tuple[str, Any]], fmt: str) -> str:
         for name, t in entries
     ]
     if fmt == "json":
-        return _json({"networks": rows})
+        return json_text({"networks": rows})
     header = ["name", "input", "params", "GMACs", "description"]
     cells = [
         (r["name"], "x".join(map(str, r["input"])), f"{r['params']:,}", _gmacs(r["macs"]))

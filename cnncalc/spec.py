@@ -234,11 +234,8 @@ _NOTATION = re.compile(r"(?=.*[x:])\d+(?::\d+)?(?:x\d+(?::\d+)?)*", re.IGNORECAS
 hexadecimal 3 and YAML 1.1 reads ``1:0`` as sexagesimal 60; both are notation here."""
 
 
-class _Constructor(yaml.constructor.SafeConstructor):
-    """Builds scalar values with PyYAML's own rules (ints like 1_000, yes/no, ~)."""
-
-
-_CONSTRUCTOR = _Constructor()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+"""Builds scalar values with PyYAML's own rules (ints like 1_000, yes/no, ~)."""
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
