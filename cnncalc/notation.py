@@ -6,8 +6,43 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .errors import UsageError
 from .layers import PAD_MODES, PadSpec, Shape
+
+MAX_NUMBER = 10**18
+"""The largest number a user may write anywhere (sizes, counts, expectations, expression
+values): far above any real network, and small enough that every product and every message
+stays cheap. Python refuses to print integers of over 4,300 digits."""
+
+
+def bounded(value: int, what: str) -> int:
+    """``value`` if its magnitude is at most MAX_NUMBER; else a UsageError that names ``what``.
+
+    >>> bounded(224, "input")
+    224
+    >>> bounded(10**400, "input")
+    Traceback (most recent call last):
+    ...
+    cnncalc.errors.UsageError: input: a number of 401 digits is too large (at most 10**18)
+    """
+    if -MAX_NUMBER <= value <= MAX_NUMBER:
+        return value
+    return _too_large(len(str(abs(value))) if value.bit_length() < 4000 else None, what)
+
+
+def _too_large(digits: int | None, what: str) -> Any:
+    count = f"{digits:,}" if digits is not None else "over 1,200"
+    raise UsageError(f"{what}: a number of {count} digits is too large (at most 10**18)")
+
+
+def _whole(text: str, what: str) -> int:
+    """A whole number written in ``text``, bounded before Python converts it."""
+    digits = text.strip().lstrip("+-").lstrip("0")
+    if len(digits) > 19 and digits.isdigit():
+        _too_large(len(digits), what)
+    return bounded(int(text), what)
 
 
 def parse_ints(text: str, what: str) -> tuple[int, ...]:
@@ -18,7 +53,9 @@ def parse_ints(text: str, what: str) -> tuple[int, ...]:
     """
     parts = text.strip().lower().split("x")
     try:
-        return tuple(int(p) for p in parts)
+        return tuple(_whole(p, what) for p in parts)
+    except UsageError:
+        raise
     except ValueError:
         raise UsageError(f"{what}: {text!r} is not a number or sizes like 3x5") from None
 
@@ -37,9 +74,11 @@ def parse_padding(text: str) -> PadSpec:
         try:
             if ":" in part:
                 before, after = part.split(":")
-                items.append((int(before), int(after)))
+                items.append((_whole(before, "padding"), _whole(after, "padding")))
             else:
-                items.append(int(part))
+                items.append(_whole(part, "padding"))
+        except UsageError:
+            raise
         except ValueError:
             raise UsageError(
                 f"padding: {text!r} is not a number, before:after (0:1), "
