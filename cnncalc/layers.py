@@ -174,6 +174,8 @@ def _leftover_warnings(
 
 
 def _check_groups(groups: int, cin: int | None, cout: int | None) -> None:
+    if cout is not None:
+        _positive((cout,), "filters")
     if groups < 1:
         raise UsageError(f"groups must be at least 1, not {groups}")
     for what, c in (("input channels", cin), ("filters", cout)):
@@ -329,17 +331,45 @@ class Conv(Layer):
 
 @register("depthwise", "dwconv2d")
 class DepthwiseConv(Conv):
-    """A convolution with one group per input channel (groups = C)."""
+    """A convolution with one group per input channel, as PyTorch's ``Conv2d(C, K, groups=C)``
+    and Keras' ``DepthwiseConv2D``: K filters, a multiple of C (Keras' depth multiplier K/C)."""
 
     kind = "dwconv"
-    summary = "depthwise convolution: groups = input channels, multiplier, f, stride, pad"
-    multiplier: int = 1
+    summary = (
+        "depthwise convolution: filters (a multiple of the input channels; default C) "
+        "or multiplier, f, stride, pad"
+    )
+    groups: int | None = None
+    """Always the input channels; given only to be checked."""
+    multiplier: int | None = None
 
     def apply(self, x: Shape) -> Outcome:
-        if x.channels is None:
+        c = x.channels
+        if c is None:
             raise UsageError("a depthwise convolution needs the input depth")
+        if self.groups is not None and self.groups != c:
+            raise GeometryError(
+                f"a depthwise convolution has one group per input channel ({c}), not "
+                f"{self.groups}; a grouped convolution is conv with groups"
+            )
+        filters = self.filters
+        if self.multiplier is not None:
+            _positive((self.multiplier,), "multiplier")
+            if filters is not None and filters != c * self.multiplier:
+                raise UsageError(
+                    f"filters {filters} disagrees with multiplier {self.multiplier} "
+                    f"({c} input channels x {self.multiplier} = {c * self.multiplier})"
+                )
+            filters = c * self.multiplier
+        filters = c if filters is None else filters
+        _positive((filters,), "filters")
+        if filters % c:
+            raise GeometryError(
+                f"a depthwise convolution's {filters} filters are not a multiple of its "
+                f"{c} input channels"
+            )
         conv = Conv(**{n: getattr(self, n) for n in Conv.parameters})
-        return conv.replace(groups=x.channels, filters=x.channels * self.multiplier).apply(x)
+        return conv.replace(groups=c, filters=filters).apply(x)
 
 
 @register("deconv", "convtranspose", "conv_transpose", "transposed")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import UsageError
+from .errors import GeometryError, UsageError
 from .layers import Shape
 
 
@@ -58,13 +58,19 @@ def read_input(
 
 
 def resolve_groups(groups: int | str, filters: int | None, x: Shape) -> tuple[int, int | None]:
-    """Groups and filters; ``depthwise`` means G = C, and K = C unless ``--filters`` says.
+    """Groups and filters; ``depthwise`` means G = C, and K = C unless ``--filters`` says
+    (a multiple of C, as PyTorch's ``Conv2d(C, K, groups=C)``).
 
-    >>> resolve_groups("depthwise", None, Shape((8, 8), 32))
-    (32, 32)
+    >>> resolve_groups("depthwise", None, Shape((8, 8), 32)), resolve_groups(4, 8, Shape((), 8))
+    ((32, 32), (4, 8))
     """
     if groups != "depthwise":
         return int(groups), filters
     if x.channels is None:
         raise UsageError("--groups depthwise needs the input depth (--n HxWxC or --depth)")
+    if filters is not None and filters % x.channels:
+        raise GeometryError(
+            f"--groups depthwise: {filters} filters are not a multiple of the "
+            f"{x.channels} input channels"
+        )
     return x.channels, filters or x.channels

@@ -256,12 +256,22 @@ def _layer_rows(layer: Layer, x: Shape, outcome: Outcome, layout: str) -> Rows:
         names = dimension_names(len(outcome.padding))
         used = ", ".join(f"{name} {b}:{a}" for name, (b, a) in zip(names, outcome.padding))
         rows.append(("padding", f"{used} (before:after)"))
-    unknown = "unknown: the channel counts are not given"
+    unknown = "unknown: " + _missing_counts(x, outcome)
     rows.append(("parameters", worked.params or _count(outcome.params, unknown)))
     rows.append(("MACs", worked.macs or _count(outcome.macs, unknown)))
     flops = _flops(outcome)
     rows.append(("FLOPs", f"{flops:,} = 2 x MACs" if flops else _count(flops, unknown)))
     return rows
+
+
+def _missing_counts(x: Shape, outcome: Outcome) -> str:
+    """Which of the command's options would make the counts known."""
+    missing = []
+    if x.channels is None:
+        missing.append("the input depth (--n HxWxC or --depth)")
+    if outcome.shape.channels is None:
+        missing.append("the number of filters (--filters)")
+    return "needs " + " and ".join(missing)
 
 
 def _flops(outcome: Outcome) -> int | None:

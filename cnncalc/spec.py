@@ -65,7 +65,7 @@ CONVENTIONS: dict[str, dict[str, dict[str, Any]]] = {
 PRIMARY = {
     "conv": "filters",
     "tconv": "filters",
-    "dwconv": "multiplier",
+    "dwconv": "filters",
     "fc": "out",
     "maxpool": "f",
     "avgpool": "f",

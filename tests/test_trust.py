@@ -1,0 +1,118 @@
+"""Inputs that once gave a confident wrong number: each now gives the right one or is refused.
+
+The expected numbers are PyTorch's and Keras' meanings of the same words, worked by hand:
+``Conv2d(32, 64, 3, groups=32)`` has 64*1*3*3 weights + 64 biases = 640 parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cnncalc.cli import main
+from cnncalc.errors import GeometryError, UsageError
+from cnncalc.layers import Conv, DepthwiseConv, Shape, TConv
+
+
+def run(*args: str) -> Result:
+    return CliRunner(env={"COLUMNS": "200"}).invoke(main, list(args))
+
+
+def trace_csv_row(spec: str) -> list[str]:
+    result = run("trace", spec, "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.splitlines()[1].split(",")
+
+
+# --- depthwise convolution: K filters, a multiple of C ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "112x112x32 | dwconv filters=64 f3 p1",
+        "112x112x32 | dwconv 64 f3 p1",
+        "112x112x32 | dwconv multiplier=2 f3 p1",  # Keras' depth_multiplier
+        "112x112x32 | dwconv 64 multiplier=2 f3 p1",  # both, agreeing
+        "112x112x32 | dwconv 64 g32 f3 p1",  # groups given, equal to C
+    ],
+)
+def test_depthwise_filters_are_the_output_channels(spec):
+    row = trace_csv_row(spec)
+    # output 112x112x64; 64*1*3*3 + 64 = 640 parameters; 112*112 positions x 576 weights
+    assert row[2:4] == ["112x112x64", "640"]
+    assert row[5] == str(112 * 112 * 576)
+
+
+def test_depthwise_defaults_to_one_filter_per_channel():
+    # MobileNet's 3x3 depthwise: 32*1*3*3 + 32 = 320
+    assert trace_csv_row("112x112x32 | dwconv f3 p1")[2:4] == ["112x112x32", "320"]
+
+
+@pytest.mark.parametrize(
+    ("layer", "error", "words"),
+    [
+        (DepthwiseConv(groups=4, f=3), GeometryError, "one group per input channel (32), not 4"),
+        (DepthwiseConv(48, f=3), GeometryError, "48 filters are not a multiple of its 32"),
+        (DepthwiseConv(64, f=3, multiplier=3), UsageError, "filters 64 disagrees with multiplier"),
+        (DepthwiseConv(f=3, multiplier=0), UsageError, "multiplier must be at least 1"),
+        (Conv(0, f=3), UsageError, "filters must be at least 1, not 0"),
+        (TConv(0, f=3), UsageError, "filters must be at least 1, not 0"),
+    ],
+)
+def test_depthwise_and_filter_mistakes_are_refused(layer, error, words):
+    with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
+        layer.apply(Shape((112, 112), 32))
+
+
+def test_depthwise_spec_with_filters_is_traced_not_ignored(tmp_path):
+    spec = tmp_path / "dw.yaml"
+    spec.write_text(
+        "input: 112x112x32\nlayers:\n  - dwconv: {filters: 64, f: 3, pad: 1}\n"
+        "expect: {output: 112x112x64, params: 640}\n"
+    )
+    result = run("check", str(spec))
+    assert result.exit_code == 0, result.output
+
+
+def test_inline_groups_on_dwconv_is_located():
+    result = run("trace", "112x112x32 | dwconv f3 g4")
+    assert result.exit_code == 1
+    assert "<inline>:1:14: error: dwconv1: a depthwise convolution has one group" in result.stderr
+
+
+def test_command_line_depthwise_takes_a_multiple_of_the_channels():
+    result = run(
+        *shlex.split("conv --n 112x112x32 --f 3 --groups depthwise --filters 64 --format json")
+    )
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["params"] == 640
+    result = run(*shlex.split("conv --n 112x112x32 --f 3 --groups depthwise --filters 48"))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "Error: --groups depthwise: 48 filters are not a multiple of the 32 input channels"
+    )
+
+
+# --- a missing option is named ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "missing"),
+    [
+        ("conv --n 32x32x3 --f 5 --pad 2", "needs the number of filters (--filters)"),
+        ("conv --n 32 --f 5 --pad 2 --filters 4", "needs the input depth (--n HxWxC or --depth)"),
+        (
+            "tconv --n 32 --f 2 --stride 2",
+            "needs the input depth (--n HxWxC or --depth) and the number of filters (--filters)",
+        ),
+    ],
+)
+def test_unknown_counts_name_the_missing_option(command, missing):
+    result = run(*shlex.split(command))
+    assert result.exit_code == 0
+    assert f"unknown: {missing}" in result.stdout
+    assert "channel counts are not given" not in result.stdout
