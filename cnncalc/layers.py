@@ -339,7 +339,7 @@ class DepthwiseConv(Conv):
         "depthwise convolution: filters (a multiple of the input channels; default C) "
         "or multiplier, f, stride, pad"
     )
-    groups: int | None = None
+    groups: int | None = None  # type: ignore[assignment]  # None: C, whatever C is
     """Always the input channels; given only to be checked."""
     multiplier: int | None = None
 
