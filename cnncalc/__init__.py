@@ -23,6 +23,7 @@ from .formulas import (
     tconv_output,
     tconv_output_padding,
     uncovered,
+    unreached,
     upsample_output,
 )
 
@@ -47,6 +48,7 @@ __all__ = [
     "tconv_output_padding",
     "trace",
     "uncovered",
+    "unreached",
     "upsample_output",
 ]
 

@@ -80,6 +80,22 @@ def uncovered(n: int, f: int, s: int = 1, pad: Pad = (0, 0), d: int = 1) -> int:
     return conv_span(n, f, pad, d) % s
 
 
+def unreached(n: int, f: int, s: int = 1, pad: Pad = (0, 0), d: int = 1) -> int:
+    """Trailing positions of the input itself that no window reaches, beyond the gaps the
+    stride leaves between all windows anyway.
+
+    The uncovered tail of the padded input [DV16, rel. 6], less the padding after the input
+    (a remainder of padding loses no pixel) and less the ``S - D*(F-1) - 1`` positions a
+    stride wider than the kernel skips after every window (a 1x1 stride-2 convolution reads
+    every other row; its last row skipped is no different).
+
+    >>> unreached(7, 2, 2), unreached(224, 7, 2, (3, 3)), unreached(56, 1, 2), unreached(8, 3, 3)
+    (1, 0, 0, 2)
+    """
+    gap = max(s - effective_kernel(f, d), 0)
+    return max(uncovered(n, f, s, pad, d) - pad[1] - gap, 0)
+
+
 def same_padding(n: int, f: int, s: int = 1, d: int = 1, lower: bool = False) -> Pad:
     """Padding that makes the output ``ceil(N/S)`` [TF: SAME_UPPER / SAME_LOWER].
 

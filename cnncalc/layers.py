@@ -147,28 +147,26 @@ def _leftover_warnings(
     pads: tuple[fm.Pad, ...],
     ds: tuple[int, ...],
 ) -> tuple[str, ...]:
-    """One warning per distinct case where the windows do not tile the padded input exactly;
+    """One warning per distinct case where input rows or columns are never reached by a
+    window (a remainder that leaves out only padding loses nothing, so is not one);
     dimensions with the same numbers (a square input) share one warning."""
     cases: dict[tuple[int, int, int, fm.Pad, int], list[str]] = {}
     for name, n, f, s, pad, d in zip(dimension_names(len(ns)), ns, fs, ss, pads, ds):
-        if fm.uncovered(n, f, s, pad, d):
+        if fm.unreached(n, f, s, pad, d):
             cases.setdefault((n, f, s, pad, d), []).append(name)
     warnings = []
     for (n, f, s, pad, d), names in cases.items():
-        span = n + pad[0] + pad[1] - fm.effective_kernel(f, d)
-        missed = span % s - pad[1]
-        if missed > 0:
-            first, last = n - missed + 1, n
-            if missed > 1:
-                where = f"{' and '.join(names)} {first}-{last}"
-            else:
-                where = f"{' and '.join(name[:-1] for name in names)} {last}"
-            what = f"input {where} (of {n}) never covered by a window"
+        extent = fm.effective_kernel(f, d)
+        span = n + pad[0] + pad[1] - extent
+        missed = fm.unreached(n, f, s, pad, d)
+        if missed > 1:
+            where = f"{' and '.join(names)} {n - missed + 1}-{n}"
         else:
-            what = "only padding is left out"
+            where = f"{' and '.join(name[:-1] for name in names)} {n}"
         warnings.append(
-            f"{op}: {' and '.join(names)}: ({n} + {pad[0] + pad[1]} - {fm.effective_kernel(f, d)})"
-            f"/{s} + 1 = {span / s + 1:g} is not an integer; floored to {span // s + 1}, {what}"
+            f"{op}: {' and '.join(names)}: ({n} + {pad[0] + pad[1]} - {extent})/{s} + 1 = "
+            f"{span}/{s} + 1 is not a whole number; floored to {span // s + 1}, "
+            f"input {where} (of {n}) never covered by a window"
         )
     return tuple(warnings)
 

@@ -124,6 +124,8 @@ def window_formula(
     rounding = "ceil" if ceil else "floor"
     rounded = (-(-span // s) if ceil else span // s) + 1
     text = f"{rounding}({fraction}) + 1 = {rounding}({span}/{s}) + 1 = {rounded}"
+    if not ceil and not fm.unreached(n, f, s, pad, d):
+        text += " (only padding is left out)"
     if rounded != out:
         text += f"; the last window would start in the padding, so it is dropped: {out}"
     return text
@@ -709,10 +711,11 @@ def _significant(value: float, digits: int = 3) -> str:
 
 def warning_summary(warnings: list[Any]) -> str:
     """One line for a trace's non-dividing sizes: how many, and the first in full."""
-    first = warnings[0]
+    first, one = warnings[0], len(warnings) == 1
     return (
-        f"warning: {plural(len(warnings), 'size')} do{'es' if len(warnings) == 1 else ''} not "
-        f"divide, e.g. {first.path}: {first.message} (--strict makes them errors)"
+        f"warning: {plural(len(warnings), 'size')} do{'es' if one else ''} not "
+        f"divide, e.g. {first.path}: {first.message} "
+        f"(--strict makes {'it an error' if one else 'them errors'})"
     )
 
 
@@ -720,7 +723,10 @@ def check_line(source: str, t: Any) -> str:
     """One line for a spec that passed its checks."""
     totals = t.totals()
     warned = (
-        f", {plural(len(t.warnings), 'warning')} (--strict fails on them)" if t.warnings else ""
+        f", {plural(len(t.warnings), 'warning')} (--strict fails on "
+        f"{'it' if len(t.warnings) == 1 else 'them'})"
+        if t.warnings
+        else ""
     )
     return (
         f"{source}: ok — {totals.params:,} params, {_significant(totals.macs / 1e9)} GMACs{warned}"

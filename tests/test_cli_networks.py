@@ -441,7 +441,9 @@ def test_sizes_that_do_not_divide_warn_in_one_line(workdir):
     assert [r[2] for r in table_rows(result.stdout)] == ["3x3x4"]  # floor(5/2) + 1
     (warning,) = result.stderr.splitlines()
     assert re.match(r"warning: 1 sizes? do(es)? not divide, e\.g\. conv1: conv: ", warning)
-    assert "(7 + 0 - 2)/2 + 1 = 3.5" in warning and warning.endswith("(--strict makes them errors)")
+    assert "(7 + 0 - 2)/2 + 1 = 5/2 + 1" in warning and warning.endswith(
+        "(--strict makes it an error)"
+    )
     (problem,) = data("odd.yaml")["warnings"]
     assert (problem["line"], problem["column"], problem["path"]) == (3, 5, "conv1")
 
@@ -451,22 +453,32 @@ def test_strict_trace_fails_on_each_size_that_does_not_divide(workdir):
     report = result.stderr.splitlines()
     assert report[0].startswith("odd.yaml:3:5: error: conv1: conv: rows and columns: ")
     check_caret(report, 0, ODD, 3, 5)
-    # ResNet-18: conv1 (224 + 6 - 7)/2 + 1 = 112.5, maxpool (112 + 2 - 3)/2 + 1 = 56.5, and in
-    # layer2..4 the strided 3x3 ((n + 2 - 3)/2 + 1) and 1x1 downsample ((n - 1)/2 + 1): 2 + 3*2
-    result = finished(run("trace", "resnet18", "--strict", "--depth", "1"), 1)
-    assert len([line for line in result.stderr.splitlines() if ": error: " in line]) == 8
-    assert finished(run("trace", "resnet18", "--depth", "1"), 0).stderr.startswith(
-        "warning: 8 sizes do not divide"
-    )
+    # SqueezeNet 1.0: conv1 (224 + 0 - 7)/2 + 1 = 109.5 leaves input row and column 224 out
+    result = finished(run("trace", "squeezenet1_0", "--strict"), 1)
+    assert len([line for line in result.stderr.splitlines() if ": error: " in line]) == 1
+    assert "input row and column 224 (of 224) never covered" in result.stderr
     assert run("trace", "small.yaml", "--strict").exit_code == 0
+
+
+def test_remainders_of_padding_alone_are_not_warnings():
+    # ResNet-18: conv1 (224 + 6 - 7)/2 + 1 = 112.5, maxpool (112 + 2 - 3)/2 + 1 = 56.5, the
+    # strided 3x3s (n + 2 - 3)/2 + 1 leave out only padding; the 1x1 stride-2 downsamples
+    # ((n - 1)/2 + 1) skip their last row as they skip every other row
+    for spec in ("resnet18", "resnet50", "googlenet"):
+        result = finished(run("trace", spec, "--strict", "--depth", "1"), 0)
+        assert result.stderr == ""
+    result = finished(run("check", "--strict", "resnet50", "googlenet", EXAMPLE), 0)
+    assert result.stderr == ""
 
 
 # --- check --------------------------------------------------------------------------------------
 
 
+EXAMPLE = str(Path(__file__).parents[1] / "examples" / "small-resnet.yaml")
+
 OK_LINE = re.compile(
     r"(?P<file>\S+): ok — (?P<params>[\d,]+) params, (?P<gmacs>\d[\d.]*) GMACs"
-    r"(?:, (?P<warnings>\d+) warnings? \(--strict fails on them\))?"
+    r"(?:, (?P<warnings>\d+) warnings? \(--strict fails on (?:it|them)\))?"
 )
 
 
@@ -479,11 +491,10 @@ def ok_line(line: str) -> tuple[str, int, float, int]:
 
 
 def test_check_prints_one_ok_line_per_spec(workdir):
-    result = finished(run("check", "small.yaml", "resnet50"), 0)
-    small, resnet50 = result.stdout.splitlines()
-    assert resnet50 == (  # the example; 8 warnings: see the --strict test above
-        "resnet50: ok — 25,557,032 params, 4.09 GMACs, 8 warnings (--strict fails on them)"
-    )
+    result = finished(run("check", "small.yaml", "resnet50", "squeezenet1_0"), 0)
+    small, resnet50, squeezenet = result.stdout.splitlines()
+    assert resnet50 == "resnet50: ok — 25,557,032 params, 4.09 GMACs"  # no input pixel lost
+    assert squeezenet.endswith(", 1 warning (--strict fails on it)")  # see the --strict test
     file, params, gmacs, warnings = ok_line(small)
     assert (file, params, warnings) == ("small.yaml", 26_370, 0)
     assert gmacs == pytest.approx(793_600 / 1e9, rel=5e-3)  # three significant digits
@@ -525,7 +536,7 @@ def test_check_goes_on_after_a_failing_spec(workdir):
     assert lines[1] == "wrong.yaml:11:11: error: expected 26,000 parameters, got 26,370"
     assert lines[4].startswith(f"bad.yaml:6:5: error: add1: {BROKEN_MESSAGE}")
     assert lines[7].startswith("odd.yaml: ok — 52 params, ")  # 4*3*2*2 + 4
-    assert lines[7].endswith(" (--strict fails on them)")
+    assert lines[7].endswith(", 1 warning (--strict fails on it)")
     assert len(lines) == 8
     assert finished(run("check", "small.yaml", "typos.yaml"), 1).stdout.count(": error: ") == 3
 
@@ -570,7 +581,9 @@ def test_check_github_annotations(workdir):
         ("error", "typos.yaml", 6, 16),
     ]
     assert annotations[0][4] == "pool1: expected pool1 to be 8x8x10, got 16x16x10"
-    assert annotations[1][4].startswith("conv1: conv: rows and columns: (7 + 0 - 2)/2 + 1 = 3.5")
+    assert annotations[1][4].startswith(
+        "conv1: conv: rows and columns: (7 + 0 - 2)/2 + 1 = 5/2 + 1"
+    )
     assert [line.split(":")[0] for line in others] == ["small.yaml", "odd.yaml"]
     strict = finished(run("check", "--format", "github", "--strict", "odd.yaml"), 1)
     assert strict.stdout.startswith("::error file=odd.yaml,line=3,col=5::conv1: conv: ")

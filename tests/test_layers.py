@@ -351,8 +351,8 @@ def test_receptive_field_step(layer, x, rf):
             (7, 7),
             1,
             [
-                "rows and columns: (7 + 0 - 2)/2 + 1 = 3.5 is not an integer; floored to 3, "
-                "input row and column 7 (of 7) never covered",
+                "rows and columns: (7 + 0 - 2)/2 + 1 = 5/2 + 1 is not a whole number; floored to "
+                "3, input row and column 7 (of 7) never covered",
             ],
             id="7x7-f2-s2-row-and-column-7",
         ),
@@ -380,11 +380,11 @@ def test_receptive_field_step(layer, x, rf):
             Conv(4, f=2, stride=2), (5, 4, 4), 1, ["planes:", "plane 5 (of 5)"], id="3D-planes"
         ),
         pytest.param(
-            Conv(4, f=3, stride=2, pad=1),
-            (6, 6),
+            Conv(4, f=3, stride=2),
+            (1_000_000,),
             1,
-            ["rows and columns:", "only padding is left out"],
-            id="DV16-rel6-odd-only-padding-missed",
+            ["(1000000 + 0 - 3)/2 + 1 = 999997/2 + 1 is not a whole number; floored to 499999"],
+            id="exact-fraction-not-rounded",
         ),
     ],
 )
@@ -405,6 +405,11 @@ def test_non_dividing_stride_warns_naming_what_is_missed(layer, x, count, phrase
         pytest.param(Conv(4, f=3, stride=2, pad="same"), (7, 7), id="same-padding-tiles"),
         pytest.param(MaxPool(f=2, ceil=True), (7, 7), id="ceil-mode-covers-the-rest"),
         pytest.param(TConv(4, f=3, stride=2), (7, 7), id="transposed-covers-everything"),
+        # (6 + 2 - 3)/2 + 1 = 3.5: the last window would only cover the padding after row 6
+        pytest.param(Conv(4, f=3, stride=2, pad=1), (6, 6), id="DV16-rel6-only-padding-left"),
+        # ResNet's 1x1 stride-2 downsample on 56: rows 1, 3, ..., 55 are all skipped alike
+        pytest.param(Conv(4, f=1, stride=2), (56, 56), id="stride-wider-than-kernel"),
+        pytest.param(MaxPool(f=3, stride=2, pad=1), (112, 112), id="ResNet-stem-pool"),
     ],
 )
 def test_no_warning_when_the_windows_tile_the_input(layer, x):

@@ -116,3 +116,19 @@ def test_unknown_counts_name_the_missing_option(command, missing):
     assert result.exit_code == 0
     assert f"unknown: {missing}" in result.stdout
     assert "channel counts are not given" not in result.stdout
+
+
+# --- remainders: only input that no window reaches is a warning --------------------------------
+
+
+def test_a_remainder_of_padding_is_a_note_in_the_worked_report_not_a_warning():
+    # (6 + 2 - 3)/2 + 1 = 3.5: the fourth window would start on the padding after row 6
+    result = run(*shlex.split("conv --n 6 --f 3 --stride 2 --pad 1 --strict"))
+    assert result.exit_code == 0 and result.stderr == ""
+    assert "floor(5/2) + 1 = 3 (only padding is left out)" in result.stdout
+
+
+def test_strict_fails_a_single_layer_that_leaves_input_out():
+    result = run(*shlex.split("conv --n 7 --f 2 --stride 2 --strict"))
+    assert result.exit_code == 1
+    assert "input row and column 7 (of 7) never covered by a window (--strict)" in result.stderr
