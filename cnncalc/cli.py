@@ -229,7 +229,11 @@ INPUT_OPTIONS = _stack(
         help="Order of --n and of printed shapes: spatial first (hwc) or channels first (chw).",
     ),
     FORMAT,
-    click.option("--strict", is_flag=True, help="Treat a size that does not divide as an error."),
+    click.option(
+        "--strict",
+        is_flag=True,
+        help="Treat input left out by a size that does not divide as an error.",
+    ),
 )
 
 

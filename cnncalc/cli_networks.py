@@ -70,7 +70,11 @@ Examples:
 )
 @click.option("--format", "output_format", type=click.Choice(render.TRACE_FORMATS), default="table")
 @click.option("--width", type=WIDTH, help="Table width (default: the terminal).")
-@click.option("--strict", is_flag=True, help="Fail when a size does not divide.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail when input rows or columns are left out by a size that does not divide.",
+)
 def trace(
     spec: str,
     input_shape: str | None,
@@ -110,7 +114,9 @@ Examples:
   cnncalc check --format github models/*.yaml   # annotations on a pull request"""
 )
 @click.argument("specs", nargs=-1, required=True, metavar="SPEC...")
-@click.option("--strict", is_flag=True, help="Also fail on sizes that do not divide.")
+@click.option(
+    "--strict", is_flag=True, help="Also fail when a size that does not divide leaves input out."
+)
 @click.option(
     "--format",
     "output_format",
