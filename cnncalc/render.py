@@ -359,12 +359,15 @@ def _table(
     rows: Iterable[tuple[str, ...]],
     width: int | None = None,
 ) -> str:
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title, show_header=header is not None, title_justify="left")
-    for name in header or ["", ""]:
-        table.add_column(name)
+    columns = header or ["", ""]
+    for name in columns:
+        table.add_column(name, overflow="fold")  # a narrow terminal folds a cell, never cuts it
+    rows = list(rows)
     for row in rows:
         table.add_row(*row)
     # rich decides on styles from the terminal (a tty, FORCE_COLOR, TERM); NO_COLOR alone
@@ -377,9 +380,20 @@ def _table(
         width=width,
         color_system=None if plain else "auto",
     )
+    if width is None and not console.is_terminal:  # piped or redirected: as wide as it needs
+        console.width = max(_natural_width(columns, rows), cell_len(title))
     with console.capture() as captured:
         console.print(table)
     return "\n".join(line.rstrip() for line in captured.get().splitlines())
+
+
+def _natural_width(header: list[str], rows: list[tuple[str, ...]]) -> int:
+    """The width of a table whose every cell fits on one line: the widest cell of each column,
+    one space either side, and a border between and around the columns."""
+    from rich.cells import cell_len
+
+    widest = [max(cell_len(cell) for cell in column) for column in zip(header, *rows)]
+    return sum(widest) + 3 * len(widest) + 1
 
 
 _JSON_ESCAPES = {

@@ -132,3 +132,27 @@ def test_strict_fails_a_single_layer_that_leaves_input_out():
     result = run(*shlex.split("conv --n 7 --f 2 --stride 2 --strict"))
     assert result.exit_code == 1
     assert "input row and column 7 (of 7) never covered by a window (--strict)" in result.stderr
+
+
+# --- whole output ------------------------------------------------------------------------------
+
+
+def test_a_piped_table_is_as_wide_as_its_cells():
+    result = CliRunner().invoke(main, ["trace", "vgg16"], env={"COLUMNS": "80"})  # not a tty
+    assert result.exit_code == 0
+    (fc1,) = [line for line in result.stdout.splitlines() if "│ fc1 " in line]
+    assert "│ 102,764,544 │" in fc1  # 25088*4096 + 4096
+    assert "…" not in result.stdout
+    names = [line.split("│")[1].strip() for line in result.stdout.splitlines()[3:-1] if "│" in line]
+    assert len(names) == len(set(names))  # every name whole, so every row's name distinct
+
+
+def test_a_narrow_table_folds_cells_but_never_cuts_them():
+    result = CliRunner().invoke(main, ["trace", "vgg16", "--width", "50"])
+    assert result.exit_code == 0
+    assert "…" not in result.stdout
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines if line[:1] in "┏┃┡│└") <= 50
+    (i,) = [i for i, line in enumerate(lines) if "│ fc1 " in line]
+    params = "".join(lines[j].split("│")[4].strip() for j in range(i, i + 3))
+    assert params.startswith("102,764,544")
