@@ -31,7 +31,7 @@ from .layers import (
     TConv,
     Unpool,
 )
-from .notation import parse_ints, parse_padding
+from .notation import channels_first_hint, parse_ints, parse_padding
 from .options import read_input, resolve_groups, spatial_rank
 
 # --- option values -------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def layer_command(
             n: tuple[int, ...],
             depth: int | None,
             dims: int | None,
-            layout: str,
+            layout: str | None,
             output_format: str,
             strict: bool,
             draw: bool = False,
@@ -174,6 +174,14 @@ def layer_command(
                 raise UsageFailure(
                     "--draw: a drawing is text; use --format table, markdown or latex"
                 )
+            hint = None if layout else channels_first_hint(n, "hwc")
+            if hint:
+                click.echo(
+                    f"warning: --n: {hint}; if it is CxHxW, add --layout chw "
+                    "(--layout hwc says it is not)",
+                    err=True,
+                )
+            layout = layout or "hwc"
             with reported():
                 x = read_input(n, spatial_rank(options.get("f"), dims), depth, layout, flat)
                 layer = build(x, **options)
@@ -225,8 +233,8 @@ INPUT_OPTIONS = _stack(
     click.option(
         "--layout",
         type=click.Choice(["hwc", "chw"]),
-        default="hwc",
-        help="Order of --n and of printed shapes: spatial first (hwc) or channels first (chw).",
+        help="Order of --n and of printed shapes: spatial first (hwc) or channels first (chw)."
+        "  [default: hwc]",
     ),
     FORMAT,
     click.option(

@@ -105,6 +105,32 @@ def shape_from_sizes(sizes: tuple[int, ...], layout: str = "hwc") -> Shape:
     return Shape(sizes[:-1], sizes[-1])
 
 
+def looks_channels_first(sizes: tuple[int, ...]) -> bool:
+    """Whether sizes read as HxWxC look like CxHxW instead: a first size of 1 to 4 (the
+    channels of an image) at most a quarter of every other, and a last one of 16 or more.
+
+    >>> looks_channels_first((3, 32, 32)), looks_channels_first((32, 32, 3))
+    (True, False)
+    >>> looks_channels_first((4, 4, 512)), looks_channels_first((1, 28, 28))
+    (False, True)
+    """
+    if len(sizes) < 3:
+        return False
+    first, rest = sizes[0], sizes[1:]
+    return first <= 4 and min(rest) >= 4 * first and sizes[-1] >= 16
+
+
+def channels_first_hint(sizes: tuple[int, ...], layout: str) -> str | None:
+    """What to say when an input in the default HxWxC layout looks channels-first."""
+    if layout != "hwc" or not looks_channels_first(sizes):
+        return None
+    text = "x".join(map(str, sizes))
+    return (
+        f"input {text} looks channels-first ({sizes[0]} channel{'s' * (sizes[0] > 1)} of "
+        f"{'x'.join(map(str, sizes[1:]))}), but is read as HxWxC ({sizes[-1]} channels)"
+    )
+
+
 def shape_sizes(shape: Shape, layout: str = "hwc") -> list[int]:
     """The sizes of a shape as displayed: spatial then channels, or channels first with chw."""
     channels = [] if shape.channels is None else [shape.channels]

@@ -156,3 +156,34 @@ def test_a_narrow_table_folds_cells_but_never_cuts_them():
     (i,) = [i for i, line in enumerate(lines) if "│ fc1 " in line]
     params = "".join(lines[j].split("│")[4].strip() for j in range(i, i + 3))
     assert params.startswith("102,764,544")
+
+
+# --- layout -----------------------------------------------------------------------------------
+
+
+CHANNELS_FIRST = (
+    "warning: --n: input 3x32x32 looks channels-first (3 channels of 32x32), but is read as "
+    "HxWxC (32 channels); if it is CxHxW, add --layout chw (--layout hwc says it is not)"
+)
+
+
+def test_an_input_that_looks_channels_first_is_warned_about():
+    result = run(*shlex.split("conv --n 3x32x32 --f 5 --filters 10 --pad 2"))
+    assert result.exit_code == 0
+    assert result.stdout.startswith("conv: 3x32x32 -> 3x32x10")  # as asked, but not silently
+    assert result.stderr.strip() == CHANNELS_FIRST
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "conv --n 3x32x32 --f 5 --filters 10 --pad 2 --layout hwc",  # said explicitly
+        "conv --n 3x32x32 --f 5 --filters 10 --pad 2 --layout chw",
+        "conv --n 32x32x3 --f 5 --filters 10 --pad 2",
+        "conv --n 4x4x512 --f 3 --filters 10 --pad 1",  # a small map of many channels
+        "conv --n 3x32 --f 3 --filters 10",  # two sizes: a 3x32 input, no channels given
+    ],
+)
+def test_no_layout_warning_where_the_layout_is_clear(command):
+    result = run(*shlex.split(command))
+    assert result.exit_code == 0 and "channels-first" not in result.stderr
