@@ -177,7 +177,7 @@ def layer_command(
             hint = None if layout else channels_first_hint(n, "hwc")
             if hint:
                 click.echo(
-                    f"warning: --n: {hint}; if it is CxHxW, add --layout chw "
+                    f"warning: --n {hint}; if it is CxHxW, add --layout chw "
                     "(--layout hwc says it is not)",
                     err=True,
                 )

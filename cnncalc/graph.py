@@ -115,6 +115,8 @@ class Network(NamedTuple):
     text: str = ""
     """The spec's text, so an error can quote the offending line."""
     description: str = ""
+    input_hint: Problem | None = None
+    """A warning that the input, read in the default layout, looks like the other one."""
 
 
 @contextmanager

@@ -126,7 +126,7 @@ def channels_first_hint(sizes: tuple[int, ...], layout: str) -> str | None:
         return None
     text = "x".join(map(str, sizes))
     return (
-        f"input {text} looks channels-first ({sizes[0]} channel{'s' * (sizes[0] > 1)} of "
+        f"{text} looks channels-first ({sizes[0]} channel{'s' * (sizes[0] > 1)} of "
         f"{'x'.join(map(str, sizes[1:]))}), but is read as HxWxC ({sizes[-1]} channels)"
     )
 

@@ -724,13 +724,10 @@ def _significant(value: float, digits: int = 3) -> str:
 
 
 def warning_summary(warnings: list[Any]) -> str:
-    """One line for a trace's non-dividing sizes: how many, and the first in full."""
-    first, one = warnings[0], len(warnings) == 1
-    return (
-        f"warning: {plural(len(warnings), 'size')} do{'es' if one else ''} not "
-        f"divide, e.g. {first.path}: {first.message} "
-        f"(--strict makes {'it an error' if one else 'them errors'})"
-    )
+    """One line for a trace's warnings: the first in full, and how many more there are."""
+    first, more = warnings[0], len(warnings) - 1
+    others = f"{plural(more, 'more warning')}; --strict makes them errors" if more else ""
+    return f"warning: {first.path}: {first.message} ({others or '--strict makes it an error'})"
 
 
 def check_line(source: str, t: Any) -> str:

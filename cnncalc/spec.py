@@ -48,7 +48,13 @@ from .graph import (
     without_gc_pauses,
 )
 from .layers import ALIASES, PAD_MODES, REGISTRY, Layer, Shape, layer_class
-from .notation import parse_ints, parse_padding, shape_from_sizes
+from .notation import (
+    channels_first_hint,
+    parse_ints,
+    parse_padding,
+    shape_from_sizes,
+    shape_sizes,
+)
 
 MAX_REPEAT = 100_000
 """A single repeat count above this is a typo, not a network."""
@@ -789,6 +795,7 @@ def _load_spec(text: str, source: str) -> Network:
     builder = _Builder(text, source, convention)
     builder.problems = probe.problems
     input_shape = Shape((), 1)
+    input_hint = None
     if "input" not in top:
         builder.problem(Pos(1, 1), "", "the spec has no input shape (input: 224x224x3)")
     else:
@@ -797,6 +804,10 @@ def _load_spec(text: str, source: str) -> Network:
             input_shape = _shape(_value(node), layout, "input")
         except UsageError as e:
             builder.problem(_pos(node), "", str(e))
+        looks = channels_first_hint(tuple(shape_sizes(input_shape)), "hwc")
+        if looks and "layout" not in top:
+            remedy = "if it is CxHxW, add layout: chw (layout: hwc says it is not)"
+            input_hint = Problem(_pos(node), "input", f"{looks}; {remedy}")
     if "blocks" in top:
         _read_blocks(builder, top["blocks"][1])
     body: list[Node] = []
@@ -817,6 +828,7 @@ def _load_spec(text: str, source: str) -> Network:
         source,
         text,
         scalar("description", ""),
+        input_hint,
     )
     size = _size(network.body)
     if size > MAX_LAYERS:
@@ -894,13 +906,18 @@ def load_inline(text: str) -> Network:
         parts.append((part.strip(), offset + lead + 1))
         offset += len(part) + 1
     (first, col), rest = parts[0], parts[1:]
-    input_shape = Shape((), 1)
+    input_shape, input_hint = Shape((), 1), None
     try:
         input_shape = _shape(first, "hwc", "input")
     except UsageError as e:
         builder.problem(
             Pos(1, col), "", f"{e} (an inline spec starts with the input, e.g. 32x32x3)"
         )
+    sizes = tuple(shape_sizes(input_shape))
+    hint = channels_first_hint(sizes, "hwc")
+    if hint:
+        hwc = "x".join(map(str, (*sizes[1:], sizes[0])))
+        input_hint = Problem(Pos(1, col), "input", f"{hint}; an inline input is HxWxC, like {hwc}")
     ctx = _Context("", {})
     counts: dict[str, int] = {}
     body: list[Node] = []
@@ -914,5 +931,10 @@ def load_inline(text: str) -> Network:
     if builder.problems:
         raise SpecError(builder.problems, "<inline>", text)
     return Network(
-        "inline", input_shape, Sequence("", Pos(1, 1), body), source="<inline>", text=text
+        "inline",
+        input_shape,
+        Sequence("", Pos(1, 1), body),
+        source="<inline>",
+        text=text,
+        input_hint=input_hint,
     )

@@ -360,8 +360,10 @@ def trace(net: Network, input: Shape | None = None) -> Trace:
     """Trace ``net`` from ``input`` (default: the spec's own input shape)."""
     x0 = input or net.input
     if input is not None and input != net.input:
-        net = net._replace(input=input)
+        net = net._replace(input=input, input_hint=None)
     result = Trace(net)
+    if net.input_hint is not None:
+        result.warnings.append(net.input_hint)
     ones = tuple(1 for _ in x0.spatial)
     walker = _Walker(net, result)
     x = Tensor(x0, ones, ones)

@@ -440,7 +440,7 @@ def test_sizes_that_do_not_divide_warn_in_one_line(workdir):
     result = finished(run("trace", "odd.yaml"), 0)
     assert [r[2] for r in table_rows(result.stdout)] == ["3x3x4"]  # floor(5/2) + 1
     (warning,) = result.stderr.splitlines()
-    assert re.match(r"warning: 1 sizes? do(es)? not divide, e\.g\. conv1: conv: ", warning)
+    assert warning.startswith("warning: conv1: conv: ")
     assert "(7 + 0 - 2)/2 + 1 = 5/2 + 1" in warning and warning.endswith(
         "(--strict makes it an error)"
     )

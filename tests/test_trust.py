@@ -162,7 +162,7 @@ def test_a_narrow_table_folds_cells_but_never_cuts_them():
 
 
 CHANNELS_FIRST = (
-    "warning: --n: input 3x32x32 looks channels-first (3 channels of 32x32), but is read as "
+    "warning: --n 3x32x32 looks channels-first (3 channels of 32x32), but is read as "
     "HxWxC (32 channels); if it is CxHxW, add --layout chw (--layout hwc says it is not)"
 )
 
@@ -187,3 +187,28 @@ def test_an_input_that_looks_channels_first_is_warned_about():
 def test_no_layout_warning_where_the_layout_is_clear(command):
     result = run(*shlex.split(command))
     assert result.exit_code == 0 and "channels-first" not in result.stderr
+
+
+def test_a_spec_input_that_looks_channels_first_is_a_located_warning(tmp_path):
+    spec = tmp_path / "chw.yaml"
+    spec.write_text("input: 3x224x224\nlayers: [conv 8 f3]\n", encoding="utf-8")
+    result = run("check", "--strict", str(spec))
+    assert result.exit_code == 1
+    assert result.stdout.startswith(
+        f"{spec}:1:8: error: input: 3x224x224 looks channels-first (3 channels of 224x224), but "
+        "is read as HxWxC (224 channels); if it is CxHxW, add layout: chw"
+    )
+    spec.write_text("input: 3x224x224\nlayout: hwc\nlayers: [conv 8 f3]\n", encoding="utf-8")
+    assert run("check", "--strict", str(spec)).exit_code == 0  # said explicitly
+    spec.write_text("input: 3x224x224\nlayout: chw\nlayers: [conv 8 f3]\n", encoding="utf-8")
+    assert run("check", "--strict", str(spec)).exit_code == 0
+
+
+def test_an_inline_input_that_looks_channels_first_is_warned_about():
+    result = run("trace", "3x32x32 | conv 8 f3")
+    assert result.exit_code == 0
+    assert result.stderr.startswith(
+        "warning: input: 3x32x32 looks channels-first (3 channels of 32x32), but is read as "
+        "HxWxC (32 channels); an inline input is HxWxC, like 32x32x3"
+    )
+    assert "channels-first" not in run("trace", "3x32x32 | conv 8 f3", "--input", "32x32x3").stderr
