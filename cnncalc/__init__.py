@@ -12,28 +12,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .formulas import (
-    conv_output,
-    effective_kernel,
-    full_padding,
-    max_unpool_output,
-    pool_output,
-    receptive_field,
-    same_padding,
-    tconv_output,
-    tconv_output_padding,
-    uncovered,
-    unreached,
-    upsample_output,
-)
+from . import formulas as _fm
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from .graph import Network
     from .layers import Shape
 
 __version__ = "0.1.0"
+
+# The formulas, with their arguments checked: a bad one is a UsageError, never a TypeError.
+conv_output = _fm.checked(_fm.conv_output)
+effective_kernel = _fm.checked(_fm.effective_kernel)
+full_padding = _fm.checked(_fm.full_padding)
+max_unpool_output = _fm.checked(_fm.max_unpool_output)
+pool_output = _fm.checked(_fm.pool_output)
+receptive_field = _fm.checked(_fm.receptive_field)
+same_padding = _fm.checked(_fm.same_padding)
+tconv_output = _fm.checked(_fm.tconv_output)
+tconv_output_padding = _fm.checked(_fm.tconv_output_padding)
+uncovered = _fm.checked(_fm.uncovered)
+unreached = _fm.checked(_fm.unreached)
+upsample_output = _fm.checked(_fm.upsample_output)
 
 __all__ = [
     "conv_output",
@@ -53,17 +55,23 @@ __all__ = [
 ]
 
 
-def load(spec: str | Path) -> Network:
-    """A network from a spec file, a zoo name, an inline spec or YAML text."""
-    from .api import load
+def load(spec: str | Path | Network) -> Network:
+    """A network from a spec file, a zoo name, an inline spec or YAML text (or a loaded one)."""
+    from .api import network
 
-    return load(spec)
+    return network(spec)
 
 
 def trace(
-    spec: str | Path, input: str | Shape | None = None, dtype: str = "float32"
+    spec: str | Path | Network,
+    input: str | Sequence[int] | Shape | None = None,
+    dtype: str = "float32",
 ) -> dict[str, Any]:
-    """Trace a spec; the same data as ``cnncalc trace --format json`` (see cnncalc.api)."""
+    """Trace a spec; the same data as ``cnncalc trace --format json`` (see cnncalc.api).
+
+    ``input`` is another input size, in the network's layout: ``"160x160x3"`` or
+    ``(160, 160, 3)``; ``dtype`` one of float32, float16, bfloat16, int8, float64.
+    """
     from .api import trace
 
     return trace(spec, input, dtype)

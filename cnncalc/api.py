@@ -13,9 +13,10 @@ from . import zoo
 from .errors import SpecError, UsageError
 from .graph import Network, Problem
 from .layers import Shape
-from .notation import format_shape, parse_ints, shape_from_sizes
+from .notation import bounded, format_shape, parse_ints, shape_from_sizes
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from .tracer import Trace
@@ -79,7 +80,24 @@ class Checked(NamedTuple):
     trace: Trace | None = None
 
 
-def check(spec: str | Path, strict: bool = False) -> Checked:
+def network(spec: str | Path | Network) -> Network:
+    """``spec`` itself when it is a loaded network, else :func:`load` of it: what every public
+    function that takes a spec accepts.
+
+    >>> net = network("resnet18"); network(net) is net
+    True
+    """
+    if isinstance(spec, Network):
+        return spec
+    if not isinstance(spec, (str, os.PathLike)) or not isinstance(os.fspath(spec), str):
+        raise UsageError(
+            f"a spec is a file path, a zoo name, an inline spec or YAML text (a str), "
+            f"not {type(spec).__name__}"
+        )
+    return load(spec)
+
+
+def check(spec: str | Path | Network, strict: bool = False) -> Checked:
     """Read and trace a spec and check its expectations; ``strict`` fails sizes that do not divide.
 
     >>> check("32x32x3 | conv 10 f5 p2").problems
@@ -89,7 +107,7 @@ def check(spec: str | Path, strict: bool = False) -> Checked:
     from .tracer import trace as run
 
     try:
-        net = load(spec)
+        net = network(spec)
     except SpecError as error:
         return Checked(error.source, error.text, error.problems, [])
     t = run(net)
@@ -102,24 +120,63 @@ def _read(path: str) -> str:
         return f.read()
 
 
-def parse_input(text: str, like: Shape, layout: str = "hwc") -> Shape:
-    """Another input for a network whose own input is ``like``: as many sizes, e.g. 299x299x3.
+def parse_input(value: str | Sequence[int] | Shape, like: Shape, layout: str = "hwc") -> Shape:
+    """Another input for a network whose own input is ``like``: as many sizes, in the network's
+    layout, written ``"299x299x3"`` or ``(299, 299, 3)``, or a Shape.
 
     >>> parse_input("299x299x3", Shape((224, 224), 3))
     Shape(spatial=(299, 299), channels=3)
+    >>> parse_input([299, 299, 3], Shape((224, 224), 3))
+    Shape(spatial=(299, 299), channels=3)
     """
-    sizes = parse_ints(text, "input")
-    wanted = len(like.spatial) + (like.channels is not None)
-    if len(sizes) != wanted:
-        example = format_shape(like, layout)
+    if isinstance(value, Shape):
+        sizes, written = _shape_sizes(value), str(value)
+    elif isinstance(value, str):
+        sizes, written = parse_ints(value, "input"), value
+    elif isinstance(value, (tuple, list)):
+        sizes = tuple(_size(v) for v in value)
+        written = "x".join(map(str, sizes))
+    else:
         raise UsageError(
-            f"{text!r} has {len(sizes)} sizes; this network takes {wanted}, like {example}"
+            f"input: a shape is written '160x160x3', (160, 160, 3) or a Shape, "
+            f"not {type(value).__name__}"
         )
-    return shape_from_sizes(sizes, layout)
+    wanted = len(like.spatial) + (like.channels is not None)
+    example = format_shape(like, layout)
+    if len(sizes) != wanted:
+        raise UsageError(
+            f"{written!r} has {len(sizes)} sizes; this network takes {wanted}, like {example}"
+        )
+    if not isinstance(value, Shape):
+        return shape_from_sizes(sizes, layout)
+    if len(value.spatial) != len(like.spatial) or value.channels is None:
+        raise UsageError(
+            f"{value!r} does not fit this network's input {like!r} ({example}): "
+            f"give as many spatial sizes, and the depth"
+        )
+    shape_from_sizes(sizes)  # each size checked as a written one is
+    return value
+
+
+def _size(value: object) -> int:
+    """One size of a shape given as numbers."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"input: sizes must be whole numbers, not {value!r:.40}")
+    return bounded(value, "input")
+
+
+def _shape_sizes(shape: Shape) -> tuple[int, ...]:
+    """A Shape's sizes, spatial first, each checked as a size."""
+    spatial, channels = shape
+    if not isinstance(spatial, tuple):
+        raise UsageError(f"input: a Shape's spatial sizes are a tuple, not {spatial!r:.40}")
+    return tuple(_size(v) for v in (*spatial, *(() if channels is None else (channels,))))
 
 
 def trace(
-    spec: str | Path, input: str | Shape | None = None, dtype: str = "float32"
+    spec: str | Path | Network,
+    input: str | Sequence[int] | Shape | None = None,
+    dtype: str = "float32",
 ) -> dict[str, Any]:
     """Trace a spec and return the data ``cnncalc trace --format json`` shows.
 
@@ -128,8 +185,11 @@ def trace(
     ([10], 26370, 768000)
     """
     from .render import trace_data
+    from .tracer import DTYPE_BYTES
     from .tracer import trace as run
 
-    net = load(spec)
-    shape = parse_input(input, net.input, net.layout) if isinstance(input, str) else input
+    if not isinstance(dtype, str) or dtype not in DTYPE_BYTES:
+        raise UsageError(f"dtype: {dtype!r:.40} is not one of {', '.join(DTYPE_BYTES)}")
+    net = network(spec)
+    shape = None if input is None else parse_input(input, net.input, net.layout)
     return trace_data(run(net, shape), dtype)

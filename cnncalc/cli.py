@@ -492,7 +492,8 @@ def solve(
 ) -> None:
     """Which F, S, P, D give a wanted output size from N: the inverse of conv."""
     solver = solve_module()
-    solutions = solver.solve(n, out, f, stride, pad, dilation)
+    with reported():
+        solutions = solver.solve(n, out, f, stride, pad, dilation)
     if exact:
         solutions = [s for s in solutions if not s.remainder]
     if not solutions:

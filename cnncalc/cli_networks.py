@@ -6,7 +6,8 @@ single-layer command does not pay for building their options at start-up.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -37,7 +38,43 @@ def load_network(spec: str, input_shape: str | None = None) -> tuple[Network, Sh
         raise UsageFailure(f"--input: {error}") from None
 
 
-SPEC_ARGUMENT = click.argument("spec", metavar="SPEC")
+def complete_zoo(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """The zoo networks whose names start with what is typed."""
+    from click.shell_completion import CompletionItem
+
+    from . import zoo as bundled
+
+    return [CompletionItem(n) for n in bundled.names() if n.startswith(incomplete.lower())]
+
+
+def complete_spec(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Zoo networks and files. Told to complete files, bash drops every other candidate, so
+    beside matching zoo names the matching files are listed here; else the shell completes
+    files itself (directories, ~, quoting)."""
+    from click.shell_completion import CompletionItem
+
+    names = complete_zoo(ctx, param, incomplete)
+    if not names:
+        return [CompletionItem(incomplete, type="file")]
+    return names + [CompletionItem(path) for path in _paths(incomplete)]
+
+
+def _paths(incomplete: str) -> list[str]:
+    """Files and directories (with a slash) starting with ``incomplete``, hidden ones only
+    when asked for."""
+    folder, start = os.path.split(incomplete)
+    try:
+        with os.scandir(folder or ".") as entries:
+            return sorted(
+                os.path.join(folder, e.name) + ("/" if e.is_dir() else "")
+                for e in entries
+                if e.name.startswith(start) and (start or not e.name.startswith("."))
+            )
+    except OSError:
+        return []
+
+
+SPEC_ARGUMENT = click.argument("spec", metavar="SPEC", shell_complete=complete_spec)
 INPUT_SHAPE = click.option(
     "--input", "input_shape", metavar="SHAPE", help="Trace at another input size, e.g. 299x299x3."
 )
@@ -113,7 +150,7 @@ Examples:
   cnncalc check --strict model.yaml
   cnncalc check --format github models/*.yaml   # annotations on a pull request"""
 )
-@click.argument("specs", nargs=-1, required=True, metavar="SPEC...")
+@click.argument("specs", nargs=-1, required=True, metavar="SPEC...", shell_complete=complete_spec)
 @click.option(
     "--strict", is_flag=True, help="Also fail when a size that does not divide leaves input out."
 )
@@ -186,7 +223,7 @@ def zoo_list(output_format: str) -> None:
 Examples:
   cnncalc zoo show resnet50 > my-resnet.yaml""",
 )
-@click.argument("name")
+@click.argument("name", shell_complete=complete_zoo)
 def zoo_show(name: str) -> None:
     """Print a zoo network's spec, to copy and edit."""
     from . import zoo as bundled

@@ -16,6 +16,10 @@ Sources cited below:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
 from .errors import GeometryError, UsageError
 
 Pad = tuple[int, int]
@@ -237,3 +241,66 @@ def receptive_field(rf: int, jump: int, f: int, s: int = 1, d: int = 1) -> tuple
     (4, 2)
     """
     return rf + d * (f - 1) * jump, jump * s
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_FLAGS = ("lower", "ceil")
+_MAY_BE_ZERO = ("p", "output_padding")
+
+
+def checked(function: _F) -> _F:
+    """``function`` with its arguments checked, for callers outside cnncalc: sizes, kernels,
+    strides and dilations are whole numbers of at least 1, paddings at least 0 (``pad`` a
+    (before, after) pair), flags True or False, and every number at most 10**18. Anything
+    else is a UsageError naming the argument, never a TypeError or a number made of nonsense.
+
+    >>> checked(conv_output)(32, 5, 0)
+    Traceback (most recent call last):
+    ...
+    cnncalc.errors.UsageError: conv_output: s must be a whole number of at least 1, not 0
+    """
+    code = function.__code__
+    names = code.co_varnames[: code.co_argcount]
+    defaults = dict(zip(reversed(names), reversed(function.__defaults__ or ())))
+
+    @wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        where = function.__name__
+        if len(args) > len(names):
+            raise UsageError(f"{where} takes at most {len(names)} values ({', '.join(names)})")
+        given = dict(zip(names, args))
+        for name, value in kwargs.items():
+            if name not in names or name in given:
+                raise UsageError(f"{where}: unexpected or repeated argument {name!r}")
+            given[name] = value
+        for name in names:
+            if name not in given and name not in defaults:
+                raise UsageError(f"{where}: {name} is missing")
+        for name, value in given.items():
+            if name in _FLAGS:
+                if not isinstance(value, bool):
+                    raise UsageError(f"{where}: {name} must be True or False, not {value!r:.40}")
+            elif name == "pad":
+                pair = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+                if len(pair) != 2:
+                    raise UsageError(
+                        f"{where}: pad must be a (before, after) pair, not {value!r:.40}"
+                    )
+                for v in pair:
+                    _at_least(v, where, name, 0)
+                given[name] = pair
+            elif not (value is None and defaults.get(name, 0) is None):
+                _at_least(value, where, name, 0 if name in _MAY_BE_ZERO else 1)
+        return function(**given)
+
+    return cast(_F, call)
+
+
+def _at_least(value: Any, where: str, name: str, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UsageError(
+            f"{where}: {name} must be a whole number of at least {minimum}, not {value!r:.40}"
+        )
+    from .notation import bounded  # which imports the layers, which import this module
+
+    bounded(value, f"{where}: {name}")

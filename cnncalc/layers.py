@@ -165,10 +165,31 @@ def _leftover_warnings(
             where = f"{' and '.join(name[:-1] for name in names)} {n}"
         warnings.append(
             f"{op}: {' and '.join(names)}: ({n} + {pad[0] + pad[1]} - {extent})/{s} + 1 = "
-            f"{span}/{s} + 1 is not a whole number; floored to {span // s + 1}, "
+            f"{_div(span + s, s)} is not an integer; floored to {span // s + 1}, "
             f"input {where} (of {n}) never covered by a window"
         )
     return tuple(warnings)
+
+
+def _div(a: int, b: int) -> str:
+    """``a/b`` exactly: a decimal when it ends (``112.5``), else the reduced fraction (``8/3``).
+
+    >>> _div(1000001, 2), _div(8, 3), _div(15, 6), _div(-7, 4)
+    ('500000.5', '8/3', '2.5', '-1.75')
+    """
+    from math import gcd
+
+    g = gcd(a, b)
+    a, b = a // g, b // g
+    twos, fives = (b & -b).bit_length() - 1, 0
+    while b % 5 ** (fives + 1) == 0:
+        fives += 1
+    if b != 2**twos * 5**fives:
+        return f"{a}/{b}"
+    places = max(twos, fives)
+    digits = str(abs(a) * 10**places // b).rjust(places + 1, "0")
+    sign = "-" if a < 0 else ""
+    return f"{sign}{digits[:-places]}.{digits[-places:]}" if places else f"{sign}{digits}"
 
 
 def _check_groups(groups: int, cin: int | None, cout: int | None) -> None:
@@ -179,6 +200,22 @@ def _check_groups(groups: int, cin: int | None, cout: int | None) -> None:
     for what, c in (("input channels", cin), ("filters", cout)):
         if c is not None and c % groups:
             raise GeometryError(f"groups {groups} does not divide the {c} {what}")
+
+
+def _frozen(value: Any) -> Any:
+    """Lists as tuples, two levels deep (a padding per dimension: ``[[0, 1], [1, 0]]``), so
+    that a layer written from Python is a hashable value like one read from a spec."""
+    if isinstance(value, (list, tuple)):
+        return tuple(tuple(v) if isinstance(v, (list, tuple)) else v for v in value)
+    return value
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 class Parameter:
@@ -226,17 +263,27 @@ class Layer:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         names = list(self.parameters)
         if len(args) > len(names):
-            raise TypeError(f"{self.kind} takes at most {len(names)} values")
+            most = f"at most {len(names)} values ({', '.join(names)})" if names else "no values"
+            raise UsageError(f"{self.kind} takes {most}")
         values = {name: p.default for name, p in self.parameters.items()}
-        values.update(zip(names, args))
+        values.update(zip(names, map(_frozen, args)))
         for name, value in kwargs.items():
             if name not in values:
-                raise TypeError(f"{self.kind} has no parameter {name!r}")
-            values[name] = value
+                raise UsageError(
+                    f"{self.kind} has no parameter {name!r} (it takes {', '.join(names) or 'none'})"
+                )
+            values[name] = _frozen(value)
         self.__dict__.update(values)
         key = (type(self), tuple(values.values()))
         self.__dict__["_key"] = key
-        self.__dict__["_hash"] = hash(key)
+        try:
+            self.__dict__["_hash"] = hash(key)
+        except TypeError:
+            name, value = next((n, v) for n, v in values.items() if not _hashable(v))
+            raise UsageError(
+                f"{self.kind}: {name} must be a number, a word or one value per dimension, "
+                f"not {value!r:.60}"
+            ) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a layer is a value: use replace() to change {name!r}")
@@ -506,8 +553,19 @@ class GlobalMaxPool(Layer):
 
 def _adaptive_window(n: int, m: int) -> int:
     """Widest window of adaptive pooling from n to m: window i is
-    ``floor(i*n/m) .. ceil((i+1)*n/m)`` [PT AdaptiveAvgPool2d], so may exceed ``ceil(n/m)``."""
-    return max(-(-(i + 1) * n // m) - i * n // m for i in range(m))
+    ``floor(i*n/m) .. ceil((i+1)*n/m)`` [PT AdaptiveAvgPool2d], so may exceed ``ceil(n/m)``.
+
+    With ``n = q*m + r`` window i is ``q + ceil((a + r)/m)`` wide, where ``a = i*r mod m``
+    runs over the multiples of ``gcd(r, m)`` below m: the widest is q when r = 0, q + 1 when r
+    divides m (then a + r <= m always), else q + 2. Arithmetic, so a size of 10**8 is instant.
+
+    >>> _adaptive_window(8, 4), _adaptive_window(7, 3), _adaptive_window(5, 3)   # q, q+1, q+2
+    (2, 3, 3)
+    >>> _adaptive_window(3, 4)      # a larger output: windows overlap, as in PyTorch
+    2
+    """
+    q, r = divmod(n, m)
+    return q if r == 0 else q + 1 if m % r == 0 else q + 2
 
 
 @register("adaptiveavgpool", "adaptive_avg_pool")

@@ -16,6 +16,9 @@ MAX_NUMBER = 10**18
 values): far above any real network, and small enough that every product and every message
 stays cheap. Python refuses to print integers of over 4,300 digits."""
 
+MAX_SPATIAL = 3
+"""The most spatial dimensions an input may have: 1D, 2D and 3D, as PyTorch's Conv1d/2d/3d."""
+
 
 def bounded(value: int, what: str) -> int:
     """``value`` if its magnitude is at most MAX_NUMBER; else a UsageError that names ``what``.
@@ -95,6 +98,11 @@ def shape_from_sizes(sizes: tuple[int, ...], layout: str = "hwc") -> Shape:
     """
     if not sizes:
         raise UsageError("a shape needs at least one size")
+    if len(sizes) > MAX_SPATIAL + 1:
+        raise UsageError(
+            f"{len(sizes)} sizes: a shape has at most {MAX_SPATIAL} spatial sizes and the depth "
+            f"(1D, 2D or 3D, like 16x16x16x1)"
+        )
     for n in sizes:
         if n < 1:
             raise UsageError(f"sizes must be positive, not {n}")

@@ -11,6 +11,7 @@ from typing import Any
 
 from .errors import GeometryError, UsageError
 from .layers import Shape
+from .notation import MAX_SPATIAL
 
 
 def spatial_rank(f: Any, dims: int | None) -> int:
@@ -21,6 +22,8 @@ def spatial_rank(f: Any, dims: int | None) -> int:
     """
     if not (isinstance(f, tuple) and len(f) > 1):
         return dims or 2
+    if len(f) > MAX_SPATIAL:
+        raise UsageError(f"--f has {len(f)} values; an input has at most {MAX_SPATIAL} dimensions")
     if dims is not None and dims != len(f):
         raise UsageError(f"--dims {dims} disagrees with --f, which has {len(f)} values")
     return len(f)

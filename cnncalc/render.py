@@ -53,6 +53,7 @@ def layer_report(
     layer: Layer, x: Shape, outcome: Outcome, fmt: str, layout: str = "hwc", draw: bool = False
 ) -> str:
     """The result of applying ``layer`` to ``x``, in one of :data:`FORMATS`."""
+    _known(fmt, FORMATS)
     data = layer_data(layer, x, outcome, layout)
     if fmt == "json":
         return small_json(data)
@@ -82,6 +83,7 @@ def layer_data(layer: Layer, x: Shape, outcome: Outcome, layout: str = "hwc") ->
 
 def solutions_report(n: int, out: int, solutions: list[Solution], fmt: str) -> str:
     """The answers of ``solve``, exact ones first, each with its worked formula."""
+    _known(fmt, FORMATS)
     if fmt == "json":
         return small_json({"n": n, "out": out, "solutions": [s._asdict() for s in solutions]})
     header = ["F", "S", "P", "D", "remainder"]
@@ -93,6 +95,12 @@ def solutions_report(n: int, out: int, solutions: list[Solution], fmt: str) -> s
         for row, s in zip(rows, solutions)
     ]
     return _table(f"{n} -> {out}", ["F", "S", "P", "D", "worked", "division"], worked)
+
+
+def _known(fmt: str, formats: tuple[str, ...]) -> None:
+    """An unknown format is an error, never a table by default."""
+    if fmt not in formats:
+        raise UsageError(f"unknown format {fmt!r:.40} (use {', '.join(formats)})")
 
 
 def _remainder(left: int) -> str:
@@ -517,16 +525,40 @@ TRACE_FORMATS = ("table", "markdown", "csv", "json", "latex")
 TRACE_COLUMNS = ["layer", "kind", "output", "params", "MACs", "memory", "RF"]
 
 
+_PREFIXES = (("E", 10**18), ("P", 10**15), ("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
+
+
 def human(value: float, unit: str = "") -> str:
-    """A count for people: 4.09G, 25.6M, 118K, 760 (SI prefixes, three significant digits).
+    """A count for people: 4.09G, 25.6M, 118K, 760 (SI prefixes, three significant digits);
+    from a thousand E on, 1.23e+24: exact integer arithmetic, so any size prints.
 
     >>> human(4_089_184_256), human(25_557_032), human(760), human(1_536, "B")
     ('4.09G', '25.6M', '760', '1.54KB')
+    >>> human(999_999), human(10**18, "B"), human(123 * 10**22), human(10**400)
+    ('1M', '1EB', '1.23e+24', '1e+400')
     """
-    for prefix, size in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+    larger = ""
+    for prefix, size in _PREFIXES:
         if abs(value) >= size:
-            return f"{value / size:.3g}{prefix}{unit}"
-    return f"{value:g}{unit}" if unit else f"{value:g}"
+            if not larger and abs(value) >= 1000 * size:
+                return _scientific(int(value)) + unit
+            text = f"{value / size:.3g}"
+            if text == "1e+03":  # rounded up to the next prefix
+                text, prefix = ("1", larger) if larger else (_scientific(int(value)), "")
+            return text + prefix + unit
+        larger = prefix
+    return f"{value:g}{unit}"
+
+
+def _scientific(value: int) -> str:
+    """Three significant digits in exponent notation, for an integer of any size."""
+    n = abs(value)
+    exponent = (n.bit_length() - 1) * 30103 // 100000  # log10(2) ~ 0.30103: within 1
+    exponent += (10 ** (exponent + 1) <= n) - (10**exponent > n)
+    lead = (n * 100 + 10**exponent // 2) // 10**exponent  # 100 .. 1000, rounded half up
+    if lead == 1000:
+        lead, exponent = 100, exponent + 1
+    return f"{'-' * (value < 0)}{lead / 100:g}e+{exponent}"
 
 
 def _number(value: Any) -> int | float:
@@ -534,6 +566,16 @@ def _number(value: Any) -> int | float:
     if type(value) is int:
         return value
     return int(value) if value == int(value) else float(value)
+
+
+def _plain(value: int | float) -> str:
+    """A receptive-field size or stride: a whole one with every digit (``%g`` would round
+    1234567 to 1.23457e+06), a fraction after upsampling to six digits.
+
+    >>> _plain(1234567), _plain(0.5)
+    ('1234567', '0.5')
+    """
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def _rf(sizes: tuple[Any, ...], jumps: tuple[Any, ...]) -> dict[str, int | float]:
@@ -610,7 +652,7 @@ def _trace_cells(layer: dict[str, Any]) -> tuple[str, ...]:
         f"{layer['params']:,}",
         human(layer["macs"]),
         human(layer["memory"], "B"),
-        f"{rf['size']:g}/{rf['stride']:g}",
+        f"{_plain(rf['size'])}/{_plain(rf['stride'])}",
     )
 
 
@@ -623,7 +665,7 @@ def _trace_summary(data: dict[str, Any]) -> list[str]:
         f"MACs: {totals['macs']:,} ({human(totals['macs'])}), FLOPs: {human(totals['flops'])}",
         f"memory ({data['dtype']}): activations {human(totals['activations'], 'B')}, "
         f"parameters {human(totals['param_bytes'], 'B')}",
-        f"receptive field: {rf['size']:g} px, stride {rf['stride']:g}",
+        f"receptive field: {_plain(rf['size'])} px, stride {_plain(rf['stride'])}",
     ]
 
 
@@ -631,6 +673,7 @@ def trace_report(
     t: Any, fmt: str, dtype: str = "float32", depth: int | None = None, width: int | None = None
 ) -> str:
     """A traced network in one of :data:`TRACE_FORMATS`; failures are in the data too."""
+    _known(fmt, TRACE_FORMATS)
     data = trace_data(t, dtype, depth)
     if fmt == "json":
         return json_text(data)
@@ -739,9 +782,9 @@ def check_line(source: str, t: Any) -> str:
         if t.warnings
         else ""
     )
-    return (
-        f"{source}: ok — {totals.params:,} params, {_significant(totals.macs / 1e9)} GMACs{warned}"
-    )
+    macs = totals.macs  # past a float's range (tconvs with huge strides) in exponent notation
+    gmacs = _significant(macs / 1e9) if macs < 10**300 else _scientific(macs // 10**9)
+    return f"{source}: ok — {totals.params:,} params, {gmacs} GMACs{warned}"
 
 
 def _gmacs(macs: int) -> str:
@@ -756,6 +799,7 @@ def _gmacs(macs: int) -> str:
 
 def zoo_report(entries: list[tuple[str, Any]], fmt: str) -> str:
     """The zoo's networks: name, input, params, GMACs, description."""
+    _known(fmt, FORMATS)
     rows = [
         {
             "name": name,

@@ -441,9 +441,7 @@ def test_sizes_that_do_not_divide_warn_in_one_line(workdir):
     assert [r[2] for r in table_rows(result.stdout)] == ["3x3x4"]  # floor(5/2) + 1
     (warning,) = result.stderr.splitlines()
     assert warning.startswith("warning: conv1: conv: ")
-    assert "(7 + 0 - 2)/2 + 1 = 5/2 + 1" in warning and warning.endswith(
-        "(--strict makes it an error)"
-    )
+    assert "(7 + 0 - 2)/2 + 1 = 3.5" in warning and warning.endswith("(--strict makes it an error)")
     (problem,) = data("odd.yaml")["warnings"]
     assert (problem["line"], problem["column"], problem["path"]) == (3, 5, "conv1")
 
@@ -581,9 +579,7 @@ def test_check_github_annotations(workdir):
         ("error", "typos.yaml", 6, 16),
     ]
     assert annotations[0][4] == "pool1: expected pool1 to be 8x8x10, got 16x16x10"
-    assert annotations[1][4].startswith(
-        "conv1: conv: rows and columns: (7 + 0 - 2)/2 + 1 = 5/2 + 1"
-    )
+    assert annotations[1][4].startswith("conv1: conv: rows and columns: (7 + 0 - 2)/2 + 1 = 3.5")
     assert [line.split(":")[0] for line in others] == ["small.yaml", "odd.yaml"]
     strict = finished(run("check", "--format", "github", "--strict", "odd.yaml"), 1)
     assert strict.stdout.startswith("::error file=odd.yaml,line=3,col=5::conv1: conv: ")

@@ -351,8 +351,8 @@ def test_receptive_field_step(layer, x, rf):
             (7, 7),
             1,
             [
-                "rows and columns: (7 + 0 - 2)/2 + 1 = 5/2 + 1 is not a whole number; floored to "
-                "3, input row and column 7 (of 7) never covered",
+                "rows and columns: (7 + 0 - 2)/2 + 1 = 3.5 is not an integer; floored to 3, "
+                "input row and column 7 (of 7) never covered",
             ],
             id="7x7-f2-s2-row-and-column-7",
         ),
@@ -383,7 +383,7 @@ def test_receptive_field_step(layer, x, rf):
             Conv(4, f=3, stride=2),
             (1_000_000,),
             1,
-            ["(1000000 + 0 - 3)/2 + 1 = 999997/2 + 1 is not a whole number; floored to 499999"],
+            ["(1000000 + 0 - 3)/2 + 1 = 499999.5 is not an integer; floored to 499999"],
             id="exact-fraction-not-rounded",
         ),
     ],
