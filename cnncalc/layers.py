@@ -210,14 +210,6 @@ def _frozen(value: Any) -> Any:
     return value
 
 
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
-
-
 class Parameter:
     """One declared parameter of a layer kind: its annotation (as written) and default.
 
@@ -230,6 +222,42 @@ class Parameter:
 
     def __repr__(self) -> str:
         return f"Parameter({self.type!r}, {self.default!r})"
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _dims(value: object) -> bool:
+    return _whole(value) or (isinstance(value, tuple) and bool(value) and all(map(_whole, value)))
+
+
+def _padding(value: object) -> bool:
+    pairs = isinstance(value, tuple) and all(
+        _whole(v) or (isinstance(v, tuple) and len(v) == 2 and all(map(_whole, v))) for v in value
+    )
+    return isinstance(value, str) or _whole(value) or pairs
+
+
+_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "int": (_whole, "a whole number"),
+    "bool": (lambda v: isinstance(v, bool), "True or False"),
+    "float": (lambda v: _whole(v) or isinstance(v, float), "a number"),
+    "str": (lambda v: isinstance(v, str), "a word"),
+    "Dims": (_dims, "a whole number, or one per dimension"),
+    "PadSpec": (_padding, "a number, a mode, or per dimension a number or (before, after)"),
+}
+"""What each parameter annotation admits, and how to say so."""
+
+
+def _check_type(kind: str, name: str, annotation: str, value: object) -> None:
+    """A UsageError unless ``value`` is of the type the kind declares for ``name``."""
+    base = annotation.removesuffix(" | None")
+    if value is None and base != annotation:
+        return
+    admits, what = _TYPES[base]
+    if not admits(value):
+        raise UsageError(f"{kind}: {name} must be {what}, not {value!r:.40}")
 
 
 @dataclass_transform(frozen_default=True)
@@ -273,17 +301,12 @@ class Layer:
                     f"{self.kind} has no parameter {name!r} (it takes {', '.join(names) or 'none'})"
                 )
             values[name] = _frozen(value)
+        for name, value in values.items():
+            _check_type(self.kind, name, self.parameters[name].type, value)
         self.__dict__.update(values)
         key = (type(self), tuple(values.values()))
         self.__dict__["_key"] = key
-        try:
-            self.__dict__["_hash"] = hash(key)
-        except TypeError:
-            name, value = next((n, v) for n, v in values.items() if not _hashable(v))
-            raise UsageError(
-                f"{self.kind}: {name} must be a number, a word or one value per dimension, "
-                f"not {value!r:.60}"
-            ) from None
+        self.__dict__["_hash"] = hash(key)  # hashable: every admitted type is
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a layer is a value: use replace() to change {name!r}")
@@ -413,8 +436,8 @@ class DepthwiseConv(Conv):
                 f"a depthwise convolution's {filters} filters are not a multiple of its "
                 f"{c} input channels"
             )
-        conv = Conv(**{n: getattr(self, n) for n in Conv.parameters})
-        return conv.replace(groups=c, filters=filters).apply(x)
+        shared = {n: getattr(self, n) for n in Conv.parameters if n not in ("groups", "filters")}
+        return Conv(filters, groups=c, **shared).apply(x)
 
 
 @register("deconv", "convtranspose", "conv_transpose", "transposed")

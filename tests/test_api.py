@@ -136,8 +136,8 @@ def test_lists_are_taken_as_tuples_per_dimension():
         (lambda: Conv(8, fliters=3), "conv has no parameter 'fliters' (it takes filters, f,"),
         (lambda: Conv(*range(8)), "conv takes at most 7 values (filters, f,"),
         (lambda: ReLU(1), "relu takes no values"),
-        (lambda: Conv(8, f={3: 3}), "conv: f must be a number, a word or one value per"),
-        (lambda: Conv(8, pad=[[[0, 1]]]), "one value per dimension, not (([0, 1],),)"),
+        (lambda: Conv(8, f={3: 3}), "conv: f must be a whole number, or one per dimension"),
+        (lambda: Conv(8, pad=[[[0, 1]]]), "per dimension a number or (before, after), not (([0"),
     ],
 )
 def test_a_wrong_layer_construction_is_a_usage_error(make, message):

@@ -538,12 +538,6 @@ X = hwc(5, 5, 32)
             "padding has 3 values for a 2D input",
             id="padding-per-dim-length",
         ),
-        pytest.param(Conv(8, f=2.5), X, UsageError, "whole numbers, not 2.5", id="kernel-float"),
-        pytest.param(Conv(8, f=True), X, UsageError, "whole numbers, not True", id="kernel-bool"),
-        pytest.param(Conv(8, pad=1.5), X, UsageError, "padding must be whole", id="pad-float"),
-        pytest.param(
-            Conv(8, pad=((1, 2.5), 0)), X, UsageError, "padding must be whole", id="pad-pair-float"
-        ),
         pytest.param(Conv(8, pad=-1), X, UsageError, "must not be negative", id="pad-negative"),
         pytest.param(
             Conv(8, pad="half"), X, UsageError, "unknown padding mode 'half'", id="pad-mode-half"
@@ -580,6 +574,26 @@ X = hwc(5, 5, 32)
 def test_bad_layer_raises_a_specific_error(layer, x, error, match):
     with pytest.raises(error, match=match):
         layer.apply(x)
+
+
+@pytest.mark.parametrize(
+    ("kind", "values", "message"),
+    [
+        (Conv, {"f": 2.5}, "conv: f must be a whole number, or one per dimension, not 2.5"),
+        (Conv, {"f": True}, "conv: f must be a whole number, or one per dimension, not True"),
+        (Conv, {"f": ()}, "conv: f must be a whole number, or one per dimension, not ()"),
+        (Conv, {"filters": "8"}, "conv: filters must be a whole number, not '8'"),
+        (Conv, {"pad": 1.5}, "conv: pad must be a number, a mode, or per dimension"),
+        (Conv, {"pad": ((1, 2.5), 0)}, "conv: pad must be a number, a mode, or per dimension"),
+        (MaxPool, {"ceil": 1}, "maxpool: ceil must be True or False, not 1"),
+        (Dropout, {"p": "half"}, "dropout: p must be a number, not 'half'"),
+        (Unpool, {"mode": 2}, "unpool: mode must be a word, not 2"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused_when_the_layer_is_made(kind, values, message):
+    with pytest.raises(UsageError) as caught:
+        kind(**values)
+    assert str(caught.value).startswith(message)
 
 
 # ---------------------------------------------------------------------------
