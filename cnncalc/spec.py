@@ -24,6 +24,7 @@ import ast
 import difflib
 import operator
 import re
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -180,7 +181,9 @@ def _parse_expression(text: str) -> ast.expr | None:
     if signs:
         raise ExpressionError(f"at most {MAX_NESTING} signs in a row", signs.start())
     try:
-        tree = ast.parse(text.strip(), mode="eval").body
+        with warnings.catch_warnings():  # Python's own "invalid decimal literal" on stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError):  # ValueError: a NUL character (Python 3.11)
         return None
     stack = [(tree, 1)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cnncalc.cli import main
-from cnncalc.spec import ExpressionError, evaluate
+from cnncalc.spec import ExpressionError, _parse_expression, evaluate
 
 ENV = {"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None}
 HEAD = re.compile(r"^(?P<source>.+?):(?P<line>\d+):(?P<column>\d+): error: (?P<message>.*)$")
@@ -389,3 +390,23 @@ def test_arithmetic_agrees_with_python_or_is_refused(text):
         with pytest.raises(ExpressionError) as refused:
             evaluate(text, {})
         assert 0 <= refused.value.offset < len(text)
+
+
+SCOPE = {"c": 3, "flag": True, "w": "same", "t": (1, 2), "p": 0.5}
+
+
+@given(st.text(alphabet="0123456789+-*/%()<>=! cflagwtpnoriesmx,.\"'~[]e", max_size=60))
+def test_any_text_is_a_value_or_an_expression_error(text):
+    """Nothing but the project's own error escapes the evaluator, whatever it is given."""
+    try:
+        evaluate(text, SCOPE)
+    except ExpressionError as e:
+        assert 0 <= e.offset <= len(text)
+
+
+def test_python_syntax_warnings_do_not_reach_the_user():
+    _parse_expression.cache_clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert params("8x8x3 | conv (4if 1 else 2) f1") == 4 * 3 + 4  # Python warns of "4if"
+    assert [str(w.message) for w in caught] == []
