@@ -40,7 +40,7 @@ def _too_large(digits: int | None, what: str) -> Any:
     raise UsageError(f"{what}: a number of {count} digits is too large (at most 10**18)")
 
 
-def _whole(text: str, what: str) -> int:
+def parse_whole(text: str, what: str) -> int:
     """A whole number written in ``text``, bounded before Python converts it."""
     digits = text.strip().lstrip("+-").lstrip("0")
     if len(digits) > 19 and digits.isdigit():
@@ -56,7 +56,7 @@ def parse_ints(text: str, what: str) -> tuple[int, ...]:
     """
     parts = text.strip().lower().split("x")
     try:
-        return tuple(_whole(p, what) for p in parts)
+        return tuple(parse_whole(p, what) for p in parts)
     except UsageError:
         raise
     except ValueError:
@@ -77,9 +77,9 @@ def parse_padding(text: str) -> PadSpec:
         try:
             if ":" in part:
                 before, after = part.split(":")
-                items.append((_whole(before, "padding"), _whole(after, "padding")))
+                items.append((parse_whole(before, "padding"), parse_whole(after, "padding")))
             else:
-                items.append(_whole(part, "padding"))
+                items.append(parse_whole(part, "padding"))
         except UsageError:
             raise
         except ValueError:

@@ -24,9 +24,10 @@ import ast
 import difflib
 import operator
 import re
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import yaml
@@ -49,9 +50,12 @@ from .graph import (
 )
 from .layers import ALIASES, PAD_MODES, REGISTRY, Layer, Shape, layer_class
 from .notation import (
+    MAX_NUMBER,
+    bounded,
     channels_first_hint,
     parse_ints,
     parse_padding,
+    parse_whole,
     shape_from_sizes,
     shape_sizes,
 )
@@ -112,116 +116,271 @@ class _Invalid(Exception):
 
 # --- safe arithmetic --------------------------------------------------------------------------
 
-_BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
+MAX_EXPRESSION = 1000
+"""Characters in one expression: far more than any real one needs."""
+MAX_NESTING = 20
+"""Brackets within brackets, or signs in a row, counted before Python's parser sees the text
+(the parser itself overflows on deep nesting)."""
+MAX_DEPTH = 50
+"""Operations within operations, once parsed (``1+1+...`` is as deep as it has terms): keeps
+the evaluator's recursion far from Python's limit."""
+
+BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+"""YAML 1.1's booleans, which PyYAML reads in a mapping (``flag: no``): booleans in any case and
+in every form, inline (``flag=no``), quoted, as a default or in an expression."""
+
+_BINARY: dict[type, tuple[str, Callable[[int, int], int]]] = {
+    ast.Add: ("+", operator.add),
+    ast.Sub: ("-", operator.sub),
+    ast.Mult: ("*", operator.mul),
+    ast.Div: ("/", operator.floordiv),  # exact: a remainder is refused first
+    ast.FloorDiv: ("//", operator.floordiv),
+    ast.Mod: ("%", operator.mod),
+    ast.Pow: ("**", operator.pow),
 }
-_COMPARE: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
+_COMPARE: dict[type, tuple[str, Callable[[Any, Any], bool]]] = {
+    ast.Eq: ("==", operator.eq),
+    ast.NotEq: ("!=", operator.ne),
+    ast.Lt: ("<", operator.lt),
+    ast.LtE: ("<=", operator.le),
+    ast.Gt: (">", operator.gt),
+    ast.GtE: (">=", operator.ge),
 }
-_FUNCTIONS: dict[str, Callable[..., Any]] = {"min": min, "max": max}
+_FUNCTIONS: dict[str, Callable[..., int]] = {"min": min, "max": max}
+_WORD = re.compile(r"[A-Za-z_][\w-]*")
+"""A name, or a word such as same-lower or up-1 (unless a name in it is in scope: c-1)."""
+_PATH = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w-]+)+")
+"""A dotted layer name such as up1.upconv or layer1.0.conv1: never arithmetic."""
+_INTEGER = re.compile(r"[+-]?\d+")
+_SIGNS = re.compile(rf"(?:(?:[-+~]|\bnot\b)\s*){{{MAX_NESTING + 1},}}")
 
 
-class UnknownName(UsageError):
-    def __init__(self, name: str, known: list[str]):
+class ExpressionError(UsageError):
+    """A problem in an expression, ``offset`` characters into its text; ``whole`` if the
+    message already quotes the text."""
+
+    def __init__(self, message: str, offset: int = 0, whole: bool = False):
+        super().__init__(message)
+        self.offset = offset
+        self.whole = whole
+
+
+class UnknownName(ExpressionError):
+    def __init__(self, name: str, known: list[str], offset: int = 0):
         close = difflib.get_close_matches(name, known, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        super().__init__(f"unknown name {name!r}{hint}")
+        super().__init__(f"unknown name {name!r}{hint}", offset)
         self.name = name
 
 
 @lru_cache(maxsize=2048)
 def _parse_expression(text: str) -> ast.expr | None:
+    """The syntax tree of ``text``, or None if it is not Python syntax; refused by size and
+    nesting before Python's parser sees it, and by depth before anything recurses over it."""
+    if len(text) > MAX_EXPRESSION:
+        raise ExpressionError(
+            f"an expression has at most {MAX_EXPRESSION:,} characters (this one {len(text):,})"
+        )
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch in "([{") - (ch in ")]}")
+        if depth > MAX_NESTING:
+            raise ExpressionError(f"brackets nest at most {MAX_NESTING} deep", i)
+    signs = _SIGNS.search(text)
+    if signs:
+        raise ExpressionError(f"at most {MAX_NESTING} signs in a row", signs.start())
     try:
-        return ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
+        with warnings.catch_warnings():  # Python's own "invalid decimal literal" on stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError):  # ValueError: a NUL character (Python 3.11)
         return None
+    stack = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > MAX_DEPTH:
+            raise ExpressionError(
+                f"an expression nests at most {MAX_DEPTH} operations deep", _offset(text, node)
+            )
+        children = ast.iter_child_nodes(node)
+        stack.extend((c, level + 1) for c in children if isinstance(c, ast.expr))
+    return tree
 
 
-def evaluate(text: str, scope: dict[str, Any]) -> Any:
+def _offset(text: str, node: ast.AST) -> int:
+    """Characters from the start of ``text`` to ``node``, which Python's parser placed in
+    UTF-8 bytes on a line of the stripped text."""
+    lines = text.strip().split("\n")
+    row = min(getattr(node, "lineno", 1), len(lines)) - 1
+    column = len(lines[row].encode()[: getattr(node, "col_offset", 0)].decode(errors="ignore"))
+    return len(text) - len(text.lstrip()) + sum(len(line) + 1 for line in lines[:row]) + column
+
+
+def evaluate(text: str, scope: Mapping[str, Any]) -> Any:
     """Evaluate simple arithmetic on block arguments, never with ``eval``.
 
-    Integers, + - * // % **, an exact ``/``, comparisons, and/or/not,
-    ``a if cond else b``, min() and max().
+    Whole numbers, each within MAX_NUMBER (a power is refused from the sizes of its operands
+    before it is computed), + - * // % **, an exact ``/``, comparisons of like values,
+    and/or/not, ``a if cond else b``, min() and max(), true/false/yes/no/on/off. Every problem
+    is an ExpressionError at its place in ``text``.
 
     >>> evaluate("c * 4", {"c": 64}), evaluate("c // 2 if big else 1", {"c": 9, "big": True})
     (256, 4)
+    >>> evaluate("2 if 1 < c else x", {"c": 3})
+    Traceback (most recent call last):
+    ...
+    cnncalc.spec.UnknownName: unknown name 'x'
     """
+    if _INTEGER.fullmatch(text.strip()):  # the common case, and its digits counted first
+        try:
+            return parse_whole(text, _elided(text.strip(), 20))
+        except UsageError as e:
+            raise ExpressionError(str(e), len(text) - len(text.lstrip())) from None
     tree = _parse_expression(text)
     if tree is None:
-        raise UsageError(f"{text!r} is not an expression")
-    return _eval(tree, scope)
+        raise ExpressionError(f"{_quoted(text.strip())} is not an expression", whole=True)
+    return _Evaluation(text, scope).run(tree)
 
 
-def _eval(node: ast.expr, scope: dict[str, Any]) -> Any:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
-        return node.value
-    if isinstance(node, ast.Name):
-        if node.id in scope:
-            return scope[node.id]
-        raise UnknownName(node.id, list(scope))
-    if isinstance(node, ast.BinOp):
-        a, b = _eval(node.left, scope), _eval(node.right, scope)
-        if isinstance(node.op, ast.Div):
-            if b == 0 or a % b:
-                raise UsageError(f"{a} / {b} is not a whole number (use // to floor)")
-            return a // b
-        if isinstance(node.op, ast.Pow) and abs(b) > 64:
-            raise UsageError(f"exponent {b} is too large")
-        op = _BINARY.get(type(node.op))
-        if op is None:
-            raise UsageError("only + - * / // % ** are allowed")
+class _Evaluation:
+    """One expression evaluated over a scope, each problem located in its text."""
+
+    def __init__(self, text: str, scope: Mapping[str, Any]):
+        self.text = text
+        self.scope = scope
+
+    def fault(self, node: ast.AST, message: str) -> ExpressionError:
+        return ExpressionError(message, _offset(self.text, node))
+
+    def run(self, tree: ast.expr) -> Any:
+        """Every name checked before anything is computed, so that a misspelt name is an error
+        even in the branch of an ``if else`` that is not taken."""
+        functions = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        names = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]
+        for node in sorted(names, key=lambda n: (n.lineno, n.col_offset)):
+            if id(node) in functions:
+                if node.id not in _FUNCTIONS:
+                    raise self.fault(node, f"{node.id}() is not a function here (min and max are)")
+            elif node.id not in self.scope and node.id.lower() not in BOOLEANS:
+                known = [*self.scope, "true", "false"]
+                raise UnknownName(node.id, known, _offset(self.text, node))
+        return self.value(tree)
+
+    def value(self, node: ast.expr) -> Any:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
+            if isinstance(node.value, int) and not isinstance(node.value, bool):
+                return self.bounded(node.value, node, _elided(str(node.value), 20))
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id in self.scope:
+                return self.scope[node.id]
+            return BOOLEANS[node.id.lower()]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            return self.arithmetic(node)
+        if isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Invert):
+            if isinstance(node.op, ast.Not):
+                return not self.truth(node.operand)
+            number = self.number(node.operand)
+            return -number if isinstance(node.op, ast.USub) else number
+        if isinstance(node, ast.BoolOp):
+            values = [self.truth(v) for v in node.values]
+            return all(values) if isinstance(node.op, ast.And) else any(values)
+        if isinstance(node, ast.Compare):
+            return self.compare(node)
+        if isinstance(node, ast.IfExp):
+            return self.value(node.body if self.truth(node.test) else node.orelse)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.keywords or not node.args:
+                raise self.fault(node, f"{node.func.id}() takes one or more whole numbers")
+            return _FUNCTIONS[node.func.id](self.number(a) for a in node.args)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return tuple(self.value(e) for e in node.elts)
+        written = ast.get_source_segment(self.text.strip(), node) or type(node).__name__
+        raise self.fault(
+            node,
+            f"{_quoted(written)} is not allowed in an expression (+ - * / // % **, "
+            "comparisons, and/or/not, a if c else b, min and max are)",
+        )
+
+    def number(self, node: ast.expr) -> int:
+        """A whole number within MAX_NUMBER (a block argument read from YAML may not be)."""
+        value = self.value(node)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fault(node, f"arithmetic is on whole numbers, not {_shown(value)}")
+        written = ast.get_source_segment(self.text.strip(), node) or ""
+        return self.bounded(value, node, _elided(written, 20))
+
+    def truth(self, node: ast.expr) -> bool:
+        """A condition: true or false, or a whole number by its truth as in Python."""
+        value = self.value(node)
+        if not isinstance(value, int):
+            raise self.fault(node, f"{_shown(value)} is not true or false")
+        return bool(value)
+
+    def bounded(self, value: int, node: ast.AST, what: str) -> int:
         try:
-            return op(a, b)
-        except (TypeError, ZeroDivisionError) as e:
-            raise UsageError(f"cannot compute: {e}") from None
-    if isinstance(node, ast.UnaryOp):
-        v = _eval(node.operand, scope)
-        if isinstance(node.op, ast.USub):
-            return -v
-        if isinstance(node.op, ast.UAdd):
-            return +v
-        if isinstance(node.op, ast.Not):
-            return not v
-    if isinstance(node, ast.BoolOp):
-        values = [_eval(v, scope) for v in node.values]
-        return all(values) if isinstance(node.op, ast.And) else any(values)
-    if isinstance(node, ast.Compare):
-        left = _eval(node.left, scope)
+            return bounded(value, what)
+        except UsageError as e:
+            raise self.fault(node, str(e)) from None
+
+    def arithmetic(self, node: ast.BinOp) -> int:
+        symbol, op = _BINARY[type(node.op)]
+        a, b = self.number(node.left), self.number(node.right)
+        if b == 0 and symbol in ("/", "//", "%"):
+            raise self.fault(node.right, f"{a} {symbol} 0 divides by zero")
+        if symbol == "/" and a % b:
+            raise self.fault(node, f"{a} / {b} is not a whole number (use // to floor)")
+        if symbol == "**":
+            if b < 0:
+                raise self.fault(node.right, f"{a} ** {b} is a fraction (negative exponent)")
+            # |a| >= 2**(bits - 1), so |a|**b >= 2**60 > MAX_NUMBER: refused without computing
+            if abs(a) > 1 and (abs(a).bit_length() - 1) * b >= 60:
+                raise self.fault(node, f"{a} ** {b} is too large (at most 10**18)")
+        # operands are at most 10**18, so even a product is small before it is bounded
+        return self.bounded(op(a, b), node, f"{a} {symbol} {b}")
+
+    def compare(self, node: ast.Compare) -> bool:
+        """Numbers in any order; two booleans, words or sizes only equal or not."""
+        left, result = self.value(node.left), True
         for cmp, right_node in zip(node.ops, node.comparators):
-            compare = _COMPARE.get(type(cmp))
-            if compare is None:
-                return _unsupported(cmp)
-            right = _eval(right_node, scope)
-            if not compare(left, right):
-                return False
+            if type(cmp) not in _COMPARE:
+                raise self.fault(node, "only == != < <= > >= compare")
+            symbol, compare = _COMPARE[type(cmp)]
+            right = self.value(right_node)
+            numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right))
+            alike = type(left) is type(right) and symbol in ("==", "!=")
+            if not (numbers or alike):
+                message = f"cannot compare {_shown(left)} {symbol} {_shown(right)}"
+                raise self.fault(right_node, message)
+            result = compare(left, right) and result
             left = right
-        return True
-    if isinstance(node, ast.IfExp):
-        return _eval(node.body if _eval(node.test, scope) else node.orelse, scope)
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id in _FUNCTIONS
-        and not node.keywords
-    ):
-        return _FUNCTIONS[node.func.id](*(_eval(a, scope) for a in node.args))
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return tuple(_eval(e, scope) for e in node.elts)
-    return _unsupported(node)
+        return result
 
 
-def _unsupported(node: ast.AST) -> Any:
-    raise UsageError(f"{type(node).__name__} is not allowed in an expression")
+def _elided(text: str, room: int = 40) -> str:
+    """A user's text, cut to ``room`` characters."""
+    return text if len(text) <= room else f"{text[: room - 1]}…"
+
+
+def _quoted(text: str) -> str:
+    return f"'{_elided(text)}'"
+
+
+def _shown(value: Any) -> str:
+    """A value as a user writes it (true, 3x5, 'same', 0.5), never a Python repr."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "x".join(map(_shown, value)) or "nothing"
+    if isinstance(value, list):
+        return f"[{', '.join(map(_shown, value))}]"
+    if isinstance(value, str):
+        return _quoted(value)
+    if value is None:
+        return "nothing"
+    if isinstance(value, int) and not -MAX_NUMBER <= value <= MAX_NUMBER:
+        return "a number over 10**18"
+    return str(value)
 
 
 # --- YAML with positions ----------------------------------------------------------------------
@@ -233,6 +392,13 @@ def _loader() -> type:
 
 def _pos(node: yaml.Node) -> Pos:
     return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _text_pos(node: yaml.Node) -> Pos:
+    """Where a scalar's text begins: after the opening quote of a quoted one."""
+    pos = _pos(node)
+    quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
+    return Pos(pos.line, pos.column + 1) if quoted else pos
 
 
 _NOTATION = re.compile(r"(?=.*[x:])\d+(?::\d+)?(?:x\d+(?::\d+)?)*", re.IGNORECASE)
@@ -267,6 +433,8 @@ class _Block:
     required: list[str]
     layers: yaml.Node
     pos: Pos
+    at: dict[str, Pos] = field(default_factory=dict)
+    """Where each default is written."""
 
 
 @dataclass
@@ -299,27 +467,77 @@ class _Builder:
     # values
 
     def resolve(self, raw: Any, ctx: _Context, pos: Pos) -> Any:
-        """A YAML value, with expressions on block arguments evaluated."""
-        if isinstance(raw, str):
-            if _NOTATION.fullmatch(raw.strip()):
-                return raw  # "3x5", "0x3", "0:1": notation, not arithmetic (nor hexadecimal)
-            tree = _parse_expression(raw)
-            if tree is None:
-                return raw  # a word, or text that is not arithmetic
-            if isinstance(tree, ast.Constant):
-                return tree.value
-            if isinstance(tree, ast.Name) and tree.id not in ctx.scope:
-                return raw  # a word such as "same"
-            if isinstance(tree, ast.Attribute):
-                return raw  # a dotted layer name such as "up1.upconv", never arithmetic
-            try:
-                value = _eval(tree, _Recording(ctx))
-            except UsageError as e:
-                raise self.problem(pos, ctx.path, f"in {raw!r}: {e}") from None
-            return value
+        """A value as written at ``pos``: notation, a word or a layer path as text, a name in
+        scope as its value, a boolean word as a boolean, else an expression on the names in
+        scope (docs/spec.md, "Values and expressions")."""
         if isinstance(raw, list):
             return tuple(self.resolve(v, ctx, pos) for v in raw)
-        return raw
+        if not isinstance(raw, str):
+            return raw
+        text = raw.strip()
+        if _NOTATION.fullmatch(text) or _PATH.fullmatch(text):
+            return raw  # "3x5", "0x3", "0:1": not arithmetic (nor hexadecimal); up1.upconv
+        try:
+            if _WORD.fullmatch(text):
+                if text in ctx.scope:
+                    ctx.used.add(text)
+                    return ctx.scope[text]
+                if text.lower() in BOOLEANS:
+                    return BOOLEANS[text.lower()]
+                if "-" not in text or not self.mentions(text, ctx):
+                    return raw  # a word such as same, same-lower or up-1
+            if not _INTEGER.fullmatch(text) and _parse_expression(raw) is None:
+                return raw  # not arithmetic ("3x3x"): the parameter says what it accepts
+            return evaluate(raw, _Recording(ctx))
+        except ExpressionError as e:
+            raise self.expression_problem(raw, e, ctx, pos) from None
+
+    def mentions(self, text: str, ctx: _Context) -> bool:
+        """Whether ``c-1`` is arithmetic on a name in scope, rather than a word like up-1."""
+        tree = _parse_expression(text)
+        return tree is not None and any(
+            isinstance(n, ast.Name) and n.id in ctx.scope for n in ast.walk(tree)
+        )
+
+    def condition(self, node: yaml.Node, ctx: _Context) -> bool:
+        """An item's ``if:``, true or false (a whole number by its truth, as in Python). A name
+        not in scope or a word is an error, never silently true: ``if: projcet``, or a block
+        argument given as ``flag=flase``."""
+        raw, pos = _value(node), _text_pos(node)
+        value = raw
+        if raw is None or isinstance(raw, str) and not raw.strip():
+            raise self.problem(pos, ctx.path, "if: is empty (a condition is true or false)")
+        if isinstance(raw, str):
+            try:
+                value = evaluate(raw, _Recording(ctx))
+            except ExpressionError as e:
+                raise self.expression_problem(raw, e, ctx, pos) from None
+        if isinstance(value, int):
+            return bool(value)
+        if isinstance(raw, str):
+            said = f"{_elided(raw.strip())} is {_shown(value)}"
+            message = f"if: {said}, but a condition is true or false"
+        else:
+            message = f"if: {_shown(value)} is not a condition (a condition is true or false)"
+        raise self.problem(pos, ctx.path, message)
+
+    def expression_problem(
+        self, text: str, error: ExpressionError, ctx: _Context, pos: Pos
+    ) -> _Invalid:
+        """The problem at the place in the source the error points to, when the source shows
+        the text as written (on one line, no escapes); else at the start of the text."""
+        at = pos
+        if 0 < pos.line <= len(self.lines):
+            start, end = pos.column - 1, pos.column + error.offset
+            if self.lines[pos.line - 1][start:end] == text[: error.offset + 1]:
+                at = Pos(pos.line, pos.column + error.offset)
+        plain = error.whole or text.strip().isidentifier() or _INTEGER.fullmatch(text.strip())
+        where = "" if plain else f"in {_quoted(text.strip())}: "
+        return self.problem(at, ctx.path, f"{where}{error}")
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
 
     def value(self, kind: str, key: str, raw: Any, ctx: _Context, pos: Pos) -> Any:
         """A parameter's value: a layer name for a reference (crop's ``to``), else resolved."""
@@ -350,10 +568,10 @@ class _Builder:
                 return _bool(value, key)
             if kind == "float":
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise UsageError(f"{key} must be a number, not {value!r}")
+                    raise UsageError(f"{key} must be a number, not {_shown(value)}")
                 return value
             if not isinstance(value, str):
-                raise UsageError(f"{key} must be a word, not {value!r}")
+                raise UsageError(f"{key} must be a word, not {_shown(value)}")
             return value
         except UsageError as e:
             raise self.problem(pos, path, f"{cls.kind}: {e}") from None
@@ -394,8 +612,7 @@ class _Builder:
             name = str(_value(entries.pop("name")[1]))
             self.check_name(name, _pos(entries and node or node), ctx)
         if "if" in entries:
-            cond_node = entries.pop("if")[1]
-            if not self.resolve(_value(cond_node), ctx, _pos(cond_node)):
+            if not self.condition(entries.pop("if")[1], ctx):
                 return None
         if "repeat" in entries:
             return self.repeat(entries, pos, name, ctx, counts)
@@ -420,13 +637,16 @@ class _Builder:
     ) -> dict[str, tuple[Any, Pos]]:
         if isinstance(node, yaml.MappingNode):
             return {
-                str(_value(k)): (self.value(kind, str(_value(k)), _value(v), ctx, _pos(v)), _pos(k))
+                str(_value(k)): (
+                    self.value(kind, str(_value(k)), _value(v), ctx, _text_pos(v)),
+                    _pos(k),
+                )
                 for k, v in node.value
             }
         raw = _value(node)
         if raw is None:
             return {}
-        return {"": (self.resolve(raw, ctx, _pos(node)), _pos(node))}
+        return {"": (self.resolve(raw, ctx, _text_pos(node)), _pos(node))}
 
     def inline_item(
         self, text: str, pos: Pos, ctx: _Context, counts: dict[str, int]
@@ -447,14 +667,14 @@ class _Builder:
         tokens = _inline_tokens(text)
         if not tokens:
             raise self.problem(pos, ctx.path, "empty layer")
-        (_, kind, _), rest = tokens[0], tokens[1:]
+        (_, kind, _, _), rest = tokens[0], tokens[1:]
         if kind == "from":
             if len(rest) != 1:
                 raise self.problem(pos, ctx.path, "write 'from NAME'")
             return Ref(self.auto_name("from", counts), pos, target=self.reference(rest[0][1], ctx))
         params: dict[str, tuple[Any, Pos]] = {}
         name = None
-        for key, raw, offset in rest:
+        for key, raw, offset, at in rest:
             tpos = Pos(pos.line, pos.column + offset)
             if key == "name":
                 name = raw
@@ -470,7 +690,8 @@ class _Builder:
                     f"{kind}: a second bare value {raw!r} (the first is "
                     f"{first!r}); name it, like s=2 or pad=1",
                 )
-            params[key] = (self.value(kind, key, raw, ctx, tpos), tpos)
+            vpos = Pos(pos.line, pos.column + at)
+            params[key] = (self.value(kind, key, raw, ctx, vpos), tpos)
         return self.call(kind, params, pos, name or self.auto_name(kind, counts), ctx)
 
     def call(
@@ -539,8 +760,7 @@ class _Builder:
         if block.name in ctx.calls:
             chain = " -> ".join([*ctx.calls, block.name])
             raise self.problem(pos, path, f"block {block.name!r} calls itself ({chain})")
-        args = dict(block.args)
-        given = set()
+        args: dict[str, Any] = {}
         for key, (value, kpos) in params.items():
             if key == "" and len(block.args) == 1:
                 key = next(iter(block.args))
@@ -551,10 +771,13 @@ class _Builder:
                     kpos, path, f"block {block.name!r} has no argument {key!r}{hint}"
                 )
             args[key] = value
-            given.add(key)
-        missing = [a for a in block.required if a not in given]
+        missing = [a for a in block.required if a not in args]
         if missing:
             raise self.problem(pos, path, f"block {block.name!r} needs {', '.join(missing)}")
+        for key, default in block.args.items():  # in order, over the arguments set so far
+            if key not in args:
+                where = _Context(path, args, ctx.calls)
+                args[key] = self.resolve(default, where, block.at.get(key, block.pos))
         inner = _Context(path, args, (*ctx.calls, block.name))
         return Sequence(name, pos, self.items(block.layers, inner), kind=block.name)
 
@@ -616,16 +839,25 @@ class _Builder:
             raise self.problem(pos, ctx.path, f"name {name!r}: use letters, digits, _ and -")
 
 
-class _Recording(dict[str, Any]):
-    """A scope that notes which names were read."""
+class _Recording(Mapping[str, Any]):
+    """A context's scope that notes which names were read."""
 
     def __init__(self, ctx: _Context):
-        super().__init__(ctx.scope)
         self.ctx = ctx
 
     def __getitem__(self, key: str) -> Any:
+        value = self.ctx.scope[key]
         self.ctx.used.add(key)
-        return super().__getitem__(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.ctx.scope
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ctx.scope)
+
+    def __len__(self) -> int:
+        return len(self.ctx.scope)
 
 
 def _references(kind: str) -> tuple[str, ...]:
@@ -641,14 +873,16 @@ def _as_list(node: yaml.Node) -> yaml.SequenceNode:
 
 
 @lru_cache(maxsize=4096)
-def _inline_tokens(text: str) -> tuple[tuple[str, Any, int], ...]:
-    """(parameter, raw value, offset) of each token; the first token is the kind itself."""
+def _inline_tokens(text: str) -> tuple[tuple[str, Any, int, int], ...]:
+    """(parameter, raw value, offset of the token, offset of its value) of each token; the
+    first token is the kind itself."""
     tokens = []
     for i, (token, offset) in enumerate(_tokens(text)):
         key, raw = ("", token) if i == 0 else _split_token(token)
+        at = offset + len(token) - len(raw)
         if key == "" and raw in WORDS and i > 0:
             key, raw = WORDS[raw]
-        tokens.append((key, raw, offset))
+        tokens.append((key, raw, offset, at))
     return tuple(tokens)
 
 
@@ -701,21 +935,23 @@ def _padding(value: Any) -> Any:
 
 
 def _int(value: Any, key: str) -> int:
+    """A whole number within MAX_NUMBER; digits are counted before Python converts them."""
     if isinstance(value, str):
         try:
-            return int(value)
+            return parse_whole(value, key)
+        except UsageError:
+            raise
         except ValueError:
             pass
     if isinstance(value, bool) or not isinstance(value, int):
-        raise UsageError(f"{key} must be a whole number, not {value!r}")
-    return value
+        raise UsageError(f"{key} must be a whole number, not {_shown(value)}")
+    return bounded(value, key)
 
 
 def _bool(value: Any, key: str) -> bool:
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
+    """True or false; the words yes/no/on/off were made booleans where they were read."""
     if not isinstance(value, bool):
-        raise UsageError(f"{key} must be true or false, not {value!r}")
+        raise UsageError(f"{key} must be true or false, not {_shown(value)}")
     return value
 
 
@@ -870,7 +1106,15 @@ def _read_blocks(builder: _Builder, node: yaml.Node) -> None:
                 raw = {}
             args = {str(k): v for k, v in raw.items()}
         required = [a for a, v in args.items() if v is None]
-        builder.blocks[name] = _Block(name, args, required, parts["layers"][1], pos)
+        at = _arg_positions(parts["args"][1]) if "args" in parts else {}
+        builder.blocks[name] = _Block(name, args, required, parts["layers"][1], pos, at)
+
+
+def _arg_positions(node: yaml.Node) -> dict[str, Pos]:
+    """Where each default of a block's ``args`` mapping is written."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(_value(k)): _text_pos(v) for k, v in node.value}
 
 
 def _read_expectations(builder: _Builder, node: yaml.Node, layout: str) -> Expectations:
