@@ -31,8 +31,11 @@ def load_network(spec: str, input_shape: str | None = None) -> tuple[Network, Sh
         raise SystemExit(1) from None
     except UsageError as error:
         raise UsageFailure(str(error)) from None
+    if input_shape is not None and not input_shape.strip():
+        raise UsageFailure("--input is empty: give a shape like 224x224x3, or leave it out")
     try:
-        return net, parse_input(input_shape, net.input, net.layout) if input_shape else None
+        shape = parse_input(input_shape, net.input, net.layout) if input_shape else None
+        return net, shape
     except UsageError as error:
         raise UsageFailure(f"--input: {error}") from None
 
