@@ -52,7 +52,8 @@ SPEC is a spec file, a zoo network (cnncalc zoo list) or an inline spec: an
 input shape, then layers separated by |. Inline layers are written as in spec
 files: the kind, a bare number for its main value (filters of conv, outputs
 of fc), f3 s2 p1 d2 g32 for kernel, stride, padding, dilation and groups,
-key=value for anything else (pad=same, ceil, nobias).
+key=value for anything else (pad=same, ceil, nobias). Write ./NAME for a file
+whose name could also be read as a zoo network or an inline spec.
 
 \b
 Examples:

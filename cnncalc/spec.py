@@ -360,14 +360,15 @@ def _node_problems(node: yaml.Node) -> Iterator[Problem]:
 
 def _inspect(root: yaml.Node) -> list[Problem]:
     """Problems of the YAML itself, before its meaning is read: tags, values, keys, aliases
-    and nesting. One pass over the distinct nodes with a stack of its own (no recursion),
-    measuring each node's size and height with aliases expanded, so that an alias bomb or a
-    deep nesting is refused before anything walks it."""
+    and nesting. One pass over the distinct lists and mappings with a stack of its own (no
+    recursion), measuring each one's size and height with aliases expanded, so that an alias
+    bomb or a deep nesting is refused before anything walks it."""
     problems: list[Problem] = []
     size: dict[int, int] = {}
     height: dict[int, int] = {}
     uses: dict[int, int] = {}
     nodes: dict[int, yaml.Node] = {}
+    written = 1
     ancestors: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
@@ -375,8 +376,12 @@ def _inspect(root: yaml.Node) -> list[Problem]:
         key = id(node)
         kids = _children(node)
         if finished:
-            size[key] = min(1 + sum(size[id(k)] for k in kids), 2 * MAX_ALIASED)
-            height[key] = 1 + max((height[id(k)] for k in kids), default=0)
+            total, tallest = 1 + len(kids), 1 if kids else 0
+            for k in kids:
+                if not isinstance(k, yaml.ScalarNode):
+                    total += size[id(k)] - 1
+                    tallest = max(tallest, height[id(k)])
+            size[key], height[key] = min(total, 2 * MAX_ALIASED), tallest + 1
             ancestors.discard(key)
             continue
         uses[key] = uses.get(key, 0) + 1
@@ -386,19 +391,24 @@ def _inspect(root: yaml.Node) -> list[Problem]:
             return [Problem(_pos(node), "", "an alias refers to the list or mapping it is in")]
         ancestors.add(key)
         nodes[key] = node
+        written += len(kids)
         problems.extend(_node_problems(node))
         stack.append((node, True))
-        stack.extend((k, False) for k in reversed(kids))
-    if size[id(root)] - len(nodes) > MAX_ALIASED:
+        for k in kids:
+            if not isinstance(k, yaml.ScalarNode):
+                stack.append((k, False))
+            elif k.tag != _STR_TAG:  # text is always valid
+                problems.extend(_node_problems(k))
+    if size[id(root)] - written > MAX_ALIASED:
         shared = max(nodes, key=lambda k: size[k] * (uses[k] - 1))
         message = f"aliases expand to more than {MAX_ALIASED:,} values"
         problems.append(Problem(_pos(nodes[shared]), "", message))
     if height[id(root)] > MAX_DEPTH:
         node = root
         for _ in range(MAX_DEPTH):
-            node = max(_children(node), key=lambda k: height[id(k)])
+            node = max(_children(node), key=lambda k: height.get(id(k), 1))
         problems.append(Problem(_pos(node), "", f"nesting deeper than {MAX_DEPTH} levels"))
-    return problems
+    return sorted(problems, key=lambda p: p.pos)
 
 
 def _yaml_problem(error: yaml.YAMLError, text: str) -> Problem:
@@ -585,7 +595,9 @@ class _Builder:
             if built is None:
                 continue
             if isinstance(built, (LayerNode, Merge)):
-                self.grow(1, built.pos, ctx.path)
+                self.expanded += 1
+                if self.expanded > MAX_LAYERS:
+                    self.grow(0, built.pos, ctx.path)
             if built.name in names:
                 self.problem(built.pos, ctx.path, f"duplicate name {built.name!r}")
             names.add(built.name)
