@@ -7,11 +7,12 @@
 from __future__ import annotations
 
 import os
+import stat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import zoo
 from .errors import SpecError, UsageError
-from .graph import Network, Problem
+from .graph import Network, Pos, Problem
 from .layers import Shape
 from .notation import bounded, format_shape, parse_ints, shape_from_sizes
 
@@ -27,27 +28,52 @@ SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 def load(spec: str | Path) -> Network:
     """A network from a spec file, a zoo name (``resnet50``), an inline spec or YAML text.
 
+    A file is read when nothing else can be meant: a ``Path``, a name ending in .yaml, .yml
+    or .json, one written as a path (``./resnet50``, ``models/net``), or an existing file that
+    is not also a zoo name, an inline spec or YAML text; a file that is one of those too is
+    refused as ambiguous rather than silently read or ignored.
+
     Raises SpecError (with every problem and its position) for a faulty spec and
     UsageError when ``spec`` names nothing.
     """
     text = os.fspath(spec)
-    if not isinstance(spec, str) or text.endswith(SPEC_SUFFIXES):
-        if not os.path.isfile(text):
-            raise UsageError(f"no spec file {text!r}")
+    other = _reading(text)
+    if not isinstance(spec, str) or text.endswith(SPEC_SUFFIXES) or _path_like(text, other):
         return _language().load_spec(_read(text), text)
-    if "\n" in text or text.lstrip().startswith("{"):
+    if other is not None and "\n" not in text and os.path.isfile(text):
+        raise UsageError(
+            f"{text!r} is both a file here and {other}: write ./{text} for the file"
+            + (" (or rename it)" if other == "a zoo network" else "")
+        )
+    if other == "YAML text":
         return _language().load_spec(text, "<spec>")
-    if "|" in text:
+    if other == "an inline spec":
         return _language().load_inline(text)
     bundled = zoo.path(text)
     if bundled is not None:
         return load_zoo(text.lower(), bundled)
-    if os.path.isfile(text):
+    if os.path.lexists(text):
         return _language().load_spec(_read(text), text)
     raise UsageError(
         f"{text!r} is not a spec file, a zoo network{zoo.suggestion(text)} or an inline spec like "
         f"'32x32x3 | conv 16 f3 | relu'"
     )
+
+
+def _reading(text: str) -> str | None:
+    """What ``text`` means if it is not a file name: YAML text, an inline spec, a zoo name."""
+    if "\n" in text or text.lstrip().startswith("{"):
+        return "YAML text"
+    if "|" in text:
+        return "an inline spec"
+    return "a zoo network" if zoo.path(text) is not None else None
+
+
+def _path_like(text: str, other: str | None) -> bool:
+    """``./x``, ``../x``, ``/x`` and, unless it reads as something else, ``dir/x``."""
+    separators = ("/", os.sep)
+    written = text.startswith(tuple(f"{d}{s}" for d in ("", ".", "..") for s in separators))
+    return written or (other is None and any(s in text for s in separators))
 
 
 def load_zoo(name: str, path: str) -> Network:
@@ -116,8 +142,30 @@ def check(spec: str | Path | Network, strict: bool = False) -> Checked:
 
 
 def _read(path: str) -> str:
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+    """A spec file's text. Anything but a regular UTF-8 text file is refused in one line; the
+    type is checked before opening, since opening a FIFO would wait for a writer."""
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"{path!r} is a directory, not a spec file")
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"{path!r} is not a regular file (a pipe or a device?)")
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise UsageError(f"no spec file {path!r}") from None
+    except OSError as e:
+        raise UsageError(f"cannot read {path!r}: {e.strerror}") from None
+    if b"\0" in data:
+        raise UsageError(f"{path!r} is a binary file, not a spec")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        start = data.rfind(b"\n", 0, e.start) + 1
+        pos = Pos(data.count(b"\n", 0, e.start) + 1, len(data[start : e.start].decode()) + 1)
+        message = f"byte {data[e.start]:#04x} is not UTF-8 text (save the file as UTF-8)"
+        text = data.decode("utf-8", errors="replace")
+        raise SpecError([Problem(pos, "", message)], path, text) from None
 
 
 def parse_input(value: str | Sequence[int] | Shape, like: Shape, layout: str = "hwc") -> Shape:

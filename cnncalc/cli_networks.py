@@ -32,8 +32,11 @@ def load_network(spec: str, input_shape: str | None = None) -> tuple[Network, Sh
         raise SystemExit(1) from None
     except UsageError as error:
         raise UsageFailure(str(error)) from None
+    if input_shape is not None and not input_shape.strip():
+        raise UsageFailure("--input is empty: give a shape like 224x224x3, or leave it out")
     try:
-        return net, parse_input(input_shape, net.input, net.layout) if input_shape else None
+        shape = parse_input(input_shape, net.input, net.layout) if input_shape else None
+        return net, shape
     except UsageError as error:
         raise UsageFailure(f"--input: {error}") from None
 
@@ -86,7 +89,8 @@ SPEC is a spec file, a zoo network (cnncalc zoo list) or an inline spec: an
 input shape, then layers separated by |. Inline layers are written as in spec
 files: the kind, a bare number for its main value (filters of conv, outputs
 of fc), f3 s2 p1 d2 g32 for kernel, stride, padding, dilation and groups,
-key=value for anything else (pad=same, ceil, nobias).
+key=value for anything else (pad=same, ceil, nobias). Write ./NAME for a file
+whose name could also be read as a zoo network or an inline spec.
 
 \b
 Examples:

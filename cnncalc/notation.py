@@ -37,7 +37,8 @@ def bounded(value: int, what: str) -> int:
 
 def _too_large(digits: int | None, what: str) -> Any:
     count = f"{digits:,}" if digits is not None else "over 1,200"
-    raise UsageError(f"{what}: a number of {count} digits is too large (at most 10**18)")
+    prefix = f"{what}: " if what else ""
+    raise UsageError(f"{prefix}a number of {count} digits is too large (at most 10**18)")
 
 
 def parse_whole(text: str, what: str) -> int:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import math
 import operator
 import re
 import warnings
@@ -35,7 +36,6 @@ import yaml
 from .errors import SpecError, UsageError
 from .graph import (
     MERGES,
-    NOWHERE,
     Expectations,
     LayerNode,
     Merge,
@@ -62,8 +62,23 @@ from .notation import (
 
 MAX_REPEAT = 100_000
 """A single repeat count above this is a typo, not a network."""
-MAX_LAYERS = 10_000_000
-"""Expanded size above which a spec is refused rather than traced for minutes."""
+MAX_LAYERS = 200_000
+"""Expanded size above which a spec is refused rather than traced for seconds (tracing takes
+about 10 µs a layer); counted while the spec is read, a repeat of an unchanging body
+``count`` times, so that reading stops as soon as it is exceeded. Real networks have at most a
+few thousand layers."""
+MAX_COPIES = 20_000
+"""Items read again, beyond the first reading of each item written (block bodies called with
+other arguments, repeat bodies that depend on their index), above which reading stops: each
+copy costs time, unlike a repeated body that is built once."""
+MAX_DEPTH = 64
+"""Levels of nesting: YAML lists and mappings within each other, and blocks, merges and
+repeats within each other. Real networks use about ten; the readers and the tracer recurse."""
+MAX_PROBLEMS = 100
+"""Problems after which reading stops: a spec this broken is fixed from its first problems,
+and listing every one of thousands would take long."""
+MAX_ALIASED = 100_000
+"""Values that YAML aliases (``*name``) may add to those written: refuses alias bombs."""
 
 CONVENTIONS: dict[str, dict[str, dict[str, Any]]] = {
     "pytorch": {},
@@ -112,6 +127,10 @@ EXPECT_KEYS = ("output", "params", "macs", "shapes")
 
 class _Invalid(Exception):
     """Abandons one item after its problem was recorded."""
+
+
+class _Stop(Exception):
+    """Abandons the whole spec after its problem was recorded: it is too big or too deep."""
 
 
 # --- safe arithmetic --------------------------------------------------------------------------
@@ -242,6 +261,18 @@ def evaluate(text: str, scope: Mapping[str, Any]) -> Any:
     return _Evaluation(text, scope).run(tree)
 
 
+@lru_cache(maxsize=2048)
+def _names(tree: ast.expr) -> tuple[tuple[ast.Name, bool], ...]:
+    """The names in an expression in the order they are written, each with whether it is
+    called as a function: found once for each text, however often it is evaluated."""
+    functions = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]
+    return tuple(
+        (node, id(node) in functions)
+        for node in sorted(names, key=lambda n: (n.lineno, n.col_offset))
+    )
+
+
 class _Evaluation:
     """One expression evaluated over a scope, each problem located in its text."""
 
@@ -255,10 +286,8 @@ class _Evaluation:
     def run(self, tree: ast.expr) -> Any:
         """Every name checked before anything is computed, so that a misspelt name is an error
         even in the branch of an ``if else`` that is not taken."""
-        functions = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-        names = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]
-        for node in sorted(names, key=lambda n: (n.lineno, n.col_offset)):
-            if id(node) in functions:
+        for node, called in _names(tree):
+            if called:
                 if node.id not in _FUNCTIONS:
                     raise self.fault(node, f"{node.id}() is not a function here (min and max are)")
             elif node.id not in self.scope and node.id.lower() not in BOOLEANS:
@@ -269,7 +298,7 @@ class _Evaluation:
     def value(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
             if isinstance(node.value, int) and not isinstance(node.value, bool):
-                return self.bounded(node.value, node, _elided(str(node.value), 20))
+                return self.bounded(node.value, node, lambda: _elided(str(node.value), 20))
             return node.value
         if isinstance(node, ast.Name):
             if node.id in self.scope:
@@ -295,7 +324,7 @@ class _Evaluation:
             return _FUNCTIONS[node.func.id](self.number(a) for a in node.args)
         if isinstance(node, (ast.List, ast.Tuple)):
             return tuple(self.value(e) for e in node.elts)
-        written = ast.get_source_segment(self.text.strip(), node) or type(node).__name__
+        written = self.written(node) or type(node).__name__
         raise self.fault(
             node,
             f"{_quoted(written)} is not allowed in an expression (+ - * / // % **, "
@@ -307,8 +336,7 @@ class _Evaluation:
         value = self.value(node)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fault(node, f"arithmetic is on whole numbers, not {_shown(value)}")
-        written = ast.get_source_segment(self.text.strip(), node) or ""
-        return self.bounded(value, node, _elided(written, 20))
+        return self.bounded(value, node, lambda: _elided(self.written(node), 20))
 
     def truth(self, node: ast.expr) -> bool:
         """A condition: true or false, or a whole number by its truth as in Python."""
@@ -317,9 +345,15 @@ class _Evaluation:
             raise self.fault(node, f"{_shown(value)} is not true or false")
         return bool(value)
 
-    def bounded(self, value: int, node: ast.AST, what: str) -> int:
+    def written(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text.strip(), node) or ""
+
+    def bounded(self, value: int, node: ast.AST, what: Callable[[], str]) -> int:
+        """``value`` within MAX_NUMBER; ``what`` it is, said only when it is not."""
+        if -MAX_NUMBER <= value <= MAX_NUMBER:
+            return value
         try:
-            return bounded(value, what)
+            return bounded(value, what())
         except UsageError as e:
             raise self.fault(node, str(e)) from None
 
@@ -337,7 +371,7 @@ class _Evaluation:
             if abs(a) > 1 and (abs(a).bit_length() - 1) * b >= 60:
                 raise self.fault(node, f"{a} ** {b} is too large (at most 10**18)")
         # operands are at most 10**18, so even a product is small before it is bounded
-        return self.bounded(op(a, b), node, f"{a} {symbol} {b}")
+        return self.bounded(op(a, b), node, lambda: f"{a} {symbol} {b}")
 
     def compare(self, node: ast.Compare) -> bool:
         """Numbers in any order; two booleans, words or sizes only equal or not."""
@@ -401,6 +435,13 @@ def _text_pos(node: yaml.Node) -> Pos:
     return Pos(pos.line, pos.column + 1) if quoted else pos
 
 
+def _existing(lines: list[str], line: int, column: int) -> Pos:
+    """A 1-based position moved onto a line and a column that exist in a text's ``lines``."""
+    lines = lines or [""]
+    line = min(max(line, 1), len(lines))
+    return Pos(line, min(max(column, 1), max(len(lines[line - 1]), 1)))
+
+
 _NOTATION = re.compile(r"(?=.*[x:])\d+(?::\d+)?(?:x\d+(?::\d+)?)*", re.IGNORECASE)
 """Sizes or paddings per dimension (``1x7``, ``0x3``, ``1:0``). Python reads ``0x3`` as
 hexadecimal 3 and YAML 1.1 reads ``1:0`` as sexagesimal 60; both are notation here."""
@@ -410,17 +451,184 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 """Builds scalar values with PyYAML's own rules (ints like 1_000, yes/no, ~)."""
 
 
-_STR_TAG = "tag:yaml.org,2002:str"
+_YAML = "tag:yaml.org,2002:"
+_STR_TAG = _YAML + "str"
+_NULL_TAG = _YAML + "null"
+_MERGE_TAG = _YAML + "merge"
+_AS_TEXT = {_STR_TAG, _MERGE_TAG, _YAML + "timestamp", _YAML + "value"}
+"""Scalars kept as written: dates and YAML 1.1's ``=`` and ``<<`` are words here."""
+_SCALARS = {_YAML + "int": "a whole number", _YAML + "float": "a number"}
+_SCALARS.update({_YAML + "bool": "true or false", _NULL_TAG: "null"})
+_COLLECTIONS: dict[type, str] = {yaml.SequenceNode: _YAML + "seq", yaml.MappingNode: _YAML + "map"}
+
+
+def _tag(tag: str) -> str:
+    """A tag as it is written: ``!!set`` for YAML's own, ``!foo`` for a local one."""
+    return "!!" + tag[len(_YAML) :] if tag.startswith(_YAML) else tag
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    """A scalar's value; explicit tags other than YAML's plain types and numbers that no
+    network has (over MAX_NUMBER, infinite) are UsageErrors, raised before any conversion."""
+    text = node.value
+    if node.tag in _AS_TEXT or _NOTATION.fullmatch(text):
+        return text  # notation stays text: YAML would read 0x3 as 3, 1:0 as 60
+    if node.tag not in _SCALARS:
+        raise UsageError(f"the tag {_tag(node.tag)} is not supported (write plain values)")
+    plain = text.replace("_", "").lstrip("+-")
+    if node.tag == _YAML + "int" and plain.isdigit() and plain[:1] != "0":
+        return parse_whole(text.replace("_", ""), "")
+    try:
+        value = _CONSTRUCTOR.construct_object(node, deep=True)
+    except (ValueError, KeyError, yaml.YAMLError):
+        raise UsageError(f"{text!r} is not {_SCALARS[node.tag]}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"{text!r} is not a finite number")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        bounded(int(value), "")
+    return value
 
 
 def _value(node: yaml.Node) -> Any:
+    """A node as Python data; the node was checked by :func:`_inspect` first."""
     if isinstance(node, yaml.ScalarNode):
-        if node.tag == _STR_TAG or _NOTATION.fullmatch(node.value):
-            return node.value  # notation stays text: YAML would read 0x3 as 3, 1:0 as 60
-        return _CONSTRUCTOR.construct_object(node, deep=True)
+        return _scalar(node)
     if isinstance(node, yaml.SequenceNode):
         return [_value(n) for n in node.value]
     return {_value(k): _value(v) for k, v in node.value}
+
+
+def _word(node: yaml.Node) -> str:
+    """A scalar as written (``yes`` stays ``yes``, never True), empty for a null."""
+    if not isinstance(node, yaml.ScalarNode):
+        return ""
+    return "" if node.tag == _NULL_TAG else node.value
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _node_problems(node: yaml.Node) -> Iterator[Problem]:
+    """What is wrong with one node by itself: its tag, its value, its keys."""
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            _scalar(node)
+        except UsageError as e:
+            yield Problem(_pos(node), "", str(e))
+        return
+    if node.tag != _COLLECTIONS[type(node)]:
+        yield Problem(_pos(node), "", f"the tag {_tag(node.tag)} is not supported")
+    if not isinstance(node, yaml.MappingNode):
+        return
+    seen: dict[Any, Pos] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            what = "list" if isinstance(key, yaml.SequenceNode) else "mapping"
+            yield Problem(_pos(key), "", f"a key is a word or a number, not a {what}")
+        elif key.tag == _MERGE_TAG:
+            yield Problem(_pos(key), "", "merge keys (<<) are not supported: write the keys out")
+        else:
+            try:
+                value = _scalar(key)
+            except UsageError:
+                continue  # reported when the key itself is inspected
+            if value in seen:
+                first = seen[value]
+                yield Problem(
+                    _pos(key), "", f"duplicate key {key.value!r} (first at {first[0]}:{first[1]})"
+                )
+            seen.setdefault(value, _pos(key))
+
+
+def _inspect(root: yaml.Node) -> list[Problem]:
+    """Problems of the YAML itself, before its meaning is read: tags, values, keys, aliases
+    and nesting. One pass over the distinct lists and mappings with a stack of its own (no
+    recursion), measuring each one's size and height with aliases expanded, so that an alias
+    bomb or a deep nesting is refused before anything walks it."""
+    problems: list[Problem] = []
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    uses: dict[int, int] = {}
+    nodes: dict[int, yaml.Node] = {}
+    written = 1
+    ancestors: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        kids = _children(node)
+        if finished:
+            total, tallest = 1 + len(kids), 1 if kids else 0
+            for k in kids:
+                if not isinstance(k, yaml.ScalarNode):
+                    total += size[id(k)] - 1
+                    tallest = max(tallest, height[id(k)])
+            size[key], height[key] = min(total, 2 * MAX_ALIASED), tallest + 1
+            ancestors.discard(key)
+            continue
+        uses[key] = uses.get(key, 0) + 1
+        if key in size:
+            continue
+        if key in ancestors:
+            return [Problem(_pos(node), "", "an alias refers to the list or mapping it is in")]
+        ancestors.add(key)
+        nodes[key] = node
+        written += len(kids)
+        problems.extend(_node_problems(node))
+        stack.append((node, True))
+        for k in kids:
+            if not isinstance(k, yaml.ScalarNode):
+                stack.append((k, False))
+            elif k.tag != _STR_TAG:  # text is always valid
+                problems.extend(_node_problems(k))
+    if size[id(root)] - written > MAX_ALIASED:
+        shared = max(nodes, key=lambda k: size[k] * (uses[k] - 1))
+        message = f"aliases expand to more than {MAX_ALIASED:,} values"
+        problems.append(Problem(_pos(nodes[shared]), "", message))
+    if height[id(root)] > MAX_DEPTH:
+        node = root
+        for _ in range(MAX_DEPTH):
+            node = max(_children(node), key=lambda k: height.get(id(k), 1))
+        problems.append(Problem(_pos(node), "", f"nesting deeper than {MAX_DEPTH} levels"))
+    return sorted(problems, key=lambda p: p.pos)
+
+
+def _yaml_problem(error: yaml.YAMLError, text: str) -> Problem:
+    """A YAML syntax error where the mistake is: an unclosed bracket or quote at its opening,
+    anything else where the reader stopped, with the other place as a note."""
+    if isinstance(error, yaml.reader.ReaderError):  # a character YAML does not allow
+        char = error.character
+        index = max(text.find(chr(char) if isinstance(char, int) else char), 0)
+        line, column = text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+        message = f"bad YAML: character {ord(text[index : index + 1] or ' '):#06x}: {error.reason}"
+        return Problem(_existing(text.splitlines(), line, column), "", message)
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return Problem(Pos(1, 1), "", f"bad YAML: {error}")
+    problem, context = error.problem or "", error.context or ""
+    if "nesting depth" in problem:  # libyaml's own limit, at 1000 levels
+        problem, context = f"nesting deeper than {MAX_DEPTH} levels", ""
+    what = re.sub(r"^while (parsing|scanning) (an? )?", "", context)
+    at = error.problem_mark
+    where = f"{at.line + 1}:{at.column + 1}" if at else ""
+    if at is not None and at.index >= len(text.rstrip()):
+        where = "the end of the file"
+    opened = error.context_mark
+    if opened is not None and what in ("flow mapping", "flow sequence", "quoted scalar"):
+        what = "quote" if what == "quoted scalar" else what
+        message = f"bad YAML: the {what} opened here is not closed; {problem} at {where}"
+        return Problem(
+            _existing(text.splitlines(), opened.line + 1, opened.column + 1), "", message
+        )
+    mark = at or opened
+    pos = _existing(text.splitlines(), mark.line + 1, mark.column + 1) if mark else Pos(1, 1)
+    if opened is not None and context:
+        problem += f" (in the {what} at {opened.line + 1}:{opened.column + 1})"
+    return Problem(pos, "", f"bad YAML: {problem}")
 
 
 # --- the builder ------------------------------------------------------------------------------
@@ -446,6 +654,8 @@ class _Context:
     calls: tuple[str, ...] = ()
     used: set[str] = field(default_factory=set)
     """Names looked up through this scope (to tell whether a repeat depends on its index)."""
+    depth: int = 0
+    """Blocks, merges and repeats this item is inside."""
 
 
 class _Builder:
@@ -459,10 +669,30 @@ class _Builder:
         """Layers already built, by class and parameters: big specs repeat the same few."""
         self.inline_layers: dict[str, tuple[str, Layer, str | None]] = {}
         """Inline layers already read (kind as written, layer, explicit name), by their text."""
+        self.calls: dict[Any, tuple[Sequence, int]] = {}
+        """Block calls already built (body, expanded size), by block and arguments: a block's
+        layers depend on nothing else, and blocks calling blocks would otherwise multiply."""
+        self.expanded = 0
+        """Layers the spec expands to so far, as the tracer will count them."""
+        self.read: set[int] = set()
+        """The YAML items read at least once."""
+        self.copies = 0
+        """Items read again (see MAX_COPIES)."""
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
 
     def problem(self, pos: Pos, path: str, message: str) -> _Invalid:
-        self.problems.append(Problem(pos, path, message))
+        self.problems.append(Problem(_existing(self.lines, *pos), path, message))
         return _Invalid()
+
+    def grow(self, layers: int, pos: Pos, path: str) -> None:
+        """Count expanded layers; stop reading as soon as there are too many."""
+        self.expanded += layers
+        if self.expanded > MAX_LAYERS:
+            self.problem(pos, path, f"the spec expands to over {MAX_LAYERS:,} layers (the most)")
+            raise _Stop
 
     # values
 
@@ -535,10 +765,6 @@ class _Builder:
         where = "" if plain else f"in {_quoted(text.strip())}: "
         return self.problem(at, ctx.path, f"{where}{error}")
 
-    @cached_property
-    def lines(self) -> list[str]:
-        return self.text.split("\n")
-
     def value(self, kind: str, key: str, raw: Any, ctx: _Context, pos: Pos) -> Any:
         """A parameter's value: a layer name for a reference (crop's ``to``), else resolved."""
         if kind not in self.blocks and key in _references(kind):
@@ -581,16 +807,32 @@ class _Builder:
     def items(self, node: yaml.Node, ctx: _Context) -> list[Node]:
         if not isinstance(node, yaml.SequenceNode):
             raise self.problem(_pos(node), ctx.path, "layers must be a list")
+        if ctx.depth > MAX_DEPTH:
+            self.problem(_pos(node), ctx.path, f"nesting deeper than {MAX_DEPTH} levels")
+            raise _Stop
         out: list[Node] = []
         counts: dict[str, int] = {}
         names: set[str] = set()
         for child in node.value:
+            if len(self.problems) >= MAX_PROBLEMS:
+                raise _Stop
+            if id(child) in self.read:
+                self.copies += 1
+                if self.copies > MAX_COPIES:
+                    message = f"the spec builds over {MAX_COPIES:,} copies of items (the most)"
+                    self.problem(_pos(child), ctx.path, message)
+                    raise _Stop
+            self.read.add(id(child))
             try:
                 built = self.item(child, ctx, counts)
             except _Invalid:
                 continue
             if built is None:
                 continue
+            if isinstance(built, (LayerNode, Merge)):
+                self.expanded += 1
+                if self.expanded > MAX_LAYERS:
+                    self.grow(0, built.pos, ctx.path)
             if built.name in names:
                 self.problem(built.pos, ctx.path, f"duplicate name {built.name!r}")
             names.add(built.name)
@@ -601,7 +843,9 @@ class _Builder:
         """One list entry: an inline string, or a mapping keyed by its kind."""
         pos = _pos(node)
         if isinstance(node, yaml.ScalarNode):
-            text = str(_value(node))
+            if not node.style and node.end_mark.line > node.start_mark.line:
+                self.slip(node, ctx)
+            text = _word(node)
             offset = 1 if node.style in ("'", '"') else 0
             return self.inline_item(text, Pos(pos.line, pos.column + offset), ctx, counts)
         if isinstance(node, yaml.SequenceNode):
@@ -621,9 +865,10 @@ class _Builder:
             raise self.problem(
                 pos, ctx.path, f"an item has one kind and optional name/if, not {kinds}"
             )
-        kind = str(kinds[0])
         key_node, value_node = entries[kinds[0]]
-        kpos = _pos(key_node)
+        kind, kpos = _word(key_node), _pos(key_node)
+        if not kind:
+            raise self.problem(kpos, ctx.path, "an item's kind is empty (null)")
         name = name or self.auto_name(kind, counts)
         if kind in MERGES:
             return self.merge(kind, value_node, kpos, name, ctx)
@@ -699,7 +944,7 @@ class _Builder:
     ) -> Node:
         """A layer of a registered kind, or a call of a block defined in this spec."""
         if kind in self.blocks:
-            return self.block_call(self.blocks[kind], params, pos, name, ctx)
+            return self.called(self.blocks[kind], params, pos, name, ctx)
         try:
             cls = layer_class(kind)
         except UsageError:
@@ -753,6 +998,25 @@ class _Builder:
             hint = " (it takes none)"
         raise self.problem(pos, path, f"{cls.kind} has no parameter {key!r}{hint}")
 
+    def called(
+        self, block: _Block, params: dict[str, tuple[Any, Pos]], pos: Pos, name: str, ctx: _Context
+    ) -> Node:
+        """A block call, built once for each block and arguments (see ``calls``)."""
+        try:
+            key = (block.name, tuple((k, v) for k, (v, _) in params.items()))
+            done = self.calls.get(key)
+        except TypeError:  # an unhashable value: build it, uncached
+            key, done = None, None
+        if done is not None:
+            body, size = done
+            self.grow(size, pos, ctx.path)
+            return Sequence(name, pos, body.items, kind=body.kind)
+        problems, expanded = len(self.problems), self.expanded
+        node = self.block_call(block, params, pos, name, ctx)
+        if key is not None and isinstance(node, Sequence) and len(self.problems) == problems:
+            self.calls[key] = (node, self.expanded - expanded)
+        return node
+
     def block_call(
         self, block: _Block, params: dict[str, tuple[Any, Pos]], pos: Pos, name: str, ctx: _Context
     ) -> Node:
@@ -778,7 +1042,7 @@ class _Builder:
             if key not in args:
                 where = _Context(path, args, ctx.calls)
                 args[key] = self.resolve(default, where, block.at.get(key, block.pos))
-        inner = _Context(path, args, (*ctx.calls, block.name))
+        inner = _Context(path, args, (*ctx.calls, block.name), depth=ctx.depth + 1)
         return Sequence(name, pos, self.items(block.layers, inner), kind=block.name)
 
     def merge(self, op: str, node: yaml.Node, pos: Pos, name: str, ctx: _Context) -> Node:
@@ -787,7 +1051,7 @@ class _Builder:
             raise self.problem(pos, path, f"{op} needs a list of at least two branches")
         branches = []
         for i, branch in enumerate(node.value):
-            bctx = _Context(f"{path}.{i}", ctx.scope, ctx.calls, ctx.used)
+            bctx = _Context(f"{path}.{i}", ctx.scope, ctx.calls, ctx.used, ctx.depth + 1)
             items = branch if isinstance(branch, yaml.SequenceNode) else _as_list(branch)
             branches.append(Sequence(str(i), _pos(branch), self.items(items, bctx)))
         return Merge(name, pos, op=op, branches=branches)
@@ -819,14 +1083,35 @@ class _Builder:
                 _pos(count_node), path, f"repeat count {count:,} is absurd (at most {MAX_REPEAT:,})"
             )
         bodies: list[Sequence] = []
+        expanded = self.expanded
         for i in range(count):
             scope = {**ctx.scope, index: i}
-            inner = _Context(f"{path}.{i}", scope, ctx.calls)
+            inner = _Context(f"{path}.{i}", scope, ctx.calls, depth=ctx.depth + 1)
             before = len(self.problems)
             bodies.append(Sequence(str(i), pos, self.items(body_node, inner)))
             if index not in inner.used or len(self.problems) > before:
                 break  # the body does not depend on the index: one copy serves every iteration
+        if len(bodies) == 1:  # counted before any copy is made
+            self.grow((count - 1) * (self.expanded - expanded), _pos(count_node), path)
         return Repeat(name, pos, times=count, bodies=bodies)
+
+    def slip(self, node: yaml.ScalarNode, ctx: _Context) -> None:
+        """A list item that runs on over lines that start with ``-``: an indentation slip
+        made the next items part of its text (``relu - maxpool``)."""
+        lines = self.lines
+        first = node.start_mark
+        for n in range(first.line + 1, min(node.end_mark.line, len(lines) - 1) + 1):
+            rest = lines[n].lstrip()
+            if rest != "-" and not rest.startswith("- "):
+                continue
+            column = len(lines[n]) - len(rest)
+            far = column - lines[first.line].rfind("-", 0, first.column)
+            how = "one space too far" if far == 1 else f"{far} spaces too far"
+            message = (
+                f"{node.value!r} reads as one item: is {rest!r} indented "
+                f"{how if 0 < far <= column else 'too far'}?"
+            )
+            raise self.problem(Pos(n + 1, column + 1), ctx.path, message)
 
     def auto_name(self, kind: str, counts: dict[str, int]) -> str:
         """``conv1``, ``conv2``, ``bn1``...: the kind as written, numbered within its list."""
@@ -970,21 +1255,6 @@ def _shape(value: Any, layout: str, what: str) -> Shape:
     return shape_from_sizes(sizes, layout)
 
 
-def _size(node: Node) -> int:
-    """Layers a node expands to, counting repetitions."""
-    if isinstance(node, LayerNode):
-        return 1
-    if isinstance(node, Sequence):
-        return sum(_size(n) for n in node.items)
-    if isinstance(node, Merge):
-        return 1 + sum(_size(b) for b in node.branches)
-    if isinstance(node, Repeat):
-        if len(node.bodies) == 1:
-            return node.times * _size(node.bodies[0])
-        return sum(_size(b) for b in node.bodies)
-    return 0
-
-
 def load_spec(text: str, source: str = "<spec>") -> Network:
     """Read a YAML (or JSON) spec into a network; raises SpecError listing every problem."""
     with without_gc_pauses():
@@ -994,17 +1264,27 @@ def load_spec(text: str, source: str = "<spec>") -> Network:
 def _load_spec(text: str, source: str) -> Network:
     try:
         root = yaml.compose(text, Loader=_loader())
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        pos = Pos(mark.line + 1, mark.column + 1) if mark else NOWHERE
-        raise SpecError([Problem(pos, "", f"bad YAML: {e.problem or e}")], source, text) from None
     except yaml.YAMLError as e:
-        raise SpecError([Problem(NOWHERE, "", f"bad YAML: {e}")], source, text) from None
+        raise SpecError([_yaml_problem(e, text)], source, text) from None
+    except RecursionError:  # PyYAML's own composer recurses (libyaml stops at 1000 levels)
+        message = f"nesting deeper than {MAX_DEPTH} levels"
+        raise SpecError([Problem(Pos(1, 1), "", message)], source, text) from None
     if not isinstance(root, yaml.MappingNode):
         pos = _pos(root) if root is not None else Pos(1, 1)
         raise SpecError(
-            [Problem(pos, "", "a spec is a mapping with input and layers")], source, text
+            [
+                Problem(
+                    _existing(text.splitlines(), *pos),
+                    "",
+                    "a spec is a mapping with input and layers",
+                )
+            ],
+            source,
+            text,
         )
+    problems = _inspect(root)
+    if problems:
+        raise SpecError(problems, source, text)
     top = {str(_value(k)): (k, v) for k, v in root.value}
     probe = _Builder(text, source)
     for key, (knode, _) in top.items():
@@ -1052,8 +1332,8 @@ def _load_spec(text: str, source: str) -> Network:
     else:
         try:
             body = builder.items(top["layers"][1], _Context("", {}))
-        except _Invalid:
-            pass  # recorded: layers is not a list
+        except (_Invalid, _Stop):
+            pass  # recorded: layers is not a list, or the spec is too big or too deep
     expect = _read_expectations(builder, top["expect"][1], layout) if "expect" in top else None
     network = Network(
         name,
@@ -1066,11 +1346,6 @@ def _load_spec(text: str, source: str) -> Network:
         scalar("description", ""),
         input_hint,
     )
-    size = _size(network.body)
-    if size > MAX_LAYERS:
-        builder.problem(
-            Pos(1, 1), "", f"the spec expands to {size:,} layers (at most {MAX_LAYERS:,})"
-        )
     if builder.problems:
         raise SpecError(builder.problems, source, text)
     return network
