@@ -15,7 +15,7 @@ input position.
 from __future__ import annotations
 
 from collections.abc import Callable
-from math import prod
+from math import isfinite, prod
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from . import formulas as fm
@@ -242,7 +242,7 @@ def _padding(value: object) -> bool:
 _TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "int": (_whole, "a whole number"),
     "bool": (lambda v: isinstance(v, bool), "True or False"),
-    "float": (lambda v: _whole(v) or isinstance(v, float), "a number"),
+    "float": (lambda v: _whole(v) or (isinstance(v, float) and isfinite(v)), "a finite number"),
     "str": (lambda v: isinstance(v, str), "a word"),
     "Dims": (_dims, "a whole number, or one per dimension"),
     "PadSpec": (_padding, "a number, a mode, or per dimension a number or (before, after)"),
@@ -729,6 +729,11 @@ class Dropout(Identity):
     kind = "dropout"
     summary = "dropout: p (no parameters)"
     p: float = 0.5
+
+    def apply(self, x: Shape) -> Outcome:
+        if not 0 <= self.p <= 1:
+            raise UsageError(f"dropout: p is a probability from 0 to 1, not {self.p}")
+        return self._identity(x)
 
 
 def _activation(name: str, what: str, *aliases: str) -> type[Layer]:

@@ -963,19 +963,27 @@ class _Builder:
         except TypeError:  # an unhashable value: build it, uncached
             key, layer = None, None
         if layer is None:
-            layer = self.build(cls, params, f"{ctx.path}.{name}" if ctx.path else name)
+            layer = self.build(cls, params, f"{ctx.path}.{name}" if ctx.path else name, pos)
             if key is not None:
                 self.layers[key] = layer
         return LayerNode(name, pos, layer)
 
-    def build(self, cls: type[Layer], params: dict[str, tuple[Any, Pos]], path: str) -> Layer:
+    def build(
+        self, cls: type[Layer], params: dict[str, tuple[Any, Pos]], path: str, pos: Pos
+    ) -> Layer:
         """A layer from checked parameters over the convention's defaults."""
         kwargs = dict(self.defaults.get(cls.kind, {}))
         allowed = list(cls.parameters)
+        where: dict[str, Pos] = {}
         for key, (value, kpos) in params.items():
             key = self.param_name(cls, key, value, kpos, path, allowed)
             kwargs[key] = self.convert(cls, key, value, kpos, path)
-        return cls(**kwargs)
+            where[key] = kpos
+        try:
+            return cls(**kwargs)
+        except UsageError as e:  # a value the layer refuses (not finite), at that value
+            named = next((kpos for key, kpos in where.items() if f": {key} " in str(e)), pos)
+            raise self.problem(named, path, str(e)) from None
 
     def param_name(
         self, cls: type[Layer], key: str, value: Any, pos: Pos, path: str, allowed: list[str]

@@ -586,7 +586,8 @@ def test_bad_layer_raises_a_specific_error(layer, x, error, match):
         (Conv, {"pad": 1.5}, "conv: pad must be a number, a mode, or per dimension"),
         (Conv, {"pad": ((1, 2.5), 0)}, "conv: pad must be a number, a mode, or per dimension"),
         (MaxPool, {"ceil": 1}, "maxpool: ceil must be True or False, not 1"),
-        (Dropout, {"p": "half"}, "dropout: p must be a number, not 'half'"),
+        (Dropout, {"p": "half"}, "dropout: p must be a finite number, not 'half'"),
+        (Dropout, {"p": float("inf")}, "dropout: p must be a finite number, not inf"),
         (Unpool, {"mode": 2}, "unpool: mode must be a word, not 2"),
     ],
 )

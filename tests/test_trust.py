@@ -212,3 +212,16 @@ def test_an_inline_input_that_looks_channels_first_is_warned_about():
         "HxWxC (32 channels); an inline input is HxWxC, like 32x32x3"
     )
     assert "channels-first" not in run("trace", "3x32x32 | conv 8 f3", "--input", "32x32x3").stderr
+
+
+@pytest.mark.parametrize(
+    ("spec", "column", "message"),
+    [
+        ("8x8x3 | relu | dropout 1e999", 24, "dropout: p must be a finite number, not inf"),
+        ("8x8x3 | dropout 5", 9, "dropout: p is a probability from 0 to 1, not 5"),
+    ],
+)
+def test_a_probability_that_is_none_is_refused_where_it_is_written(spec, column, message):
+    result = run("trace", spec)
+    assert result.exit_code in (1, 2)
+    assert f"<inline>:1:{column}: error: dropout1: {message}" in result.stderr
