@@ -14,6 +14,7 @@ import click
 from . import render
 from .cli import COUNT, WIDTH, UsageFailure, reported
 from .errors import SpecError, UsageError
+from .notation import channels_first_hint, shape_sizes
 from .tracer import DTYPE_BYTES
 
 if TYPE_CHECKING:
@@ -36,9 +37,12 @@ def load_network(spec: str, input_shape: str | None = None) -> tuple[Network, Sh
         raise UsageFailure("--input is empty: give a shape like 224x224x3, or leave it out")
     try:
         shape = parse_input(input_shape, net.input, net.layout) if input_shape else None
-        return net, shape
     except UsageError as error:
         raise UsageFailure(f"--input: {error}") from None
+    looks = shape and channels_first_hint(tuple(shape_sizes(shape, net.layout)), net.layout)
+    if looks:
+        click.echo(f"warning: --input {looks}; the network's layout is HxWxC", err=True)
+    return net, shape
 
 
 def complete_zoo(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:

@@ -225,3 +225,10 @@ def test_a_probability_that_is_none_is_refused_where_it_is_written(spec, column,
     result = run("trace", spec)
     assert result.exit_code in (1, 2)
     assert f"<inline>:1:{column}: error: dropout1: {message}" in result.stderr
+
+
+def test_an_input_option_that_looks_channels_first_is_warned_about():
+    result = run("trace", "resnet18", "--input", "3x224x224", "--format", "json")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("warning: --input 3x224x224 looks channels-first")
+    assert run("trace", "resnet18", "--input", "160x160x3").stderr == ""
