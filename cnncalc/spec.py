@@ -140,7 +140,7 @@ MAX_EXPRESSION = 1000
 MAX_NESTING = 20
 """Brackets within brackets, or signs in a row, counted before Python's parser sees the text
 (the parser itself overflows on deep nesting)."""
-MAX_DEPTH = 50
+MAX_OPERATIONS = 50
 """Operations within operations, once parsed (``1+1+...`` is as deep as it has terms): keeps
 the evaluator's recursion far from Python's limit."""
 
@@ -217,9 +217,9 @@ def _parse_expression(text: str) -> ast.expr | None:
     stack = [(tree, 1)]
     while stack:
         node, level = stack.pop()
-        if level > MAX_DEPTH:
+        if level > MAX_OPERATIONS:
             raise ExpressionError(
-                f"an expression nests at most {MAX_DEPTH} operations deep", _offset(text, node)
+                f"an expression nests at most {MAX_OPERATIONS} operations deep", _offset(text, node)
             )
         children = ast.iter_child_nodes(node)
         stack.extend((c, level + 1) for c in children if isinstance(c, ast.expr))
