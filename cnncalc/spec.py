@@ -853,8 +853,9 @@ class _Builder:
         entries = {_value(k): (k, v) for k, v in node.value}
         name = None
         if "name" in entries:
-            name = str(_value(entries.pop("name")[1]))
-            self.check_name(name, _pos(entries and node or node), ctx)
+            name_node = entries.pop("name")[1]
+            name = _word(name_node)  # as written: a name "on" is not true
+            self.check_name(name, _pos(name_node), ctx)
         if "if" in entries:
             if not self.condition(entries.pop("if")[1], ctx):
                 return None

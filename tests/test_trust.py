@@ -232,3 +232,13 @@ def test_an_input_option_that_looks_channels_first_is_warned_about():
     assert result.exit_code == 0
     assert result.stderr.startswith("warning: --input 3x224x224 looks channels-first")
     assert run("trace", "resnet18", "--input", "160x160x3").stderr == ""
+
+
+def test_a_name_is_taken_as_written(tmp_path):
+    spec = tmp_path / "names.yaml"
+    spec.write_text("input: 8x8x3\nlayers:\n  - name: on\n    relu:\n", encoding="utf-8")
+    result = run("trace", str(spec), "--format", "csv")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1].startswith("on,relu,")  # not "True"
+    spec.write_text("input: 8x8x3\nlayers:\n  - name: 123\n    relu:\n", encoding="utf-8")
+    assert f"{spec}:3:11: error: name '123'" in run("trace", str(spec)).stderr
