@@ -934,7 +934,7 @@ class _Builder:
                     tpos,
                     ctx.path,
                     f"{kind}: a second bare value {raw!r} (the first is "
-                    f"{first!r}); name it, like s=2 or pad=1",
+                    f"{_shown(first)}); name it, like s=2 or pad=1",
                 )
             vpos = Pos(pos.line, pos.column + at)
             params[key] = (self.value(kind, key, raw, ctx, vpos), tpos)
@@ -995,7 +995,7 @@ class _Builder:
                 return WORDS[value][0]
             primary = PRIMARY.get(cls.kind)
             if primary is None:
-                raise self.problem(pos, path, f"{cls.kind} takes no bare value ({value!r})")
+                raise self.problem(pos, path, f"{cls.kind} takes no bare value ({_shown(value)})")
             return primary
         if key in allowed:
             return key
@@ -1085,7 +1085,7 @@ class _Builder:
         count = self.resolve(_value(count_node), ctx, _pos(count_node))
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise self.problem(
-                _pos(count_node), path, f"repeat count must be a whole number, not {count!r}"
+                _pos(count_node), path, f"repeat count must be a whole number, not {_shown(count)}"
             )
         if count > MAX_REPEAT:
             raise self.problem(
@@ -1260,7 +1260,7 @@ def _shape(value: Any, layout: str, what: str) -> Shape:
     elif isinstance(value, list) and all(isinstance(v, int) for v in value):
         sizes = tuple(value)
     else:
-        raise UsageError(f"{what}: {value!r} is not a shape like 224x224x3")
+        raise UsageError(f"{what}: {_shown(value)} is not a shape like 224x224x3")
     return shape_from_sizes(sizes, layout)
 
 

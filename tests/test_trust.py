@@ -242,3 +242,16 @@ def test_a_name_is_taken_as_written(tmp_path):
     assert result.stdout.splitlines()[1].startswith("on,relu,")  # not "True"
     spec.write_text("input: 8x8x3\nlayers:\n  - name: 123\n    relu:\n", encoding="utf-8")
     assert f"{spec}:3:11: error: name '123'" in run("trace", str(spec)).stderr
+
+
+def test_messages_show_values_as_written_not_as_python(tmp_path):
+    spec = tmp_path / "counts.yaml"
+    spec.write_text(
+        'input: 8x8x3\nlayers:\n  - repeat: yes\n    layers: [relu]\n  - repeat: "(2, 3)"\n'
+        "    layers: [relu]\n  - fc: {out: [1, 2]}\n",
+        encoding="utf-8",
+    )
+    result = run("check", str(spec))
+    assert "repeat count must be a whole number, not true" in result.stdout
+    assert "repeat count must be a whole number, not 2x3" in result.stdout
+    assert "True" not in result.stdout and "(2, 3)" not in result.stdout
