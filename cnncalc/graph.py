@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from .layers import Layer, Shape
+from .layers import REGISTRY, Layer, Shape
 
 
 class Pos(NamedTuple):
@@ -47,11 +47,12 @@ class Sequence(NamedTuple):
     kind: str = "sequence"
 
 
-MERGES = ("concat", "add")
+MERGES = tuple(kind for kind, cls in REGISTRY.items() if cls.joins)
+"""The kinds that join the branches of a merge (concat, add, mul, ...)."""
 
 
 class Merge(NamedTuple):
-    """Parallel branches from the same input, joined by concatenating channels or adding."""
+    """Parallel branches from the same input, joined by the kind ``op`` (one of MERGES)."""
 
     name: str
     pos: Pos

@@ -275,6 +275,8 @@ class Layer:
     references: ClassVar[tuple[str, ...]] = ()
     """Fields that name another layer, whose output shape the tracer supplies."""
     spatial: ClassVar[bool] = False
+    joins: ClassVar[bool] = False
+    """Whether the kind joins several inputs, the branches of a merge (see Join)."""
     """Whether the kind works on spatial dimensions, so a flat input (after fc) is an error."""
     parameters: ClassVar[dict[str, Parameter]] = {}
     """Every parameter in declaration order, base classes first."""
@@ -814,6 +816,89 @@ class Crop(Layer):
             if not 0 < m <= n:
                 raise GeometryError(f"cannot crop {x} to {'x'.join(map(str, sizes))}")
         return Outcome(Shape(sizes, x.channels), rf=tuple(RFStep() for _ in sizes))
+
+
+class Join(Layer):
+    """A kind with several inputs, the branches of a merge (``add: [BRANCH, BRANCH]``): the
+    tracer joins the branches' outputs left to right with ``combine``, and their receptive
+    fields are the widest of theirs. No parameters, no MACs."""
+
+    joins = True
+
+    def combine(self, a: Shape, b: Shape) -> Shape:
+        """The join of two inputs; a GeometryError says why they cannot be joined."""
+        raise NotImplementedError
+
+    def apply(self, x: Shape) -> Outcome:
+        raise UsageError(f"{self.kind} joins branches: write {self.kind}: [BRANCH, BRANCH, ...]")
+
+
+def _spatial_mismatch(a: Shape, b: Shape) -> str | None:
+    """Why two inputs' spatial sizes differ, or None."""
+    if len(a.spatial) != len(b.spatial):
+        return "one branch is flat and the other is not"
+    names = ("rows", "columns") if len(a.spatial) == 2 else ("size",) * len(a.spatial)
+    for name, m, n in zip(names, a.spatial, b.spatial):
+        if m != n:
+            return f"spatial {name} differ: {m} vs {n}"
+    return None
+
+
+@register()
+class Concat(Join):
+    kind = "concat"
+    summary = "parallel branches from the same input, their channels concatenated"
+
+    def combine(self, a: Shape, b: Shape) -> Shape:
+        problem = _spatial_mismatch(a, b)
+        if problem:
+            raise GeometryError(problem)
+        both = None if a.channels is None or b.channels is None else a.channels + b.channels
+        return Shape(a.spatial, both)
+
+
+@register()
+class Add(Join):
+    kind = "add"
+    summary = "parallel branches from the same input, added (a residual connection)"
+
+    def combine(self, a: Shape, b: Shape) -> Shape:
+        problem = _spatial_mismatch(a, b)
+        if problem:
+            raise GeometryError(problem)
+        if a.channels != b.channels:
+            raise GeometryError(
+                f"shapes {a} and {b} differ in channels — the shortcut needs a projection"
+            )
+        return a
+
+
+@register()
+class Mean(Add):
+    kind = "mean"
+    summary = "parallel branches from the same input, averaged element-wise (FractalNet's join)"
+
+
+@register()
+class Mul(Join):
+    """Element-wise product; a size of 1 is broadcast, as in squeeze-and-excitation's
+    ``1x1xC`` scales times its ``HxWxC`` input (PyTorch's broadcasting rules)."""
+
+    kind = "mul"
+    summary = "parallel branches multiplied element-wise, a size of 1 broadcast (1x1xC * HxWxC)"
+
+    def combine(self, a: Shape, b: Shape) -> Shape:
+        if len(a.spatial) != len(b.spatial) or a.channels is None or b.channels is None:
+            raise GeometryError(f"shapes {a} and {b} do not broadcast")
+        sizes = [*zip(a.spatial, b.spatial), (a.channels, b.channels)]
+        for m, n in sizes:
+            if m != n and 1 not in (m, n):
+                raise GeometryError(
+                    f"shapes {a} and {b} do not broadcast: {m} vs {n} (each size must be "
+                    "equal, or 1 in one of them)"
+                )
+        out = [max(m, n) for m, n in sizes]
+        return Shape(tuple(out[:-1]), out[-1])
 
 
 def layer_class(kind: str) -> type[Layer]:

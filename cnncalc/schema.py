@@ -65,11 +65,6 @@ _SHAPE: Schema = {
 _COUNT: Schema = {"type": ["integer", "string"], "minimum": 0, "pattern": r"^\s*\d+(_\d+)*\s*$"}
 """A total: a whole number, or text such as 31_030_658 (which YAML 1.2 reads as text)."""
 
-_MERGE_DESCRIPTIONS = {
-    "concat": "parallel branches from the same input, their channels concatenated",
-    "add": "parallel branches from the same input, added (a residual connection)",
-}
-
 
 def spec_schema() -> Schema:
     """The JSON Schema (draft-07) of a spec file: top-level keys, items, blocks, expect."""
@@ -106,7 +101,7 @@ def spec_schema() -> Schema:
         "blocks": {
             "type": "object",
             "description": "reusable blocks, called like layers by their name",
-            "propertyNames": {"not": {"enum": [*REGISTRY, *ALIASES, *MERGES, "repeat", "from"]}},
+            "propertyNames": {"not": {"enum": [*REGISTRY, *ALIASES, "repeat", "from"]}},
             "additionalProperties": {"$ref": "#/definitions/block"},
         },
         "layers": {"$ref": "#/definitions/layers"},
@@ -117,7 +112,7 @@ def spec_schema() -> Schema:
             "additionalProperties": False,
         },
     }
-    kinds = {kind: f"#/definitions/kind-{kind}" for kind in REGISTRY}
+    kinds = {kind: f"#/definitions/kind-{kind}" for kind in REGISTRY if kind not in MERGES}
     item_keys: dict[str, Schema] = {
         "name": {
             "type": "string",
@@ -143,7 +138,7 @@ def spec_schema() -> Schema:
                 "type": "array",
                 "minItems": 2,
                 "items": {"$ref": "#/definitions/branch"},
-                "description": _MERGE_DESCRIPTIONS[op],
+                "description": REGISTRY[op].summary,
             }
             for op in MERGES
         },
@@ -226,6 +221,7 @@ def spec_schema() -> Schema:
             **{
                 f"kind-{kind}": _kind_schema(cls, PRIMARY.get(kind), SHORT, WORDS)
                 for kind, cls in REGISTRY.items()
+                if kind not in MERGES
             },
         },
     }

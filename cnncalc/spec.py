@@ -946,15 +946,13 @@ class _Builder:
         """A layer of a registered kind, or a call of a block defined in this spec."""
         if kind in self.blocks:
             return self.called(self.blocks[kind], params, pos, name, ctx)
+        if kind.lower() in (*MERGES, "repeat"):
+            message = f"{kind} is written as a mapping in a spec file, not inline (docs/spec.md)"
+            raise self.problem(pos, ctx.path, message)
         try:
             cls = layer_class(kind)
         except UsageError:
-            if kind in (*MERGES, "repeat"):
-                message = (
-                    f"{kind} is written as a mapping in a spec file, not inline (docs/spec.md)"
-                )
-                raise self.problem(pos, ctx.path, message) from None
-            known = [*REGISTRY, *ALIASES, *self.blocks, *MERGES, "repeat", "from"]
+            known = [*REGISTRY, *ALIASES, *self.blocks, "repeat", "from"]
             close = difflib.get_close_matches(kind.lower(), known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise self.problem(pos, ctx.path, f"unknown layer kind {kind!r}{hint}") from None
@@ -1367,7 +1365,7 @@ def _read_blocks(builder: _Builder, node: yaml.Node) -> None:
     for knode, vnode in node.value:
         name = str(_value(knode))
         pos = _pos(knode)
-        if name in REGISTRY or name in ALIASES or name in (*MERGES, "repeat", "from"):
+        if name in REGISTRY or name in ALIASES or name in ("repeat", "from"):
             builder.problem(pos, name, f"block name {name!r} is already a layer kind")
             continue
         if not isinstance(vnode, yaml.MappingNode):

@@ -9,7 +9,7 @@ far are kept, with the failing one marked.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, NamedTuple, Union
+from typing import TYPE_CHECKING, NamedTuple, Union, cast
 
 from .errors import CnnCalcError, GeometryError
 from .graph import (
@@ -24,7 +24,7 @@ from .graph import (
     Sequence,
     without_gc_pauses,
 )
-from .layers import Layer, Outcome, RFStep, Shape
+from .layers import Join, Layer, Outcome, RFStep, Shape, layer_class
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 
@@ -268,22 +268,23 @@ class _Walker:
         for i, branch in enumerate(node.branches):
             bpath = f"{path}.{branch.name or i}"
             outs.append((bpath, self.items(branch.items, x, bpath)))
+        join = cast(Join, layer_class(node.op)())  # a merge's op is one of MERGES
         first_name, first = outs[0]
-        for other_name, other in outs[1:]:
-            problem = _mismatch(node.op, first.shape, other.shape)
-            if problem:
+        shape = first.shape
+        for i, (other_name, other) in enumerate(outs[1:], 1):
+            try:
+                shape = join.combine(shape, other.shape)
+            except GeometryError as e:
+                left = f"branch {_short(first_name, path)}" if i == 1 else "the branches before"
                 message = (
-                    f"{node.op}: {problem} (branch {_short(first_name, path)} gives "
-                    f"{first.shape}, branch {_short(other_name, path)} gives {other.shape})"
+                    f"{node.op}: {e} ({left} gives {shape}, "
+                    f"branch {_short(other_name, path)} gives {other.shape})"
                 )
-                raise self.fail(node, path, message, x, tuple(t.source for _, t in outs))
-        if node.op == "concat":
-            channels = sum(t.shape.channels or 0 for _, t in outs)
-            shape = Shape(first.shape.spatial, channels)
-        else:
-            shape = first.shape
+                raise self.fail(node, path, message, x, tuple(t.source for _, t in outs)) from None
         rf = tuple(max(t.rf[d] for _, t in outs) for d in range(len(first.rf)))
-        y = Tensor(shape, rf, first.jump, path)
+        # the step of a branch at the output's size (mul broadcasts a 1x1 branch over it)
+        jump = next(t.jump for _, t in outs if t.shape.spatial == shape.spatial)
+        y = Tensor(shape, rf, jump, path)
         self.result.rows.append(
             Row(
                 path,
@@ -341,19 +342,6 @@ def _kind(node: Node) -> str:
 
 def _short(branch: str, merge: str) -> str:
     return branch[len(merge) + 1 :] if branch.startswith(merge + ".") else branch
-
-
-def _mismatch(op: str, a: Shape, b: Shape) -> str | None:
-    """Why two branch outputs cannot be merged, or None when they can."""
-    if len(a.spatial) != len(b.spatial):
-        return "one branch is flat and the other is not"
-    names = ("rows", "columns") if len(a.spatial) == 2 else ("size",) * len(a.spatial)
-    for d, (m, n) in enumerate(zip(a.spatial, b.spatial)):
-        if m != n:
-            return f"spatial {names[d] if d < len(names) else d} differ: {m} vs {n}"
-    if op == "add" and a.channels != b.channels:
-        return f"shapes {a} and {b} differ in channels — the shortcut needs a projection"
-    return None
 
 
 def trace(net: Network, input: Shape | None = None) -> Trace:
