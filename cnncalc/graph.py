@@ -90,7 +90,7 @@ generating dataclass methods for these classes alone took 4 ms of it."""
 class Expectations:
     """What ``cnncalc check`` verifies after tracing; each with the position it was written at."""
 
-    __slots__ = ("output", "params", "macs", "shapes")
+    __slots__ = ("output", "params", "macs", "shapes", "outputs")
 
     def __init__(
         self,
@@ -98,11 +98,14 @@ class Expectations:
         params: tuple[int, Pos] | None = None,
         macs: tuple[int, Pos] | None = None,
         shapes: dict[str, tuple[Shape, Pos]] | None = None,
+        outputs: dict[str, tuple[Shape, Pos]] | None = None,
     ) -> None:
         self.output = output
         self.params = params
         self.macs = macs
         self.shapes = shapes or {}
+        self.outputs = outputs or {}
+        """The shape of each named output (``expect: {output: {NAME: SHAPE}}``)."""
 
 
 class Network(NamedTuple):
@@ -118,6 +121,9 @@ class Network(NamedTuple):
     description: str = ""
     input_hint: Problem | None = None
     """A warning that the input, read in the default layout, looks like the other one."""
+    outputs: tuple[tuple[str, Pos], ...] = ()
+    """The named layers whose outputs are the network's (detection heads), when it has
+    several; none means the last layer's output is the one."""
 
 
 @contextmanager
@@ -226,7 +232,9 @@ def network_data(net: Network) -> dict[str, Any]:
             "params": expect.params and [expect.params[0], list(expect.params[1])],
             "macs": expect.macs and [expect.macs[0], list(expect.macs[1])],
             "shapes": {k: [_shape_data(s), list(p)] for k, (s, p) in expect.shapes.items()},
+            "outputs": {k: [_shape_data(s), list(p)] for k, (s, p) in expect.outputs.items()},
         },
+        "outputs": [[name, *pos] for name, pos in net.outputs],
     }
 
 
@@ -237,6 +245,7 @@ def network_from_data(data: dict[str, Any], text: str = "") -> Network:
         e["params"] and (e["params"][0], Pos(*e["params"][1])),
         e["macs"] and (e["macs"][0], Pos(*e["macs"][1])),
         {k: (_shape(s), Pos(*p)) for k, (s, p) in e["shapes"].items()},
+        {k: (_shape(s), Pos(*p)) for k, (s, p) in e["outputs"].items()},
     )
     body = _decoder(data["layers"])(data["body"])
     assert isinstance(body, Sequence)
@@ -249,4 +258,5 @@ def network_from_data(data: dict[str, Any], text: str = "") -> Network:
         data["source"],
         text,
         data["description"],
+        outputs=tuple((name, Pos(line, column)) for name, line, column in data["outputs"]),
     )

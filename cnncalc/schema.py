@@ -71,7 +71,10 @@ def spec_schema() -> Schema:
     from .spec import CONVENTIONS, EXPECT_KEYS, ITEM_KEYS, PRIMARY, SHORT, TOP_KEYS, WORDS
 
     expectations: dict[str, Schema] = {
-        "output": {**_SHAPE, "description": "the output shape"},
+        "output": {
+            "anyOf": [_SHAPE, {"type": "object", "additionalProperties": _SHAPE}],
+            "description": "the output shape, or of each of several outputs by name",
+        },
         "params": {**_COUNT, "description": "total trainable parameters"},
         "macs": {**_COUNT, "description": "total multiply-accumulates"},
         "shapes": {
@@ -105,6 +108,13 @@ def spec_schema() -> Schema:
             "additionalProperties": {"$ref": "#/definitions/block"},
         },
         "layers": {"$ref": "#/definitions/layers"},
+        "outputs": {
+            "type": ["array", "string"],
+            "items": {"type": "string", "minLength": 1},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "the named layers whose outputs are the network's (several heads)",
+        },
         "expect": {
             "type": "object",
             "description": "what cnncalc check verifies",

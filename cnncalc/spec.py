@@ -120,7 +120,17 @@ WORDS: dict[str, tuple[str, Any]] = {
 }
 """Bare words of the inline form and the parameter each one sets."""
 
-TOP_KEYS = ("name", "description", "input", "layout", "convention", "blocks", "layers", "expect")
+TOP_KEYS = (
+    "name",
+    "description",
+    "input",
+    "layout",
+    "convention",
+    "blocks",
+    "layers",
+    "outputs",
+    "expect",
+)
 ITEM_KEYS = ("name", "if")
 EXPECT_KEYS = ("output", "params", "macs", "shapes")
 
@@ -1342,6 +1352,7 @@ def _load_spec(text: str, source: str) -> Network:
         except (_Invalid, _Stop):
             pass  # recorded: layers is not a list, or the spec is too big or too deep
     expect = _read_expectations(builder, top["expect"][1], layout) if "expect" in top else None
+    outputs = _read_outputs(builder, top["outputs"][1]) if "outputs" in top else ()
     network = Network(
         name,
         input_shape,
@@ -1352,6 +1363,7 @@ def _load_spec(text: str, source: str) -> Network:
         text,
         scalar("description", ""),
         input_hint,
+        outputs,
     )
     if builder.problems:
         raise SpecError(builder.problems, source, text)
@@ -1399,6 +1411,21 @@ def _arg_positions(node: yaml.Node) -> dict[str, Pos]:
     return {str(_value(k)): _text_pos(v) for k, v in node.value}
 
 
+def _read_outputs(builder: _Builder, node: yaml.Node) -> tuple[tuple[str, Pos], ...]:
+    """``outputs: [NAME, ...]`` (or one NAME): the layers whose outputs are the network's."""
+    items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    outputs: dict[str, Pos] = {}
+    for item in items:
+        name = _word(item)
+        if not name or not isinstance(item, yaml.ScalarNode):
+            builder.problem(_pos(item), "", "outputs lists layer names: outputs: [head1, head2]")
+        elif name in outputs:
+            builder.problem(_pos(item), "", f"output {name!r} is listed twice")
+        else:
+            outputs[name] = _pos(item)
+    return tuple(outputs.items())
+
+
 def _read_expectations(builder: _Builder, node: yaml.Node, layout: str) -> Expectations:
     expect = Expectations()
     if not isinstance(node, yaml.MappingNode):
@@ -1407,7 +1434,11 @@ def _read_expectations(builder: _Builder, node: yaml.Node, layout: str) -> Expec
     for knode, vnode in node.value:
         key, pos, raw = str(_value(knode)), _pos(vnode), _value(vnode)
         try:
-            if key == "output":
+            if key == "output" and isinstance(vnode, yaml.MappingNode):  # several, by name
+                for ok, ov in vnode.value:
+                    shape = _shape(_value(ov), layout, "expect output")
+                    expect.outputs[_word(ok)] = (shape, _pos(ok))
+            elif key == "output":
                 expect.output = (_shape(raw, layout, "expect output"), pos)
             elif key in ("params", "macs"):
                 setattr(expect, key, (_int(raw, key), pos))

@@ -90,6 +90,8 @@ class Trace:
         self.warnings: list[Problem] = []
         self.shapes: dict[str, Shape] = {}
         """The output shape of every named node, blocks and repeats included."""
+        self.outputs: dict[str, Shape] = {}
+        """The shape of each of the network's named outputs, when it lists several."""
         self.groups: dict[str, str] = {}
         """The kind of every container (block name, repeat, concat, add), for folded rows."""
 
@@ -362,6 +364,13 @@ def trace(net: Network, input: Shape | None = None) -> Trace:
     except _Failed:
         pass
     result.shapes = {name: t.shape for name, t in walker.named.items()}
+    if result.ok:
+        for name, pos in net.outputs:
+            found = walker.lookup(name, "")
+            if found is None:
+                result.errors.append(Problem(pos, name, f"outputs: {walker.unknown(name)}"))
+            else:
+                result.outputs[name] = walker.named[found].shape
     return result
 
 
@@ -426,6 +435,19 @@ def expectation_problems(trace: Trace) -> list[Problem]:
             problems.append(
                 Problem(expected[1], "", f"expected {expected[0]:,} {what}, got {actual:,}")
             )
+    for name, (want, pos) in expect.outputs.items():
+        got = trace.outputs.get(name)
+        if got is None:
+            if trace.ok:
+                listed = ", ".join(trace.outputs) or "none: the spec lists no outputs"
+                message = f"expected an output named {name!r}; the outputs are {listed}"
+                problems.append(Problem(pos, name, message))
+        elif got != want:
+            message = (
+                f"expected output {name} to be {format_shape(want, layout)}, "
+                f"got {format_shape(got, layout)}"
+            )
+            problems.append(Problem(pos, name, message))
     for name, (want, pos) in expect.shapes.items():
         got = trace.shapes.get(name)
         if got is None:
