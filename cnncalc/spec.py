@@ -158,11 +158,11 @@ BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, 
 """YAML 1.1's booleans, which PyYAML reads in a mapping (``flag: no``): booleans in any case and
 in every form, inline (``flag=no``), quoted, as a default or in an expression."""
 
-_BINARY: dict[type, tuple[str, Callable[[int, int], int]]] = {
+_BINARY: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
     ast.Add: ("+", operator.add),
     ast.Sub: ("-", operator.sub),
     ast.Mult: ("*", operator.mul),
-    ast.Div: ("/", operator.floordiv),  # exact: a remainder is refused first
+    ast.Div: ("/", operator.floordiv),  # whole numbers that divide; else a true division
     ast.FloorDiv: ("//", operator.floordiv),
     ast.Mod: ("%", operator.mod),
     ast.Pow: ("**", operator.pow),
@@ -175,7 +175,19 @@ _COMPARE: dict[type, tuple[str, Callable[[Any, Any], bool]]] = {
     ast.Gt: (">", operator.gt),
     ast.GtE: (">=", operator.ge),
 }
-_FUNCTIONS: dict[str, Callable[..., int]] = {"min": min, "max": max}
+Number = int | float
+
+_FUNCTIONS: dict[str, tuple[int, int, Callable[..., Number]]] = {
+    "min": (1, MAX_NESTING, min),
+    "max": (1, MAX_NESTING, max),
+    "round": (1, 1, round),  # half to even, as Python and torch.round
+    "floor": (1, 1, math.floor),
+    "ceil": (1, 1, math.ceil),
+    "int": (1, 1, int),  # towards zero, as torchvision's _make_divisible writes it
+    "log": (1, 2, math.log),
+}
+"""The functions an expression may call: the fewest and most arguments, and the function.
+RegNet's widths and MobileNet's divisible channels are computed with these."""
 _WORD = re.compile(r"[A-Za-z_][\w-]*")
 """A name, or a word such as same-lower or up-1 (unless a name in it is in scope: c-1)."""
 _PATH = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w-]+)+")
@@ -248,13 +260,16 @@ def _offset(text: str, node: ast.AST) -> int:
 def evaluate(text: str, scope: Mapping[str, Any]) -> Any:
     """Evaluate simple arithmetic on block arguments, never with ``eval``.
 
-    Whole numbers, each within MAX_NUMBER (a power is refused from the sizes of its operands
-    before it is computed), + - * // % **, an exact ``/``, comparisons of like values,
-    and/or/not, ``a if cond else b``, min() and max(), true/false/yes/no/on/off. Every problem
-    is an ExpressionError at its place in ``text``.
+    Whole and real numbers, each within MAX_NUMBER (a power is refused from the sizes of its
+    operands before it is computed), + - * / // % **, comparisons of like values, and/or/not,
+    ``a if cond else b``, min, max, round, floor, ceil, int and log, true/false/yes/no/on/off.
+    Whole numbers stay whole (``/`` too when it divides). Every problem is an ExpressionError
+    at its place in ``text``.
 
     >>> evaluate("c * 4", {"c": 64}), evaluate("c // 2 if big else 1", {"c": 9, "big": True})
     (256, 4)
+    >>> evaluate("int(c * 0.25 + 8 / 2) // 8 * 8", {"c": 96}), evaluate("round(log(8, 2))", {})
+    (24, 3)
     >>> evaluate("2 if 1 < c else x", {"c": 3})
     Traceback (most recent call last):
     ...
@@ -299,7 +314,9 @@ class _Evaluation:
         for node, called in _names(tree):
             if called:
                 if node.id not in _FUNCTIONS:
-                    raise self.fault(node, f"{node.id}() is not a function here (min and max are)")
+                    functions = ", ".join(_FUNCTIONS)
+                    message = f"{node.id}() is not a function here ({functions} are)"
+                    raise self.fault(node, message)
             elif node.id not in self.scope and node.id.lower() not in BOOLEANS:
                 known = [*self.scope, "true", "false"]
                 raise UnknownName(node.id, known, _offset(self.text, node))
@@ -329,24 +346,33 @@ class _Evaluation:
         if isinstance(node, ast.IfExp):
             return self.value(node.body if self.truth(node.test) else node.orelse)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.keywords or not node.args:
-                raise self.fault(node, f"{node.func.id}() takes one or more whole numbers")
-            return _FUNCTIONS[node.func.id](self.number(a) for a in node.args)
+            return self.call(node, node.func.id)
         if isinstance(node, (ast.List, ast.Tuple)):
             return tuple(self.value(e) for e in node.elts)
         written = self.written(node) or type(node).__name__
         raise self.fault(
             node,
             f"{_quoted(written)} is not allowed in an expression (+ - * / // % **, "
-            "comparisons, and/or/not, a if c else b, min and max are)",
+            f"comparisons, and/or/not, a if c else b, {', '.join(_FUNCTIONS)} are)",
         )
 
-    def number(self, node: ast.expr) -> int:
-        """A whole number within MAX_NUMBER (a block argument read from YAML may not be)."""
+    def number(self, node: ast.expr) -> Number:
+        """A number within MAX_NUMBER (a block argument read from YAML may not be)."""
         value = self.value(node)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fault(node, f"arithmetic is on whole numbers, not {_shown(value)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fault(node, f"arithmetic is on numbers, not {_shown(value)}")
         return self.bounded(value, node, lambda: _elided(self.written(node), 20))
+
+    def call(self, node: ast.Call, name: str) -> Number:
+        fewest, most, function = _FUNCTIONS[name]
+        if node.keywords or not fewest <= len(node.args) <= most:
+            count = f"{fewest} to {most} numbers" if most > fewest else "one number"
+            raise self.fault(node, f"{name}() takes {count}")
+        args = [self.number(a) for a in node.args]
+        if name == "log" and (args[0] <= 0 or len(args) == 2 and (args[1] <= 0 or args[1] == 1)):
+            shown = ", ".join(map(_shown, args))
+            raise self.fault(node, f"log({shown}) is not defined (log of a positive number)")
+        return self.bounded(function(*args), node, lambda: _elided(self.written(node), 20))
 
     def truth(self, node: ast.expr) -> bool:
         """A condition: true or false, or a whole number by its truth as in Python."""
@@ -358,30 +384,42 @@ class _Evaluation:
     def written(self, node: ast.AST) -> str:
         return ast.get_source_segment(self.text.strip(), node) or ""
 
-    def bounded(self, value: int, node: ast.AST, what: Callable[[], str]) -> int:
+    def bounded(self, value: Number, node: ast.AST, what: Callable[[], str]) -> Number:
         """``value`` within MAX_NUMBER; ``what`` it is, said only when it is not."""
         if -MAX_NUMBER <= value <= MAX_NUMBER:
             return value
         try:
+            if isinstance(value, float):
+                raise UsageError(f"{what()} is too large (at most 10**18)")
             return bounded(value, what())
         except UsageError as e:
             raise self.fault(node, str(e)) from None
 
-    def arithmetic(self, node: ast.BinOp) -> int:
+    def arithmetic(self, node: ast.BinOp) -> Number:
+        """Whole numbers stay whole (``/`` too when it divides); a fraction anywhere makes the
+        result a real number, which a parameter that counts refuses where it is used."""
         symbol, op = _BINARY[type(node.op)]
         a, b = self.number(node.left), self.number(node.right)
-        if b == 0 and symbol in ("/", "//", "%"):
-            raise self.fault(node.right, f"{a} {symbol} 0 divides by zero")
-        if symbol == "/" and a % b:
-            raise self.fault(node, f"{a} / {b} is not a whole number (use // to floor)")
+        shown = f"{_operand(a)} {symbol} {_operand(b)}"
+        if b == 0 and symbol in ("/", "//", "%") or a == 0 and b < 0 and symbol == "**":
+            raise self.fault(node.right, f"{shown} divides by zero")
+        if symbol == "/" and (isinstance(a, float) or isinstance(b, float) or a % b):
+            return self.bounded(a / b, node, lambda: shown)
         if symbol == "**":
-            if b < 0:
-                raise self.fault(node.right, f"{a} ** {b} is a fraction (negative exponent)")
-            # |a| >= 2**(bits - 1), so |a|**b >= 2**60 > MAX_NUMBER: refused without computing
-            if abs(a) > 1 and (abs(a).bit_length() - 1) * b >= 60:
-                raise self.fault(node, f"{a} ** {b} is too large (at most 10**18)")
+            if isinstance(a, int) and isinstance(b, int) and b >= 0:
+                # |a| >= 2**(bits - 1), so |a|**b >= 2**60 > MAX_NUMBER: refused uncomputed
+                if abs(a) > 1 and (abs(a).bit_length() - 1) * b >= 60:
+                    raise self.fault(node, f"{shown} is too large (at most 10**18)")
+                return self.bounded(a**b, node, lambda: shown)
+            try:
+                power = math.pow(a, b)
+            except OverflowError:
+                raise self.fault(node, f"{shown} is too large (at most 10**18)") from None
+            except ValueError:  # a negative number to a fractional power
+                raise self.fault(node, f"{shown} is not a real number") from None
+            return self.bounded(power, node, lambda: shown)
         # operands are at most 10**18, so even a product is small before it is bounded
-        return self.bounded(op(a, b), node, lambda: f"{a} {symbol} {b}")
+        return self.bounded(op(a, b), node, lambda: shown)
 
     def compare(self, node: ast.Compare) -> bool:
         """Numbers in any order; two booleans, words or sizes only equal or not."""
@@ -391,7 +429,9 @@ class _Evaluation:
                 raise self.fault(node, "only == != < <= > >= compare")
             symbol, compare = _COMPARE[type(cmp)]
             right = self.value(right_node)
-            numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right))
+            numbers = all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right)
+            )
             alike = type(left) is type(right) and symbol in ("==", "!=")
             if not (numbers or alike):
                 message = f"cannot compare {_shown(left)} {symbol} {_shown(right)}"
@@ -404,6 +444,11 @@ class _Evaluation:
 def _elided(text: str, room: int = 40) -> str:
     """A user's text, cut to ``room`` characters."""
     return text if len(text) <= room else f"{text[: room - 1]}…"
+
+
+def _operand(value: Number) -> str:
+    """A number as one operand of an operator: ``(-8) ** 0.5``, not ``-8 ** 0.5``."""
+    return f"({_shown(value)})" if value < 0 else _shown(value)
 
 
 def _quoted(text: str) -> str:
@@ -1245,6 +1290,8 @@ def _int(value: Any, key: str) -> int:
             raise
         except ValueError:
             pass
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # an expression's 64 / 2, or round(...) of a real number
     if isinstance(value, bool) or not isinstance(value, int):
         raise UsageError(f"{key} must be a whole number, not {_shown(value)}")
     return bounded(value, key)

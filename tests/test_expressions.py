@@ -269,19 +269,24 @@ PREFIX = len("8x8x3 | conv ") + 1  # the column of the value
 @pytest.mark.parametrize(
     "value, at, words",
     [
-        ('(1 / "a")', 5, "arithmetic is on whole numbers, not 'a'"),
-        ('(-"a")', 2, "arithmetic is on whole numbers, not 'a'"),
+        ('(1 / "a")', 5, "arithmetic is on numbers, not 'a'"),
+        ('(-"a")', 2, "arithmetic is on numbers, not 'a'"),
         ('("a" < 1)', 7, "cannot compare 'a' < 1"),
         ("(2 < true)", 5, "cannot compare 2 < true"),
-        ("(min())", 1, "min() takes one or more whole numbers"),
-        ("(max(c=1))", 1, "max() takes one or more whole numbers"),
-        ("(1e308 ** 2)", 1, "arithmetic is on whole numbers, not 1e+308"),
-        ('("x" * 10**9)', 1, "arithmetic is on whole numbers, not 'x'"),
+        ("(min())", 1, "min() takes 1 to 20 numbers"),
+        ("(max(c=1))", 1, "max() takes 1 to 20 numbers"),
+        ("(round(1, 2))", 1, "round() takes one number"),
+        ("(1e308 ** 2)", 1, "1e308 is too large (at most 10**18)"),
+        ("(10.0 ** 30)", 1, "10.0 ** 30 is too large (at most 10**18)"),
+        ('("x" * 10**9)', 1, "arithmetic is on numbers, not 'x'"),
+        ("((-8) ** 0.5)", 1, "(-8) ** 0.5 is not a real number"),
+        ("(log(0))", 1, "log(0) is not defined (log of a positive number)"),
+        ("(log(8, 1))", 1, "log(8, 1) is not defined"),
         ("((((10**64)**64)**64)**64)", 4, "10 ** 64 is too large (at most 10**18)"),
         ("(2 ** 60)", 1, "2 ** 60 is too large"),
-        ("(3 ** -1)", 6, "3 ** -1 is a fraction"),
+        ("(0 ** -1)", 6, "0 ** (-1) divides by zero"),
         ("(10**18 * 10)", 1, "1000000000000000000 * 10: a number of 20 digits is too large"),
-        ("(7 / 2)", 1, "7 / 2 is not a whole number (use // to floor)"),
+        ("(7 / 0)", 5, "7 / 0 divides by zero"),
         ("(7 % 0)", 5, "7 % 0 divides by zero"),
         ("(abs(-3))", 1, "abs() is not a function here"),
         ("(c.d)", 1, "unknown name 'c'"),
@@ -410,3 +415,49 @@ def test_python_syntax_warnings_do_not_reach_the_user():
         warnings.simplefilter("always")
         assert params("8x8x3 | conv (4if 1 else 2) f1") == 4 * 3 + 4  # Python warns of "4if"
     assert [str(w.message) for w in caught] == []
+
+
+# --- real numbers -------------------------------------------------------------------------------
+
+REGNET = """\
+input: 8x8x3
+blocks:
+  stage:
+    # RegNetX-400MF: w0 = 24, wa = 24.48, wm = 2.54; block j's width w0 * wm**round(log(u/w0)
+    # / log(wm)) for u = w0 + wa*j, rounded to a multiple of 8 (Radosavovic et al. 2020, eq. 2-3)
+    args: {j: null, u: "24 + 24.48 * j", s: "round(log(u / 24) / log(2.54))"}
+    layers: ["conv (int(round(24 * 2.54 ** s / 8) * 8)) f1"]
+layers:
+  - stage j=0
+  - stage j=1
+  - stage j=6
+"""
+
+
+def test_real_numbers_and_functions_compute_whole_widths(spec):
+    result = run("trace", spec(REGNET), "--format", "csv")
+    assert result.exit_code == 0, result.output
+    widths = [row.split(",")[2].split("x")[-1] for row in result.stdout.splitlines()[1:]]
+    # j=0: u = 24, s = 0, w = 24; j=1: u = 48.48, s = round(0.7542) = 1, 24*2.54 = 60.96 -> 64;
+    # j=6: u = 170.88, s = round(2.1056) = 2, 24*2.54**2 = 154.84 -> 152
+    assert widths == ["24", "64", "152"]
+
+
+@pytest.mark.parametrize(
+    ("layer", "value", "words"),
+    [
+        ("conv (7 / 2) f1", "(7", "conv1: conv: filters must be a whole number, not 3.5"),
+        ("conv (2 ** -1) f1", "(2", "conv1: conv: filters must be a whole number, not 0.5"),
+        ("conv 8 f(1.5)", "f(", "conv1: conv: f must be a whole number, not 1.5"),
+    ],
+)
+def test_a_fraction_where_a_count_is_needed_is_refused_where_written(layer, value, words):
+    line, column, message = error(run("trace", f"8x8x3 | {layer}"))
+    assert (line, column) == (1, len("8x8x3 | ") + 1 + layer.index(value))
+    assert message == words
+
+
+def test_a_division_that_comes_out_whole_is_a_whole_number():
+    result = run("trace", "8x8x3 | conv (64 / 2) f1 | conv (floor(2.7) * ceil(1.2)) f1")
+    assert result.exit_code == 0, result.output
+    assert "8x8x4" in result.stdout  # floor(2.7) * ceil(1.2) = 2 * 2
