@@ -613,18 +613,44 @@ class AdaptiveAvgPool(Layer):
 UNPOOL_MODES = ("nails", "nearest", "max")
 
 
+def _one_of(kind: str, given: dict[str, object]) -> None:
+    """A UsageError unless at most one of the alternative parameters ``given`` is set."""
+    set_ = [name for name, value in given.items() if value is not None]
+    if len(set_) > 1:
+        raise UsageError(f"{kind} takes one of {', '.join(given)}, not both {' and '.join(set_)}")
+
+
+def _bound(kind: str, to: str | None) -> None:
+    """A reference left unbound: the layer was applied outside a traced network."""
+    if to is not None:
+        raise UsageError(f"{kind}: to={to} names a layer, so needs a traced network")
+
+
 @register()
 class Unpool(Layer):
-    """Bed of nails or nearest neighbour by a factor; max-unpool as the inverse of a pool."""
+    """Bed of nails or nearest neighbour by a factor; max-unpool as the inverse of a pool,
+    to the size the pool's input had (``size``, or ``to`` a named layer: SegNet's indices)."""
 
     spatial = True
     kind = "unpool"
-    summary = "unpooling: mode nails|nearest (factor) or max (f, stride, pad of the pool)"
+    summary = (
+        "unpooling: mode nails|nearest (factor) or max (f, stride, pad of the pool; "
+        "size or to: the pool's input size, or the layer that fed the pool)"
+    )
     mode: str = "nearest"
     factor: Dims = 2
     f: Dims = 2
     stride: Dims | None = None
     pad: Dims = 0
+    size: Dims | None = None
+    """Max unpooling: the output size, as PyTorch's ``MaxUnpool2d(...)(x, i, output_size)``."""
+    to: str | None = None
+    references = ("to",)
+
+    def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
+        if self.to is None or self.size is not None:
+            return self  # apply refuses size and to together
+        return self.replace(size=shape_of(self.to).spatial, to=None)
 
     def apply(self, x: Shape) -> Outcome:
         nd = len(x.spatial)
@@ -632,15 +658,26 @@ class Unpool(Layer):
             raise UsageError(
                 f"unknown unpooling mode {self.mode!r} (use {', '.join(UNPOOL_MODES)})"
             )
+        _one_of(self.kind, {"size": self.size, "to": self.to})
+        if self.mode != "max" and (self.size, self.to) != (None, None):
+            raise UsageError(
+                f"unpool: size and to are for mode=max, not {self.mode} "
+                "(upsample size= or to= resizes by interpolation)"
+            )
+        _bound(self.kind, self.to)
         if self.mode == "max":
             fs = _positive(per_dim(self.f, nd, "kernel size f"), "kernel size f")
             ss = _positive(
                 per_dim(fs if self.stride is None else self.stride, nd, "stride"), "stride"
             )
             ps = _positive(per_dim(self.pad, nd, "padding"), "padding", 0)
-            out = tuple(
-                fm.max_unpool_output(n, f, s, p) for n, f, s, p in zip(x.spatial, fs, ss, ps)
-            )
+            if self.size is None:
+                out = tuple(
+                    fm.max_unpool_output(n, f, s, p) for n, f, s, p in zip(x.spatial, fs, ss, ps)
+                )
+            else:
+                out = _positive(per_dim(self.size, nd, "size"), "size")
+                _check_unpooled(x, out, fs, ss, ps)
             rf = tuple(RFStep(0, 1, s) for s in ss)
         else:
             factors = _positive(per_dim(self.factor, nd, "factor"), "factor")
@@ -649,16 +686,63 @@ class Unpool(Layer):
         return Outcome(Shape(out, x.channels), rf=rf)
 
 
+def _check_unpooled(
+    x: Shape,
+    sizes: tuple[int, ...],
+    fs: tuple[int, ...],
+    ss: tuple[int, ...],
+    ps: tuple[int, ...],
+) -> None:
+    """A GeometryError unless pooling ``sizes`` with these windows (floor or ceil mode) gives
+    the unpool's input: only then can the pool's indices point back into that size."""
+    cannot = f"max unpooling of a {x} input cannot give {'x'.join(map(str, sizes))}"
+    for name, n, m, f, s, p in zip(dimension_names(len(sizes)), x.spatial, sizes, fs, ss, ps):
+        try:
+            floor, ceil = (fm.pool_output(m, f, s, (p, p), 1, ceil) for ceil in (False, True))
+        except GeometryError as e:
+            raise GeometryError(f"{cannot}: pooling {m} {name}: {e}") from None
+        if n not in (floor, ceil):
+            gives = f"{floor}" if floor == ceil else f"{floor} ({ceil} in ceil mode)"
+            raise GeometryError(
+                f"{cannot}: pooling {m} {name} with f {f}, stride {s}, pad {p} gives {gives}, "
+                f"not {n}"
+            )
+
+
 @register("upsampling", "interpolate")
 class Upsample(Layer):
+    """Upsampling by an integer factor, or resizing to a fixed size or to a named layer's
+    size (FCN's and DeepLab's ``F.interpolate(x, size=...)``), whatever the input size."""
+
     spatial = True
     kind = "upsample"
-    summary = "upsampling by an integer factor (nearest or bilinear: same shape)"
-    factor: Dims = 2
+    summary = (
+        "upsampling (nearest or bilinear: same shape): factor (default 2), size, "
+        "or to (a named layer's size)"
+    )
+    factor: Dims | None = None
+    """None: 2, unless size or to is given."""
     mode: str = "nearest"
+    size: Dims | None = None
+    to: str | None = None
+    references = ("to",)
+
+    def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
+        if self.to is None or self.size is not None or self.factor is not None:
+            return self  # apply refuses more than one of them
+        return self.replace(size=shape_of(self.to).spatial, to=None)
 
     def apply(self, x: Shape) -> Outcome:
-        factors = _positive(per_dim(self.factor, len(x.spatial), "factor"), "factor")
+        nd = len(x.spatial)
+        _one_of(self.kind, {"factor": self.factor, "size": self.size, "to": self.to})
+        _bound(self.kind, self.to)
+        if self.size is not None:
+            out = _positive(per_dim(self.size, nd, "size"), "size")
+            # the jump scales by in/out exactly: a Fraction when the scale is not whole
+            rf = tuple(RFStep(0, n, m) for n, m in zip(x.spatial, out))
+            return Outcome(Shape(out, x.channels), rf=rf)
+        factor = 2 if self.factor is None else self.factor
+        factors = _positive(per_dim(factor, nd, "factor"), "factor")
         out = tuple(fm.upsample_output(n, k) for n, k in zip(x.spatial, factors))
         return Outcome(Shape(out, x.channels), rf=tuple(RFStep(0, 1, k) for k in factors))
 
@@ -734,8 +818,104 @@ class Dropout(Identity):
 
     def apply(self, x: Shape) -> Outcome:
         if not 0 <= self.p <= 1:
-            raise UsageError(f"dropout: p is a probability from 0 to 1, not {self.p}")
+            raise UsageError(f"{self.kind}: p is a probability from 0 to 1, not {self.p}")
         return self._identity(x)
+
+
+@register("stochasticdepth", "stochastic_depth", "drop_path")
+class DropPath(Dropout):
+    """Stochastic depth: a residual branch dropped whole, with probability p (torchvision's
+    ``StochasticDepth(p, "row")``); no parameters, shape unchanged."""
+
+    kind = "droppath"
+    summary = "stochastic depth: p (no parameters)"
+
+
+def _depth(kind: str, x: Shape) -> int:
+    """The input's channels, which a per-channel kind cannot do without."""
+    if x.channels is None:
+        raise UsageError(f"{kind} needs the input depth")
+    return x.channels
+
+
+def _divides(kind: str, what: str, n: int, c: int) -> None:
+    """A GeometryError naming both numbers unless ``n`` (at least 1) divides ``c`` channels."""
+    if n < 1:
+        raise UsageError(f"{kind}: {what} must be at least 1, not {n}")
+    if c % n:
+        raise GeometryError(f"{kind}: {what} {n} does not divide the {c} input channels")
+
+
+@register("layer_norm", "layernorm2d")
+class LayerNorm(Identity):
+    """Layer norm over the channels at each position, as ConvNeXt's ``LayerNorm2d(C)``
+    (``nn.LayerNorm(C)`` after fc): a scale and a shift per channel, no running statistics."""
+
+    kind = "layernorm"
+    summary = "layer norm over the channels: 2C trainable, no buffers"
+
+    def apply(self, x: Shape) -> Outcome:
+        return self._identity(x)._replace(params=2 * _depth(self.kind, x))
+
+
+@register("group_norm")
+class GroupNorm(Identity):
+    """Group norm, as ``nn.GroupNorm(G, C)``: a scale and a shift per channel, no buffers."""
+
+    kind = "groupnorm"
+    summary = "group norm: groups (dividing C); 2C trainable, no buffers"
+    groups: int | None = None
+
+    def apply(self, x: Shape) -> Outcome:
+        c = _depth(self.kind, x)
+        if self.groups is None:
+            raise UsageError(f"{self.kind} needs groups (e.g. {self.kind} 32)")
+        _divides(self.kind, "groups", self.groups, c)
+        return self._identity(x)._replace(params=2 * c)
+
+
+@register("layer_scale")
+class LayerScale(Identity):
+    """A learnt scale per channel, as ConvNeXt's ``layer_scale`` (``dim x 1 x 1``)."""
+
+    kind = "layerscale"
+    summary = "a learnt scale per channel: C trainable"
+
+    def apply(self, x: Shape) -> Outcome:
+        return self._identity(x)._replace(params=_depth(self.kind, x))
+
+
+@register("channelshuffle", "channel_shuffle")
+class Shuffle(Identity):
+    """ShuffleNet's channel shuffle: the channels reordered across groups, nothing learnt."""
+
+    kind = "shuffle"
+    summary = "channel shuffle: groups (dividing C); shape unchanged, no parameters"
+    groups: int = 2
+
+    def apply(self, x: Shape) -> Outcome:
+        _divides(self.kind, "groups", self.groups, _depth(self.kind, x))
+        return self._identity(x)
+
+
+@register()
+class Chunk(Identity):
+    """One of ``parts`` equal channel groups, as ``x.chunk(parts, dim=1)[index]``
+    (ShuffleNetV2's channel split)."""
+
+    kind = "chunk"
+    summary = "channel split: the index-th (from 0) of parts equal channel groups"
+    parts: int = 2
+    index: int = 0
+
+    def apply(self, x: Shape) -> Outcome:
+        c = _depth(self.kind, x)
+        _divides(self.kind, "parts", self.parts, c)
+        if not 0 <= self.index < self.parts:
+            raise UsageError(
+                f"{self.kind}: index must be from 0 to {self.parts - 1}, not {self.index}"
+            )
+        return self._identity(x)._replace(shape=Shape(x.spatial, c // self.parts))
 
 
 def _activation(name: str, what: str, *aliases: str) -> type[Layer]:
@@ -750,6 +930,10 @@ Sigmoid = _activation("Sigmoid", "activation 1/(1+e^-x)")
 Tanh = _activation("Tanh", "activation tanh(x)")
 Hardswish = _activation("Hardswish", "activation x*relu6(x+3)/6", "hswish")
 Softmax = _activation("Softmax", "softmax over the features")
+GELU = _activation("GELU", "activation x*Phi(x), Phi the normal distribution")
+SiLU = _activation("SiLU", "activation x*sigmoid(x)", "swish")
+Mish = _activation("Mish", "activation x*tanh(softplus(x))")
+Hardsigmoid = _activation("Hardsigmoid", "activation relu6(x+3)/6", "hsigmoid")
 
 
 @register("leaky_relu", "lrelu")

@@ -192,7 +192,13 @@ def _unpooled(layer: Unpool, x: Shape, outcome: Outcome) -> Worked:
         fs, ss, _ = _windows(layer, nd)
         ps = per_dim(layer.pad, nd, "padding")
         windows = zip(x.spatial, fs, ss, ps, outcome.shape.spatial)
-        formulas = [f"({n} - 1)*{s} - 2*{p} + {f} = {out}" for n, f, s, p, out in windows]
+        if layer.size is None:
+            formulas = [f"({n} - 1)*{s} - 2*{p} + {f} = {out}" for n, f, s, p, out in windows]
+        else:  # the size asked for, which pooling maps back to the input
+            formulas = [
+                f"{out} as given (a pool with f {f}, stride {s}, pad {p} maps it to {n})"
+                for n, f, s, p, out in windows
+            ]
     else:
         factors = zip(x.spatial, per_dim(layer.factor, nd, "factor"), outcome.shape.spatial)
         formulas = [f"{n}*{k} = {out}" for n, k, out in factors]

@@ -100,8 +100,12 @@ PRIMARY = {
     "crop": "size",
     "zeropad": "pad",
     "dropout": "p",
+    "droppath": "p",
     "lrn": "size",
     "leakyrelu": "slope",
+    "groupnorm": "groups",
+    "shuffle": "groups",
+    "chunk": "parts",
 }
 """The parameter a bare value sets: ``conv 64`` has 64 filters, ``fc 10`` 10 outputs."""
 
