@@ -213,7 +213,7 @@ def _frozen(value: Any) -> Any:
 class Parameter:
     """One declared parameter of a layer kind: its annotation (as written) and default.
 
-    A plain class: a named tuple costs more to define than this module's 27 kinds together."""
+    A plain class: a named tuple costs more to define than many of this module's kinds together."""
 
     __slots__ = ("type", "default")
 
@@ -266,8 +266,8 @@ class Layer:
 
     Subclasses declare parameters as annotated class attributes with defaults, as a
     dataclass would; ``__init_subclass__`` collects them into ``parameters``. Kinds
-    are defined this way rather than with ``@dataclass`` because generating code for
-    27 classes took ~35 ms of every start-up, a third of a command's time.
+    are defined this way rather than with ``@dataclass`` because generating code for the
+    first 27 kinds took ~35 ms of every start-up, a third of a command's time.
     """
 
     kind: ClassVar[str]
@@ -983,12 +983,14 @@ class Crop(Layer):
     references = ("to",)
 
     def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
-        if self.to is None:
-            return self
+        if self.to is None or self.size is not None or self.border is not None:
+            return self  # apply refuses more than one of them
         return self.replace(size=shape_of(self.to).spatial, to=None)
 
     def apply(self, x: Shape) -> Outcome:
         nd = len(x.spatial)
+        _one_of(self.kind, {"size": self.size, "border": self.border, "to": self.to})
+        _bound(self.kind, self.to)
         if self.size is not None:
             sizes = _positive(per_dim(self.size, nd, "crop size"), "crop size")
         elif self.border is not None:

@@ -425,3 +425,12 @@ def test_chunks_partition_the_channels(parts: int, width: int):
     branches = "\n".join(f"      - chunk {parts} index={i}" for i in range(parts))
     t = trace(load_spec(f"input: 3x3x{c}\nlayers:\n  - concat:\n{branches}\n"))
     assert t.output == hwc(3, 3, c)
+
+
+def test_crop_takes_one_of_size_border_and_to():
+    result = CliRunner().invoke(main, ["trace", "8x8x3 | conv 4 f1 name=a | crop size=4 to=a"])
+    assert result.exit_code == 1  # located in the trace: the rows before it are shown
+    assert (
+        "<inline>:1:28: error: crop1: crop takes one of size, border, to, not both size and to"
+        in result.stderr
+    )
