@@ -37,6 +37,10 @@ PadSpec = int | str | tuple[int | fm.Pad, ...]
 number or a (before, after) pair."""
 
 PAD_MODES = ("valid", "same", "same-lower", "full")
+PAD_WORDS = {mode: ("pad", mode) for mode in PAD_MODES}
+"""The padding modes as bare words: ``conv 64 f3 same``."""
+FRAMEWORKS = ("pytorch", "tensorflow", "caffe")
+"""Frameworks whose defaults a spec can ask for (``convention: caffe``)."""
 
 
 class Shape(NamedTuple):
@@ -277,6 +281,12 @@ class Layer:
     spatial: ClassVar[bool] = False
     joins: ClassVar[bool] = False
     """Whether the kind joins several inputs, the branches of a merge (see Join)."""
+    primary: ClassVar[str | None] = None
+    """The parameter a bare value sets in the inline form: ``conv 64`` has 64 filters."""
+    words: ClassVar[dict[str, tuple[str, Any]]] = {}
+    """Bare words of the inline form and the parameter value each sets: ``ceil``, ``nobias``."""
+    conventions: ClassVar[dict[str, dict[str, Any]]] = {}
+    """Defaults a framework's convention changes, by convention: TensorFlow pads SAME."""
     """Whether the kind works on spatial dimensions, so a flat input (after fc) is an error."""
     parameters: ClassVar[dict[str, Parameter]] = {}
     """Every parameter in declaration order, base classes first."""
@@ -359,6 +369,9 @@ def register(*aliases: str) -> Callable[[type[Layer]], type[Layer]]:
 class Conv(Layer):
     spatial = True
     kind = "conv"
+    primary = "filters"
+    words = {**PAD_WORDS, "nobias": ("bias", False)}
+    conventions = {"tensorflow": {"pad": "same"}}
     summary = "convolution: filters (K), f, stride, pad, dilation, groups, bias"
     filters: int | None = None
     f: Dims = 3
@@ -446,6 +459,8 @@ class DepthwiseConv(Conv):
 class TConv(Layer):
     spatial = True
     kind = "tconv"
+    primary = "filters"
+    words = {"nobias": ("bias", False)}
     summary = "transposed convolution: filters, f, stride, pad, output_padding, dilation, groups"
     filters: int | None = None
     f: Dims = 3
@@ -506,6 +521,9 @@ class Pool(Layer):
 
     spatial = True
     kind = "pool"
+    primary = "f"
+    words = {**PAD_WORDS, "ceil": ("ceil", True)}
+    conventions = {"tensorflow": {"pad": "same"}, "caffe": {"ceil": True}}
     summary = "pooling: f, stride (default f), pad (at most f/2), ceil, dilation"
     f: Dims = 2
     stride: Dims | None = None
@@ -597,6 +615,7 @@ def _adaptive_window(n: int, m: int) -> int:
 class AdaptiveAvgPool(Layer):
     spatial = True
     kind = "adaptivepool"
+    primary = "size"
     summary = "adaptive average pooling to a fixed output size"
     size: Dims = 1
 
@@ -633,6 +652,8 @@ class Unpool(Layer):
 
     spatial = True
     kind = "unpool"
+    primary = "factor"
+    words = {mode: ("mode", mode) for mode in UNPOOL_MODES}
     summary = (
         "unpooling: mode nails|nearest (factor) or max (f, stride, pad of the pool; "
         "size or to: the pool's input size, or the layer that fed the pool)"
@@ -709,6 +730,10 @@ def _check_unpooled(
             )
 
 
+UPSAMPLE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+"""torch.nn.functional.interpolate's modes: each gives the same shape."""
+
+
 @register("upsampling", "interpolate")
 class Upsample(Layer):
     """Upsampling by an integer factor, or resizing to a fixed size or to a named layer's
@@ -716,6 +741,8 @@ class Upsample(Layer):
 
     spatial = True
     kind = "upsample"
+    primary = "factor"
+    words = {mode: ("mode", mode) for mode in ("nearest", "bilinear", "bicubic")}
     summary = (
         "upsampling (nearest or bilinear: same shape): factor (default 2), size, "
         "or to (a named layer's size)"
@@ -734,6 +761,9 @@ class Upsample(Layer):
 
     def apply(self, x: Shape) -> Outcome:
         nd = len(x.spatial)
+        if self.mode not in UPSAMPLE_MODES:
+            modes = ", ".join(UPSAMPLE_MODES)
+            raise UsageError(f"unknown upsampling mode {self.mode!r} (PyTorch's: {modes})")
         _one_of(self.kind, {"factor": self.factor, "size": self.size, "to": self.to})
         _bound(self.kind, self.to)
         if self.size is not None:
@@ -752,6 +782,8 @@ class FC(Layer):
     """Fully connected: the input is flattened (H*W*C) and mapped to ``out`` features."""
 
     kind = "fc"
+    primary = "out"
+    words = {"nobias": ("bias", False)}
     summary = "fully connected: out features, bias (input flattened first)"
     out: int = 1
     bias: bool = True
@@ -806,6 +838,7 @@ class Identity(Layer):
 @register("localresponsenorm")
 class LRN(Identity):
     kind = "lrn"
+    primary = "size"
     summary = "local response normalisation: size (no parameters)"
     size: int = 5
 
@@ -813,6 +846,7 @@ class LRN(Identity):
 @register()
 class Dropout(Identity):
     kind = "dropout"
+    primary = "p"
     summary = "dropout: p (no parameters)"
     p: float = 0.5
 
@@ -863,6 +897,7 @@ class GroupNorm(Identity):
     """Group norm, as ``nn.GroupNorm(G, C)``: a scale and a shift per channel, no buffers."""
 
     kind = "groupnorm"
+    primary = "groups"
     summary = "group norm: groups (dividing C); 2C trainable, no buffers"
     groups: int | None = None
 
@@ -890,6 +925,7 @@ class Shuffle(Identity):
     """ShuffleNet's channel shuffle: the channels reordered across groups, nothing learnt."""
 
     kind = "shuffle"
+    primary = "groups"
     summary = "channel shuffle: groups (dividing C); shape unchanged, no parameters"
     groups: int = 2
 
@@ -904,6 +940,7 @@ class Chunk(Identity):
     (ShuffleNetV2's channel split)."""
 
     kind = "chunk"
+    primary = "parts"
     summary = "channel split: the index-th (from 0) of parts equal channel groups"
     parts: int = 2
     index: int = 0
@@ -939,6 +976,7 @@ Hardsigmoid = _activation("Hardsigmoid", "activation relu6(x+3)/6", "hsigmoid")
 @register("leaky_relu", "lrelu")
 class LeakyReLU(Identity):
     kind = "leakyrelu"
+    primary = "slope"
     summary = "activation max(slope*x, x): slope"
     slope: float = 0.01
 
@@ -946,6 +984,7 @@ class LeakyReLU(Identity):
 @register()
 class PReLU(Identity):
     kind = "prelu"
+    words = {"perchannel": ("per_channel", True)}
     summary = "activation with a learnt slope: one per channel, or one in all"
     per_channel: bool = False
 
@@ -960,6 +999,7 @@ class PReLU(Identity):
 class ZeroPad(Layer):
     spatial = True
     kind = "zeropad"
+    primary = "pad"
     summary = "zero padding: pad (number, per dimension, or before:after)"
     pad: PadSpec = 1
 
@@ -976,6 +1016,7 @@ class Crop(Layer):
 
     spatial = True
     kind = "crop"
+    primary = "size"
     summary = "centre crop: size (output size), border (removed per side) or to (a named layer)"
     size: Dims | None = None
     border: Dims | None = None

@@ -866,6 +866,11 @@ def zoo_report(entries: list[tuple[str, Any]], fmt: str) -> str:
     return _table("cnncalc zoo", header, cells)
 
 
+def _written(value: Any) -> str:
+    """A parameter value as a spec writes it: ``true``, ``same``, ``3``."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def kinds_report(registry: dict[str, Any], aliases: dict[str, list[str]]) -> str:
     """Each layer kind: its summary, parameters with defaults, and aliases."""
     lines = []
@@ -875,4 +880,12 @@ def kinds_report(registry: dict[str, Any], aliases: dict[str, list[str]]) -> str
         lines.append(f"{kind:<13} {cls.summary}{also}")
         if params:
             lines.append(f"{'':<13}   {params}")
+        inline = [f"a bare value sets {cls.primary}"] if cls.primary else []
+        inline += [f"bare words {', '.join(cls.words)}"] if cls.words else []
+        inline += [
+            f"convention {name}: " + ", ".join(f"{k}={_written(v)}" for k, v in changes.items())
+            for name, changes in cls.conventions.items()
+        ]
+        if inline:
+            lines.append(f"{'':<13}   {'; '.join(inline)}")
     return "\n".join(lines)

@@ -68,7 +68,7 @@ _COUNT: Schema = {"type": ["integer", "string"], "minimum": 0, "pattern": r"^\s*
 
 def spec_schema() -> Schema:
     """The JSON Schema (draft-07) of a spec file: top-level keys, items, blocks, expect."""
-    from .spec import CONVENTIONS, EXPECT_KEYS, ITEM_KEYS, PRIMARY, SHORT, TOP_KEYS, WORDS
+    from .spec import CONVENTIONS, EXPECT_KEYS, ITEM_KEYS, SHORT, TOP_KEYS
 
     expectations: dict[str, Schema] = {
         "output": {
@@ -229,7 +229,7 @@ def spec_schema() -> Schema:
                 },
             },
             **{
-                f"kind-{kind}": _kind_schema(cls, PRIMARY.get(kind), SHORT, WORDS)
+                f"kind-{kind}": _kind_schema(cls, SHORT)
                 for kind, cls in REGISTRY.items()
                 if kind not in MERGES
             },
@@ -237,14 +237,9 @@ def spec_schema() -> Schema:
     }
 
 
-def _kind_schema(
-    cls: type[Layer],
-    primary: str | None,
-    short: dict[str, str],
-    words: dict[str, tuple[str, Any]],
-) -> Schema:
+def _kind_schema(cls: type[Layer], short: dict[str, str]) -> Schema:
     """A layer kind's value: nothing, its parameters, or a bare value (the primary parameter,
-    or a word such as same or nobias that sets a parameter of this kind)."""
+    or a word such as same or nobias that sets a parameter of this kind), as it declares them."""
     params = {
         name: _parameter_schema(cls, name, p.type, p.default) for name, p in cls.parameters.items()
     }
@@ -253,10 +248,9 @@ def _kind_schema(
         for key, name in short.items()
         if name in params and key not in params
     }
-    bare = [params[primary]] if primary else []
-    own_words = [word for word, (name, _) in words.items() if name in params]
-    if own_words:
-        bare.append({"enum": own_words})
+    bare = [params[cls.primary]] if cls.primary else []
+    if cls.words:
+        bare.append({"enum": list(cls.words)})
     return {
         "description": cls.summary,
         "anyOf": [

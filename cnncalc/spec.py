@@ -48,7 +48,7 @@ from .graph import (
     Sequence,
     without_gc_pauses,
 )
-from .layers import ALIASES, PAD_MODES, REGISTRY, Layer, Shape, layer_class
+from .layers import ALIASES, FRAMEWORKS, REGISTRY, Layer, Shape, layer_class
 from .notation import (
     MAX_NUMBER,
     bounded,
@@ -81,48 +81,21 @@ MAX_ALIASED = 100_000
 """Values that YAML aliases (``*name``) may add to those written: refuses alias bombs."""
 
 CONVENTIONS: dict[str, dict[str, dict[str, Any]]] = {
-    "pytorch": {},
-    "tensorflow": {k: {"pad": "same"} for k in ("conv", "dwconv", "maxpool", "avgpool")},
-    "caffe": {k: {"ceil": True} for k in ("maxpool", "avgpool")},
+    name: {kind: cls.conventions[name] for kind, cls in REGISTRY.items() if name in cls.conventions}
+    for name in FRAMEWORKS
 }
-"""Defaults each convention changes: TensorFlow code pads SAME, Caffe pools in ceil mode."""
+"""Defaults each convention changes, by kind, as each kind declares them."""
 
-PRIMARY = {
-    "conv": "filters",
-    "tconv": "filters",
-    "dwconv": "filters",
-    "fc": "out",
-    "maxpool": "f",
-    "avgpool": "f",
-    "adaptivepool": "size",
-    "upsample": "factor",
-    "unpool": "factor",
-    "crop": "size",
-    "zeropad": "pad",
-    "dropout": "p",
-    "droppath": "p",
-    "lrn": "size",
-    "leakyrelu": "slope",
-    "groupnorm": "groups",
-    "shuffle": "groups",
-    "chunk": "parts",
-}
-"""The parameter a bare value sets: ``conv 64`` has 64 filters, ``fc 10`` 10 outputs."""
+PRIMARY = {kind: cls.primary for kind, cls in REGISTRY.items() if cls.primary}
+"""The parameter a bare value sets, as each kind declares it: ``conv 64``, ``fc 10``."""
 
 SHORT = {"f": "f", "s": "stride", "p": "pad", "d": "dilation", "g": "groups"}
 """Inline shorthands in the course notation: ``f3 s2 p1``."""
 
 WORDS: dict[str, tuple[str, Any]] = {
-    **{mode: ("pad", mode) for mode in PAD_MODES},
-    "ceil": ("ceil", True),
-    "nobias": ("bias", False),
-    "nails": ("mode", "nails"),
-    "nearest": ("mode", "nearest"),
-    "max": ("mode", "max"),
-    "bilinear": ("mode", "bilinear"),
-    "perchannel": ("per_channel", True),
+    word: setting for cls in REGISTRY.values() for word, setting in cls.words.items()
 }
-"""Bare words of the inline form and the parameter each one sets."""
+"""Every kind's bare words of the inline form and the parameter each one sets."""
 
 TOP_KEYS = (
     "name",
@@ -1034,7 +1007,7 @@ class _Builder:
         allowed = list(cls.parameters)
         where: dict[str, Pos] = {}
         for key, (value, kpos) in params.items():
-            key = self.param_name(cls, key, value, kpos, path, allowed)
+            key, value = self.setting(cls, key, value, kpos, path, allowed)
             kwargs[key] = self.convert(cls, key, value, kpos, path)
             where[key] = kpos
         try:
@@ -1043,21 +1016,21 @@ class _Builder:
             named = next((kpos for key, kpos in where.items() if f": {key} " in str(e)), pos)
             raise self.problem(named, path, str(e)) from None
 
-    def param_name(
+    def setting(
         self, cls: type[Layer], key: str, value: Any, pos: Pos, path: str, allowed: list[str]
-    ) -> str:
-        """The field a parameter sets: its own name, the primary value, or a bare word."""
+    ) -> tuple[str, Any]:
+        """The field a parameter sets and its value: a key and its value, a bare value for the
+        kind's primary parameter, or a bare word for what the kind says it means."""
         if key == "":
-            if isinstance(value, str) and value in WORDS and WORDS[value][0] in allowed:
-                return WORDS[value][0]
-            primary = PRIMARY.get(cls.kind)
-            if primary is None:
+            if isinstance(value, str) and value in cls.words:
+                return cls.words[value]
+            if cls.primary is None:
                 raise self.problem(pos, path, f"{cls.kind} takes no bare value ({_shown(value)})")
-            return primary
+            return cls.primary, value
         if key in allowed:
-            return key
+            return key, value
         if SHORT.get(key) in allowed:  # s=2 for stride, unless the kind has its own s
-            return SHORT[key]
+            return SHORT[key], value
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else f" (it takes {', '.join(allowed)})"
         if not allowed:

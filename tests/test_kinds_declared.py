@@ -1,0 +1,81 @@
+"""Each layer kind is declared once, and everything that lists kinds reads that declaration.
+
+``cnncalc kinds``, the JSON Schema and docs/kinds.md are generated from the registry; the
+inline form's bare values and words and the conventions' defaults come from the kinds.
+``pytest --update-snapshots`` rewrites docs/kinds.md after a kind changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cnncalc.cli import main
+from cnncalc.graph import MERGES, LayerNode
+from cnncalc.layers import REGISTRY
+from cnncalc.schema import spec_schema
+from cnncalc.spec import load_inline, load_spec
+
+KINDS_PAGE = Path(__file__).parents[1] / "docs" / "kinds.md"
+
+
+def test_the_kinds_page_is_what_cnncalc_kinds_prints(request):
+    listed = CliRunner().invoke(main, ["kinds"]).stdout
+    text = KINDS_PAGE.read_text(encoding="utf-8")
+    head, _, rest = text.partition("```text\n")
+    page = f"{head}```text\n{listed}```\n"
+    if request.config.getoption("--update-snapshots"):
+        KINDS_PAGE.write_text(page, encoding="utf-8")
+    assert text == page
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_every_kind_has_a_description_a_schema_and_a_doc_entry(kind):
+    cls = REGISTRY[kind]
+    assert cls.summary.strip(), f"{kind} has no summary"
+    schema = spec_schema()
+    if kind in MERGES:
+        assert kind in schema["definitions"]["mapping"]["properties"]
+    else:
+        assert schema["definitions"][f"kind-{kind}"]["description"] == cls.summary
+    assert f"\n{kind} " in KINDS_PAGE.read_text(encoding="utf-8")
+
+
+def only_layer(network):
+    (node,) = network.body.items
+    assert isinstance(node, LayerNode)
+    return node.layer
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, cls in REGISTRY.items() if cls.primary))
+def test_a_bare_value_sets_the_parameter_the_kind_declares(kind):
+    cls = REGISTRY[kind]
+    value = {"f": 3, "size": 2, "factor": 3, "pad": 2, "p": 0.25, "slope": 0.5}
+    written = value.get(cls.primary, 4)
+    layer = only_layer(load_inline(f"8x8x8 | {kind} {written}"))
+    assert getattr(layer, cls.primary) == written
+
+
+@pytest.mark.parametrize(
+    ("kind", "word"),
+    sorted((k, w) for k, cls in REGISTRY.items() for w in cls.words),
+)
+def test_a_bare_word_sets_the_parameter_the_kind_declares(kind, word):
+    name, value = REGISTRY[kind].words[word]
+    bare = "4 " if REGISTRY[kind].primary else ""
+    layer = only_layer(load_inline(f"8x8x8 | {kind} {bare}{word}"))
+    assert getattr(layer, name) == value
+    mapped = only_layer(load_spec(f"input: 8x8x8\nlayers:\n  - {kind}: {word}\n"))
+    assert getattr(mapped, name) == value
+
+
+@pytest.mark.parametrize(
+    ("kind", "convention"),
+    sorted((k, c) for k, cls in REGISTRY.items() for c in cls.conventions),
+)
+def test_a_convention_changes_the_defaults_the_kind_declares(kind, convention):
+    layer = only_layer(load_spec(f"input: 8x8x8\nconvention: {convention}\nlayers: [{kind} 4]\n"))
+    for name, value in REGISTRY[kind].conventions[convention].items():
+        assert getattr(layer, name) == value
