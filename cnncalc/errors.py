@@ -17,6 +17,14 @@ class UsageError(CnnCalcError, ValueError):
     """A value is malformed or out of its allowed range (exit status 2)."""
 
 
+class ParameterError(UsageError):
+    """A parameter value a layer kind refuses, with the parameter's name (to locate it)."""
+
+    def __init__(self, message: str, name: str):
+        super().__init__(message)
+        self.name = name
+
+
 class SpecError(CnnCalcError):
     """Everything wrong with one spec, found in one pass: each problem with its position."""
 

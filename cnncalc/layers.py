@@ -19,7 +19,7 @@ from math import isfinite, prod
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from . import formulas as fm
-from .errors import GeometryError, UsageError
+from .errors import GeometryError, ParameterError, UsageError
 
 if TYPE_CHECKING:
     from typing_extensions import dataclass_transform
@@ -89,13 +89,6 @@ def per_dim(value: Dims, ndim: int, name: str) -> tuple[int, ...]:
     for v in values:
         if not isinstance(v, int) or isinstance(v, bool):
             raise UsageError(f"{name} must be whole numbers, not {v!r}")
-    return values
-
-
-def _positive(values: tuple[int, ...], name: str, minimum: int = 1) -> tuple[int, ...]:
-    for v in values:
-        if v < minimum:
-            raise UsageError(f"{name} must be at least {minimum}, not {v}")
     return values
 
 
@@ -197,10 +190,7 @@ def _div(a: int, b: int) -> str:
 
 
 def _check_groups(groups: int, cin: int | None, cout: int | None) -> None:
-    if cout is not None:
-        _positive((cout,), "filters")
-    if groups < 1:
-        raise UsageError(f"groups must be at least 1, not {groups}")
+    """Groups (at least 1, checked when the layer was made) that divide both channel counts."""
     for what, c in (("input channels", cin), ("filters", cout)):
         if c is not None and c % groups:
             raise GeometryError(f"groups {groups} does not divide the {c} {what}")
@@ -254,14 +244,49 @@ _TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
 """What each parameter annotation admits, and how to say so."""
 
 
+LIMITS: dict[str, tuple[str, int]] = {
+    "filters": ("filters", 1),
+    "f": ("kernel size f", 1),
+    "stride": ("stride", 1),
+    "pad": ("padding", 0),
+    "dilation": ("dilation", 1),
+    "output_padding": ("output padding", 0),
+    "target": ("target", 1),
+    "groups": ("groups", 1),
+    "multiplier": ("multiplier", 1),
+    "out": ("output features", 1),
+    "size": ("size", 1),
+    "factor": ("factor", 1),
+    "border": ("crop border", 0),
+    "parts": ("parts", 1),
+    "index": ("index", 0),
+}
+"""What a whole-number parameter is called in messages and its least value, the same in
+every kind that declares a parameter of that name; checked when a layer is made."""
+
+
+def _numbers(value: object) -> list[int]:
+    """The whole numbers in a parameter value (a number, or one per dimension)."""
+    if isinstance(value, tuple):
+        return [n for v in value for n in _numbers(v)]
+    return [value] if _whole(value) else []  # type: ignore[list-item]
+
+
 def _check_type(kind: str, name: str, annotation: str, value: object) -> None:
-    """A UsageError unless ``value`` is of the type the kind declares for ``name``."""
+    """A UsageError unless ``value`` is of the type the kind declares for ``name`` and each of
+    its numbers at least the parameter's least value (LIMITS)."""
     base = annotation.removesuffix(" | None")
     if value is None and base != annotation:
         return
     admits, what = _TYPES[base]
     if not admits(value):
-        raise UsageError(f"{kind}: {name} must be {what}, not {value!r:.40}")
+        raise ParameterError(f"{kind}: {name} must be {what}, not {value!r:.40}", name)
+    if name not in LIMITS:
+        return
+    label, least = LIMITS[name]
+    for n in _numbers(value):
+        if n < least:
+            raise ParameterError(f"{kind}: {label} must be at least {least}, not {n}", name)
 
 
 @dataclass_transform(frozen_default=True)
@@ -333,6 +358,11 @@ class Layer:
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.parameters)
         return f"{type(self).__name__}({args})"
 
+    def dims(self, name: str, ndim: int, value: Any = None) -> tuple[int, ...]:
+        """Parameter ``name`` (or ``value`` in its place) for each of ``ndim`` dimensions; its
+        least value was checked when the layer was made."""
+        return per_dim(getattr(self, name) if value is None else value, ndim, LIMITS[name][0])
+
     def replace(self, **changes: Any) -> Layer:
         """A copy with some parameters changed."""
         return type(self)(**{**{n: getattr(self, n) for n in self.parameters}, **changes})
@@ -384,10 +414,7 @@ class Conv(Layer):
     def windows(self, x: Shape) -> tuple[tuple[int, ...], ...]:
         """Kernel, stride, dilation per dimension, validated."""
         nd = len(x.spatial)
-        fs = _positive(per_dim(self.f, nd, "kernel size f"), "kernel size f")
-        ss = _positive(per_dim(self.stride, nd, "stride"), "stride")
-        ds = _positive(per_dim(self.dilation, nd, "dilation"), "dilation")
-        return fs, ss, ds
+        return self.dims("f", nd), self.dims("stride", nd), self.dims("dilation", nd)
 
     def apply(self, x: Shape) -> Outcome:
         fs, ss, ds = self.windows(x)
@@ -437,7 +464,6 @@ class DepthwiseConv(Conv):
             )
         filters = self.filters
         if self.multiplier is not None:
-            _positive((self.multiplier,), "multiplier")
             if filters is not None and filters != c * self.multiplier:
                 raise UsageError(
                     f"filters {filters} disagrees with multiplier {self.multiplier} "
@@ -445,7 +471,6 @@ class DepthwiseConv(Conv):
                 )
             filters = c * self.multiplier
         filters = c if filters is None else filters
-        _positive((filters,), "filters")
         if filters % c:
             raise GeometryError(
                 f"a depthwise convolution's {filters} filters are not a multiple of its "
@@ -475,16 +500,13 @@ class TConv(Layer):
 
     def apply(self, x: Shape) -> Outcome:
         nd = len(x.spatial)
-        fs = _positive(per_dim(self.f, nd, "kernel size f"), "kernel size f")
-        ss = _positive(per_dim(self.stride, nd, "stride"), "stride")
-        ds = _positive(per_dim(self.dilation, nd, "dilation"), "dilation")
-        ps = per_dim(self.pad, nd, "padding")
-        _positive(ps, "padding", 0)
+        fs, ss, ds = self.dims("f", nd), self.dims("stride", nd), self.dims("dilation", nd)
+        ps = self.dims("pad", nd)
         pads = tuple((p, p) for p in ps)
         if self.target is None:
-            ops = per_dim(self.output_padding, nd, "output padding")
+            ops = self.dims("output_padding", nd)
         else:
-            targets = per_dim(self.target, nd, "target")
+            targets = self.dims("target", nd)
             found = [
                 fm.tconv_output_padding(m, n, f, s, p, d)
                 for m, n, f, s, p, d in zip(targets, x.spatial, fs, ss, pads, ds)
@@ -533,9 +555,9 @@ class Pool(Layer):
 
     def apply(self, x: Shape) -> Outcome:
         nd = len(x.spatial)
-        fs = _positive(per_dim(self.f, nd, "kernel size f"), "kernel size f")
-        ss = _positive(per_dim(fs if self.stride is None else self.stride, nd, "stride"), "stride")
-        ds = _positive(per_dim(self.dilation, nd, "dilation"), "dilation")
+        fs = self.dims("f", nd)
+        ss = self.dims("stride", nd, fs if self.stride is None else None)
+        ds = self.dims("dilation", nd)
         pads = resolve_padding(self.pad, x.spatial, fs, ss, ds)
         for f, (before, after) in zip(fs, pads):
             if max(before, after) * 2 > f:
@@ -620,7 +642,7 @@ class AdaptiveAvgPool(Layer):
     size: Dims = 1
 
     def apply(self, x: Shape) -> Outcome:
-        sizes = _positive(per_dim(self.size, len(x.spatial), "size"), "size")
+        sizes = self.dims("size", len(x.spatial))
         return Outcome(
             Shape(sizes, x.channels),
             rf=tuple(
@@ -687,21 +709,19 @@ class Unpool(Layer):
             )
         _bound(self.kind, self.to)
         if self.mode == "max":
-            fs = _positive(per_dim(self.f, nd, "kernel size f"), "kernel size f")
-            ss = _positive(
-                per_dim(fs if self.stride is None else self.stride, nd, "stride"), "stride"
-            )
-            ps = _positive(per_dim(self.pad, nd, "padding"), "padding", 0)
+            fs = self.dims("f", nd)
+            ss = self.dims("stride", nd, fs if self.stride is None else None)
+            ps = self.dims("pad", nd)
             if self.size is None:
                 out = tuple(
                     fm.max_unpool_output(n, f, s, p) for n, f, s, p in zip(x.spatial, fs, ss, ps)
                 )
             else:
-                out = _positive(per_dim(self.size, nd, "size"), "size")
+                out = self.dims("size", nd)
                 _check_unpooled(x, out, fs, ss, ps)
             rf = tuple(RFStep(0, 1, s) for s in ss)
         else:
-            factors = _positive(per_dim(self.factor, nd, "factor"), "factor")
+            factors = self.dims("factor", nd)
             out = tuple(fm.upsample_output(n, k) for n, k in zip(x.spatial, factors))
             rf = tuple(RFStep(0, 1, k) for k in factors)
         return Outcome(Shape(out, x.channels), rf=rf)
@@ -767,12 +787,12 @@ class Upsample(Layer):
         _one_of(self.kind, {"factor": self.factor, "size": self.size, "to": self.to})
         _bound(self.kind, self.to)
         if self.size is not None:
-            out = _positive(per_dim(self.size, nd, "size"), "size")
+            out = self.dims("size", nd)
             # the jump scales by in/out exactly: a Fraction when the scale is not whole
             rf = tuple(RFStep(0, n, m) for n, m in zip(x.spatial, out))
             return Outcome(Shape(out, x.channels), rf=rf)
         factor = 2 if self.factor is None else self.factor
-        factors = _positive(per_dim(factor, nd, "factor"), "factor")
+        factors = self.dims("factor", nd, factor)
         out = tuple(fm.upsample_output(n, k) for n, k in zip(x.spatial, factors))
         return Outcome(Shape(out, x.channels), rf=tuple(RFStep(0, 1, k) for k in factors))
 
@@ -789,7 +809,6 @@ class FC(Layer):
     bias: bool = True
 
     def apply(self, x: Shape) -> Outcome:
-        _positive((self.out,), "output features")
         n_in = x.size
         params = macs = None
         if n_in is not None:
@@ -873,9 +892,7 @@ def _depth(kind: str, x: Shape) -> int:
 
 
 def _divides(kind: str, what: str, n: int, c: int) -> None:
-    """A GeometryError naming both numbers unless ``n`` (at least 1) divides ``c`` channels."""
-    if n < 1:
-        raise UsageError(f"{kind}: {what} must be at least 1, not {n}")
+    """A GeometryError naming both numbers unless ``n`` divides ``c`` channels."""
     if c % n:
         raise GeometryError(f"{kind}: {what} {n} does not divide the {c} input channels")
 
@@ -1033,9 +1050,9 @@ class Crop(Layer):
         _one_of(self.kind, {"size": self.size, "border": self.border, "to": self.to})
         _bound(self.kind, self.to)
         if self.size is not None:
-            sizes = _positive(per_dim(self.size, nd, "crop size"), "crop size")
+            sizes = self.dims("size", nd)
         elif self.border is not None:
-            borders = _positive(per_dim(self.border, nd, "crop border"), "crop border", 0)
+            borders = self.dims("border", nd)
             sizes = tuple(n - 2 * b for n, b in zip(x.spatial, borders))
         else:
             raise UsageError("crop needs a size, a border or a layer to match (to)")

@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from .errors import SpecError, UsageError
+from .errors import ParameterError, SpecError, UsageError
 from .graph import (
     MERGES,
     Expectations,
@@ -1012,9 +1012,8 @@ class _Builder:
             where[key] = kpos
         try:
             return cls(**kwargs)
-        except UsageError as e:  # a value the layer refuses (not finite), at that value
-            named = next((kpos for key, kpos in where.items() if f": {key} " in str(e)), pos)
-            raise self.problem(named, path, str(e)) from None
+        except ParameterError as e:  # a value the kind refuses (below its least), at the value
+            raise self.problem(where.get(e.name, pos), path, str(e)) from None
 
     def setting(
         self, cls: type[Layer], key: str, value: Any, pos: Pos, path: str, allowed: list[str]

@@ -15,6 +15,7 @@ from cnncalc.layers import (
     AdaptiveAvgPool,
     AvgPool,
     BatchNorm,
+    Chunk,
     Conv,
     Crop,
     DepthwiseConv,
@@ -22,6 +23,7 @@ from cnncalc.layers import (
     Flatten,
     GlobalAvgPool,
     GlobalMaxPool,
+    GroupNorm,
     Hardswish,
     Identity,
     LeakyReLU,
@@ -439,14 +441,6 @@ X = hwc(5, 5, 32)
         pytest.param(TConv(8), hwc(0, 5, 3), UsageError, "not 0", id="empty-tconv"),
         pytest.param(Unpool("max"), hwc(0, 5, 3), UsageError, "not 0", id="empty-unpool"),
         pytest.param(
-            Conv(8, f=0), X, UsageError, "kernel size f must be at least 1, not 0", id="f0"
-        ),
-        pytest.param(Conv(8, f=(3, -1)), X, UsageError, "kernel size f .* not -1", id="f-neg"),
-        pytest.param(Conv(8, stride=0), X, UsageError, "stride must be at least 1", id="s0"),
-        pytest.param(MaxPool(stride=0), X, UsageError, "stride must be at least 1", id="pool-s0"),
-        pytest.param(TConv(8, stride=-2), X, UsageError, "stride must be", id="tconv-s-neg"),
-        pytest.param(Conv(8, dilation=0), X, UsageError, "dilation must be", id="d0"),
-        pytest.param(
             Conv(8, f=7),
             X,
             GeometryError,
@@ -491,7 +485,6 @@ X = hwc(5, 5, 32)
             id="tconv-target-unreachable",
         ),
         pytest.param(TConv(8, f=1, pad=3), X, GeometryError, "leaves no output", id="tconv-pad"),
-        pytest.param(TConv(8, pad=-1), X, UsageError, "padding must be at least 0", id="tconv-p<0"),
         pytest.param(
             Conv(8, groups=3),
             X,
@@ -506,7 +499,6 @@ X = hwc(5, 5, 32)
             "does not divide the 10 filters",
             id="groups-vs-filters",
         ),
-        pytest.param(Conv(8, groups=0), X, UsageError, "groups must be at least 1", id="groups0"),
         pytest.param(
             TConv(6, groups=4), X, GeometryError, "does not divide the 6 filters", id="tconv-groups"
         ),
@@ -538,12 +530,10 @@ X = hwc(5, 5, 32)
             "padding has 3 values for a 2D input",
             id="padding-per-dim-length",
         ),
-        pytest.param(Conv(8, pad=-1), X, UsageError, "must not be negative", id="pad-negative"),
         pytest.param(
             Conv(8, pad="half"), X, UsageError, "unknown padding mode 'half'", id="pad-mode-half"
         ),
         pytest.param(Unpool("bilinear"), X, UsageError, "unknown unpooling mode", id="unpool-mode"),
-        pytest.param(Unpool("nails", factor=0), X, UsageError, "factor must be", id="unpool-f0"),
         pytest.param(
             Unpool("max", f=1, pad=1),
             hwc(1, 1, 1),
@@ -551,9 +541,6 @@ X = hwc(5, 5, 32)
             "leaves no output",
             id="max-unpool-padding-eats-everything",
         ),
-        pytest.param(Upsample(0), X, UsageError, "factor must be at least 1", id="upsample-0"),
-        pytest.param(AdaptiveAvgPool(0), X, UsageError, "size must be at least 1", id="adaptive0"),
-        pytest.param(FC(0), X, UsageError, "output features must be at least 1", id="fc-0"),
         pytest.param(
             BatchNorm(), Shape((5, 5), None), UsageError, "needs the input depth", id="bn-depth"
         ),
@@ -566,14 +553,48 @@ X = hwc(5, 5, 32)
         ),
         pytest.param(Crop(size=6), X, GeometryError, "cannot crop 5x5x32 to 6x6", id="crop-up"),
         pytest.param(Crop(border=3), X, GeometryError, "cannot crop", id="crop-border-too-big"),
-        pytest.param(Crop(size=0), X, UsageError, "crop size must be at least 1", id="crop-0"),
-        pytest.param(Crop(border=-1), X, UsageError, "crop border must be", id="crop-border<0"),
         pytest.param(Crop(), X, UsageError, "needs a size, a border", id="crop-nothing"),
     ],
 )
 def test_bad_layer_raises_a_specific_error(layer, x, error, match):
     with pytest.raises(error, match=match):
         layer.apply(x)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Conv(8, f=0), "conv: kernel size f must be at least 1, not 0"),
+        (lambda: Conv(8, f=(3, -1)), "conv: kernel size f must be at least 1, not -1"),
+        (lambda: Conv(8, stride=0), "conv: stride must be at least 1, not 0"),
+        (lambda: MaxPool(stride=0), "maxpool: stride must be at least 1, not 0"),
+        (lambda: TConv(8, stride=-2), "tconv: stride must be at least 1, not -2"),
+        (lambda: Conv(8, dilation=0), "conv: dilation must be at least 1, not 0"),
+        (lambda: TConv(8, pad=-1), "tconv: padding must be at least 0, not -1"),
+        (lambda: Conv(8, groups=0), "conv: groups must be at least 1, not 0"),
+        (lambda: Conv(8, pad=-1), "conv: padding must be at least 0, not -1"),
+        (lambda: Conv(8, pad=((0, -1), 0)), "conv: padding must be at least 0, not -1"),
+        (lambda: Conv(0), "conv: filters must be at least 1, not 0"),
+        (lambda: TConv(0), "tconv: filters must be at least 1, not 0"),
+        (lambda: Upsample(size=0), "upsample: size must be at least 1, not 0"),
+        (lambda: Unpool("nails", factor=0), "unpool: factor must be at least 1, not 0"),
+        (lambda: Upsample(0), "upsample: factor must be at least 1, not 0"),
+        (lambda: AdaptiveAvgPool(0), "adaptivepool: size must be at least 1, not 0"),
+        (lambda: FC(0), "fc: output features must be at least 1, not 0"),
+        (lambda: Crop(size=0), "crop: size must be at least 1, not 0"),
+        (lambda: Crop(border=-1), "crop: crop border must be at least 0, not -1"),
+        (lambda: DepthwiseConv(multiplier=0), "dwconv: multiplier must be at least 1, not 0"),
+        (lambda: GroupNorm(0), "groupnorm: groups must be at least 1, not 0"),
+        (lambda: Chunk(0), "chunk: parts must be at least 1, not 0"),
+        (lambda: Chunk(2, -1), "chunk: index must be at least 0, not -1"),
+    ],
+)
+def test_a_value_below_its_least_is_refused_when_the_layer_is_made(make, message):
+    """Each parameter's least value is declared once (layers.LIMITS) and checked as the
+    layer is made, whatever kind declares a parameter of that name."""
+    with pytest.raises(UsageError) as caught:
+        make()
+    assert str(caught.value) == message
 
 
 @pytest.mark.parametrize(
