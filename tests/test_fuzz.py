@@ -128,9 +128,11 @@ def test_a_mutated_spec_is_answered_or_refused_where_it_is_wrong(case):
 
 KINDS = ["conv", "dwconv", "tconv", "maxpool", "avgpool", "adaptivepool", "fc", "relu", "bn"]
 KINDS += ["upsample", "unpool", "crop", "zeropad", "gap", "flatten", "dropout", "softmax", "x"]
+KINDS += ["chunk", "groupnorm", "layernorm", "shuffle", "layerscale", "droppath", "mul", "gelu"]
 TOKENS = ["64", "f3", "s2", "p1", "d2", "g4", "same", "ceil", "nobias", "pad=0:1", "f=3x5"]
 TOKENS += ["filters=8", "multiplier=2", "to=conv1", "size=7", "mode=max", "=", "(", "(1+)"]
 TOKENS += ["(10**64)", "(2**62)", "9" * 25, "p-1", "s0", "name=a", "name=1", "f3x3x3", "(c)"]
+TOKENS += ["size=3x5", "index=1", "parts=3", "groups=5", "(7 / 2)", "(log(0))", "0.5", "to=a"]
 
 
 @st.composite
