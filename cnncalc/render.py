@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Iterable
 from functools import singledispatch
+from itertools import starmap
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import formulas as fm
@@ -378,13 +379,19 @@ def _table(
     from rich.cells import cell_len
 
     columns = header or ["", ""]
-    rows = [tuple(map(_printable, row)) for row in rows]
+    rows = list(rows)
+    texts = ["".join(column) for column in zip(columns, *rows)]
+    if not all(map(str.isprintable, texts)):  # rare: several lines in a cell, a control character
+        rows = [tuple(map(_printable, row)) for row in rows]
     title = _printable(title)
     terminal = _on_terminal()
     styled = terminal and not os.environ.get("NO_COLOR") and not _dumb()
-    texts = [[*((name,) if header else ()), *column] for name, column in zip(columns, zip(*rows))]
-    texts = texts or [[name] for name in columns]  # a header over no rows
-    natural = [max(map(_text_width, column)) + 2 for column in texts]
+    cells = [[*((name,) if header else ()), *column] for name, column in zip(columns, zip(*rows))]
+    cells = cells or [[name] for name in columns]  # a header over no rows
+    simple = [_one_cell_each(text) for text in texts]  # then a cell's width is its length
+    natural = [
+        max(map(len if plain else _text_width, column)) + 2 for plain, column in zip(simple, cells)
+    ]
     if width is None:  # piped or redirected: as wide as it needs, else the terminal's width
         width = (
             _terminal_width() if terminal else max(sum(natural) + len(natural) + 1, cell_len(title))
@@ -393,15 +400,36 @@ def _table(
     top, heads, rule, bodies, bottom = _box(header is not None)
     bold, italic, reset = ("\x1b[1m", "\x1b[3m", "\x1b[0m") if styled else ("", "", "")
     table_width = sum(widths) + len(widths) + 1
-    lines = [f"{italic}{line}{reset}" for line in _fold(title, table_width)]
+    lines = [f"{italic}{line}{reset}".rstrip() for line in _fold(title, table_width)]
     lines.append(top[0] + top[2].join(top[1] * w for w in widths) + top[3])
     if header is not None:
         lines += _row(header, widths, heads, bold, reset, bottom_up=True)
         lines.append(rule[0] + rule[2].join(rule[1] * w for w in widths) + rule[3])
-    for row in rows:
-        lines += _row(row, widths, bodies, "", "")
+    inner = [w - 2 for w in widths]
+    # A row whose every cell fits on one line is one format; only the others are folded.
+    one_line = bodies[0] + bodies[1].join(f" {{:<{w}}} " for w in inner) + bodies[2]
+    if not all(simple) or min(inner) < 1:
+        one_line = ""
+    if one_line and widths == natural:  # nothing to fold: piped, or a wide enough terminal
+        lines += starmap(one_line.format, rows)
+    else:
+        for row in rows:
+            if one_line and all(map(int.__ge__, inner, map(len, row))):
+                lines.append(one_line.format(*row))
+            else:
+                lines += _row(row, widths, bodies, "", "")
     lines.append(bottom[0] + bottom[2].join(bottom[1] * w for w in widths) + bottom[3])
-    return "\n".join(line.rstrip() for line in lines)
+    return "\n".join(lines)  # every line but the title's ends in a border
+
+
+def _one_cell_each(text: str) -> bool:
+    """Whether every character of ``text`` is printable and one cell wide (no CJK, no accent
+    written as a combining character), so that its length is its width on a terminal."""
+    from rich.cells import cell_len
+
+    return text.isprintable() and (
+        text.isascii() or all(cell_len(ch) == 1 for ch in set(text) if not ch.isascii())
+    )
 
 
 _BOXES = {  # rich's boxes as corners and lines: top, header verticals, header rule, body, bottom
@@ -572,7 +600,9 @@ def _fold(text: str, width: int) -> list[str]:
             if len(piece) > width:  # trailing spaces beyond the width go (rich's rstrip_end)
                 spaces = len(piece) - len(piece.rstrip())
                 piece = piece[: len(piece) - min(spaces, len(piece) - width)]
-            lines.append(set_cell_size(piece, width))
+            lines.append(
+                piece[:width].ljust(width) if piece.isascii() else set_cell_size(piece, width)
+            )
     return lines
 
 
@@ -580,13 +610,14 @@ def _breaks(text: str, width: int) -> list[int]:
     """Where rich's ``divide_line`` breaks ``text`` to fit ``width`` cells, folding long words."""
     from rich.cells import cell_len, chop_cells
 
+    measure = len if text.isascii() else cell_len
     breaks: list[int] = []
     offset = 0
     for match in _WORD.finditer(text):
         start, word = match.start(), match.group()
-        length = cell_len(word.rstrip())
+        length = measure(word.rstrip())
         if width - offset >= length:
-            offset += cell_len(word)
+            offset += measure(word)
         elif length > width:
             pieces = chop_cells(word, width)
             for piece in pieces[:-1]:
@@ -595,10 +626,10 @@ def _breaks(text: str, width: int) -> list[int]:
                 start += len(piece)
             if start:
                 breaks.append(start)
-            offset = cell_len(pieces[-1])
+            offset = measure(pieces[-1])
         elif offset and start:
             breaks.append(start)
-            offset = cell_len(word)
+            offset = measure(word)
     return breaks
 
 
