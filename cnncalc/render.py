@@ -2,8 +2,9 @@
 
 The table shows every formula with the numbers put in, so a student can check
 their own working line by line; JSON, Markdown and LaTeX carry the same plain data.
-rich is imported inside the table function only, and json where it is used, so
-the other formats start as fast as click itself.
+Tables are written here in rich's look; of rich only its character widths (rich.cells)
+are imported, inside the table functions, and json where it is used, so the other
+formats start as fast as click itself. The data of a trace comes from ``report``.
 """
 
 from __future__ import annotations
