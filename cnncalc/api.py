@@ -232,7 +232,7 @@ def trace(
     >>> data["output"], data["totals"]["params"], data["layers"][0]["macs"]
     ([10], 26370, 768000)
     """
-    from .render import trace_data
+    from .report import trace_data
     from .tracer import DTYPE_BYTES
     from .tracer import trace as run
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import render
+from . import render, report
 from .cli import COUNT, WIDTH, UsageFailure, reported
 from .errors import SpecError, UsageError
 from .notation import channels_first_hint, shape_sizes
@@ -135,7 +135,7 @@ def trace(
     net, shape = load_network(spec, input_shape)
     with reported():
         t = run(net, shape)
-    click.echo(render.trace_report(t, output_format, dtype, depth, width))
+    click.echo(render.trace_report(report.trace_data(t, dtype, depth), output_format, width))
     if t.errors:
         click.echo(render.problem_report(net.source, net.text, t.errors), err=True)
     if strict and t.warnings:

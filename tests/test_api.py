@@ -23,6 +23,7 @@ from cnncalc.cli import main
 from cnncalc.errors import CnnCalcError, GeometryError, UsageError
 from cnncalc.layers import AdaptiveAvgPool, Conv, ReLU, Shape, _adaptive_window, _leftover_warnings
 from cnncalc.notation import MAX_NUMBER
+from cnncalc.report import trace_data
 from cnncalc.tracer import DTYPE_BYTES
 from cnncalc.tracer import trace as run_trace
 
@@ -107,7 +108,7 @@ def test_an_unknown_format_is_an_error_never_a_table(report):
     layer = Conv(8)
     x = Shape((32, 32), 3)
     call = {
-        "trace": lambda: render.trace_report(t, "yaml"),
+        "trace": lambda: render.trace_report(trace_data(t), "yaml"),
         "layer": lambda: render.layer_report(layer, x, layer.apply(x), "yaml"),
         "solutions": lambda: render.solutions_report(32, 32, solve.solve(32, 32, f=3), "yaml"),
         "zoo": lambda: render.zoo_report([("net", t)], "yaml"),

@@ -1,0 +1,84 @@
+"""The data contract: what ``cnncalc trace --format json`` prints and ``cnncalc.trace()``
+returns, as plain data (dicts, lists, numbers and strings) built from a trace.
+
+``render`` formats this data for people and files; nothing here formats a number or
+knows of rich or click, so the library and every output format share one source.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .notation import shape_sizes
+
+if TYPE_CHECKING:
+    from .graph import Problem
+    from .tracer import Row, Trace
+
+
+def _number(value: Any) -> int | float:
+    """A receptive-field size or jump for JSON: whole, or a fraction after upsampling."""
+    if type(value) is int:
+        return value
+    return int(value) if value == int(value) else float(value)
+
+
+def _rf(sizes: tuple[Any, ...], jumps: tuple[Any, ...]) -> dict[str, int | float]:
+    """Largest over the spatial dimensions (they differ only for non-square kernels)."""
+    return {
+        "size": _number(max(sizes) if sizes else 1),
+        "stride": _number(max(jumps) if jumps else 1),
+    }
+
+
+def _problem(p: Problem) -> dict[str, Any]:
+    return {"line": p.pos.line, "column": p.pos.column, "path": p.path, "message": p.message}
+
+
+def trace_data(t: Trace, dtype: str = "float32", depth: int | None = None) -> dict[str, Any]:
+    """The JSON contract of ``trace``: stable keys, shapes as lists in the spec's layout."""
+    from .graph import without_gc_pauses
+    from .tracer import DTYPE_BYTES, fold
+
+    net, size = t.network, DTYPE_BYTES[dtype]
+    layout = net.layout
+    totals = t.totals()
+    with without_gc_pauses():
+        layers = [_layer_data(r, layout, size) for r in (fold(t, depth) if depth else t.rows)]
+    final_rf, final_jump = t.receptive_field()
+    return {
+        "name": net.name,
+        "input": shape_sizes(net.input, layout),
+        "output": None if t.output is None else shape_sizes(t.output, layout),
+        "dtype": dtype,
+        "layers": layers,
+        "totals": {
+            "params": totals.params,
+            "trainable_params": totals.params,
+            "non_trainable_params": totals.buffers,
+            "macs": totals.macs,
+            "flops": 2 * totals.macs,
+            "activations": totals.activations * size,
+            "param_bytes": (totals.params + totals.buffers) * size,
+            "rf": _rf(final_rf, final_jump),
+        },
+        "warnings": [_problem(p) for p in t.warnings],
+        "errors": [_problem(p) for p in t.errors],
+    }
+
+
+def _layer_data(r: Row, layout: str, size: int) -> dict[str, Any]:
+    layer = {
+        "name": r.name,
+        "kind": r.kind,
+        "output": shape_sizes(r.output, layout),
+        "params": r.params,
+        "buffers": r.buffers,
+        "macs": r.macs,
+        "rf": _rf(r.rf, r.jump),
+        "memory": r.activations * size,
+        "inputs": list(r.inputs),
+    }
+    if r.error:
+        layer["error"] = r.error
+    return layer
