@@ -814,7 +814,7 @@ def _trace_cells(layer: dict[str, Any]) -> tuple[str, ...]:
         kind += " ← " + ", ".join(i.removeprefix(prefix) for i in layer["inputs"])
     rf = layer["rf"]
     return (
-        ("✗ " if "error" in layer else "") + layer["name"],
+        ("✗ " if "error" in layer else "") + layer["name"] + (" ⇒" if "is_output" in layer else ""),
         kind,
         "x".join(map(str, layer["output"])),
         f"{layer['params']:,}",
@@ -827,7 +827,7 @@ def _trace_cells(layer: dict[str, Any]) -> tuple[str, ...]:
 def _trace_summary(data: dict[str, Any]) -> list[str]:
     totals = data["totals"]
     rf = totals["rf"]
-    return [
+    lines = [
         f"params: {totals['params']:,} trainable, "
         f"{totals['non_trainable_params']:,} non-trainable (running statistics)",
         f"MACs: {totals['macs']:,} ({human(totals['macs'])}), FLOPs: {human(totals['flops'])}",
@@ -835,6 +835,11 @@ def _trace_summary(data: dict[str, Any]) -> list[str]:
         f"parameters {human(totals['param_bytes'], 'B')}",
         f"receptive field: {_plain(rf['size'])} px, stride {_plain(rf['stride'])}",
     ]
+    outputs = data.get("outputs")
+    if outputs:
+        shapes = (f"{name} {'x'.join(map(str, shape))}" for name, shape in outputs.items())
+        lines.append(f"outputs (⇒): {', '.join(shapes)}")
+    return lines
 
 
 def trace_report(data: dict[str, Any], fmt: str, width: int | None = None) -> str:

@@ -36,7 +36,9 @@ def _problem(p: Problem) -> dict[str, Any]:
 
 
 def trace_data(t: Trace, dtype: str = "float32", depth: int | None = None) -> dict[str, Any]:
-    """The JSON contract of ``trace``: stable keys, shapes as lists in the spec's layout."""
+    """The JSON contract of ``trace``: stable keys, shapes as lists in the spec's layout. A
+    network that lists several outputs has ``outputs`` too (name: shape), and those rows
+    ``is_output``; ``output`` is the last layer's, as for any network."""
     from .graph import without_gc_pauses
     from .tracer import DTYPE_BYTES, fold
 
@@ -45,11 +47,16 @@ def trace_data(t: Trace, dtype: str = "float32", depth: int | None = None) -> di
     totals = t.totals()
     with without_gc_pauses():
         layers = [_layer_data(r, layout, size) for r in (fold(t, depth) if depth else t.rows)]
+    for layer in layers:
+        if layer["name"] in t.outputs:
+            layer["is_output"] = True
     final_rf, final_jump = t.receptive_field()
+    outputs = {name: shape_sizes(shape, layout) for name, shape in t.outputs.items()}
     return {
         "name": net.name,
         "input": shape_sizes(net.input, layout),
         "output": None if t.output is None else shape_sizes(t.output, layout),
+        **({"outputs": outputs} if outputs else {}),
         "dtype": dtype,
         "layers": layers,
         "totals": {

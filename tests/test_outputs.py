@@ -57,3 +57,21 @@ def test_a_wrong_output_is_one_located_line(tmp_path, change, line, column, word
     assert result.exit_code == 1 and "Traceback" not in result.output
     errors = [text for text in result.stdout.splitlines() if ": error: " in text]
     assert errors[0].startswith(f"{spec}:{line}:{column}: error: {words}"), errors
+
+
+def test_the_outputs_are_in_the_json_and_marked_in_the_table(tmp_path):
+    import json
+
+    spec = tmp_path / "heads.yaml"
+    spec.write_text(HEADS, encoding="utf-8")
+    data = json.loads(run("trace", str(spec), "--format", "json").stdout)
+    assert data["outputs"] == {"large": [32, 32, 8], "small": [16, 16, 8]}
+    assert data["output"] == [32, 32, 8]  # the last layer's, as for any network
+    assert [layer["name"] for layer in data["layers"] if layer.get("is_output")] == [
+        "small",
+        "large",
+    ]
+    table = run("trace", str(spec)).stdout
+    assert "│ small ⇒ │" in table and "│ c1      │" in table
+    assert table.rstrip().endswith("outputs (⇒): large 32x32x8, small 16x16x8")
+    assert "outputs" not in json.loads(run("trace", "lenet5", "--format", "json").stdout)
