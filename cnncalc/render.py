@@ -18,6 +18,7 @@ from itertools import starmap
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import formulas as fm
+from . import report
 from .errors import UsageError
 from .layers import (
     FC,
@@ -33,7 +34,7 @@ from .layers import (
     dimension_names,
     per_dim,
 )
-from .notation import format_shape, shape_sizes
+from .notation import format_shape
 
 if TYPE_CHECKING:
     from .solve import Solution
@@ -58,7 +59,7 @@ def layer_report(
 ) -> str:
     """The result of applying ``layer`` to ``x``, in one of :data:`FORMATS`."""
     _known(fmt, FORMATS)
-    data = layer_data(layer, x, outcome, layout)
+    data = report.layer_data(layer, x, outcome, layout)
     if fmt == "json":
         return small_json(data)
     if fmt in _TEXT_TABLES:
@@ -71,25 +72,11 @@ def layer_report(
     return text + (f"\n\n{drawing(layer, x, outcome)}" if draw else "")
 
 
-def layer_data(layer: Layer, x: Shape, outcome: Outcome, layout: str = "hwc") -> dict[str, Any]:
-    """The JSON contract: stable keys, shapes as lists in the displayed layout."""
-    return {
-        "op": layer.kind,
-        "input": shape_sizes(x, layout),
-        "output": shape_sizes(outcome.shape, layout),
-        "params": outcome.params,
-        "macs": outcome.macs,
-        "flops": _flops(outcome),
-        "padding": [list(pad) for pad in outcome.padding],
-        "warnings": list(outcome.warnings),
-    }
-
-
 def solutions_report(n: int, out: int, solutions: list[Solution], fmt: str) -> str:
     """The answers of ``solve``, exact ones first, each with its worked formula."""
     _known(fmt, FORMATS)
     if fmt == "json":
-        return small_json({"n": n, "out": out, "solutions": [s._asdict() for s in solutions]})
+        return small_json(report.solutions_data(n, out, solutions))
     header = ["F", "S", "P", "D", "remainder"]
     rows = [(str(s.f), str(s.s), str(s.p), str(s.d), str(s.remainder)) for s in solutions]
     if fmt in _TEXT_TABLES:
@@ -279,7 +266,7 @@ def _layer_rows(layer: Layer, x: Shape, outcome: Outcome, layout: str) -> Rows:
     unknown = "unknown: " + _missing_counts(x, outcome)
     rows.append(("parameters", worked.params or _count(outcome.params, unknown)))
     rows.append(("MACs", worked.macs or _count(outcome.macs, unknown)))
-    flops = _flops(outcome)
+    flops = report.flops(outcome)
     rows.append(("FLOPs", f"{flops:,} = 2 x MACs" if flops else _count(flops, unknown)))
     return rows
 
@@ -292,11 +279,6 @@ def _missing_counts(x: Shape, outcome: Outcome) -> str:
     if outcome.shape.channels is None:
         missing.append("the number of filters (--filters)")
     return "needs " + " and ".join(missing)
-
-
-def _flops(outcome: Outcome) -> int | None:
-    """One multiply and one add per MAC."""
-    return None if outcome.macs is None else 2 * outcome.macs
 
 
 def _count(value: int | None, unknown: str) -> str:
@@ -1008,18 +990,10 @@ def _gmacs(macs: int) -> str:
 def zoo_report(entries: list[tuple[str, Any]], fmt: str) -> str:
     """The zoo's networks: name, input, params, GMACs, description."""
     _known(fmt, FORMATS)
-    rows = [
-        {
-            "name": name,
-            "input": shape_sizes(t.network.input, t.network.layout),
-            "params": t.totals().params,
-            "macs": t.totals().macs,
-            "description": t.network.description,
-        }
-        for name, t in entries
-    ]
+    data = report.zoo_data(entries)
     if fmt == "json":
-        return json_text({"networks": rows})
+        return json_text(data)
+    rows = data["networks"]
     header = ["name", "input", "params", "GMACs", "description"]
     cells = [
         (r["name"], "x".join(map(str, r["input"])), f"{r['params']:,}", _gmacs(r["macs"]))

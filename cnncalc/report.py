@@ -13,6 +13,8 @@ from .notation import shape_sizes
 
 if TYPE_CHECKING:
     from .graph import Problem
+    from .layers import Layer, Outcome, Shape
+    from .solve import Solution
     from .tracer import Row, Trace
 
 
@@ -89,3 +91,45 @@ def _layer_data(r: Row, layout: str, size: int) -> dict[str, Any]:
     if r.error:
         layer["error"] = r.error
     return layer
+
+
+def flops(outcome: Outcome) -> int | None:
+    """One multiply and one add per MAC."""
+    return None if outcome.macs is None else 2 * outcome.macs
+
+
+def layer_data(layer: Layer, x: Shape, outcome: Outcome, layout: str = "hwc") -> dict[str, Any]:
+    """The JSON contract of a single-layer command: stable keys, shapes as lists in the
+    displayed layout."""
+    return {
+        "op": layer.kind,
+        "input": shape_sizes(x, layout),
+        "output": shape_sizes(outcome.shape, layout),
+        "params": outcome.params,
+        "macs": outcome.macs,
+        "flops": flops(outcome),
+        "padding": [list(pad) for pad in outcome.padding],
+        "warnings": list(outcome.warnings),
+    }
+
+
+def solutions_data(n: int, out: int, solutions: list[Solution]) -> dict[str, Any]:
+    """The JSON contract of ``solve``: each setting and what the division leaves over."""
+    return {"n": n, "out": out, "solutions": [s._asdict() for s in solutions]}
+
+
+def zoo_data(entries: list[tuple[str, Trace]]) -> dict[str, Any]:
+    """The JSON contract of ``zoo list``: each network's input, totals and description."""
+    networks = []
+    for name, t in entries:
+        totals = t.totals()
+        networks.append(
+            {
+                "name": name,
+                "input": shape_sizes(t.network.input, t.network.layout),
+                "params": totals.params,
+                "macs": totals.macs,
+                "description": t.network.description,
+            }
+        )
+    return {"networks": networks}
