@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from bisect import bisect_right
 from collections.abc import Iterable
 from functools import singledispatch
 from itertools import starmap
@@ -743,7 +744,9 @@ TRACE_FORMATS = ("table", "markdown", "csv", "json", "latex")
 TRACE_COLUMNS = ["layer", "kind", "output", "params", "MACs", "memory", "RF"]
 
 
-_PREFIXES = (("E", 10**18), ("P", 10**15), ("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
+_PREFIXES = ("", "K", "M", "G", "T", "P", "E")
+_SIZES = tuple(10 ** (3 * i) for i in range(1, len(_PREFIXES)))
+"""Where each prefix after the first begins: 10**3 (K) to 10**18 (E)."""
 
 
 def human(value: float, unit: str = "") -> str:
@@ -755,17 +758,17 @@ def human(value: float, unit: str = "") -> str:
     >>> human(999_999), human(10**18, "B"), human(123 * 10**22), human(10**400)
     ('1M', '1EB', '1.23e+24', '1e+400')
     """
-    larger = ""
-    for prefix, size in _PREFIXES:
-        if abs(value) >= size:
-            if not larger and abs(value) >= 1000 * size:
-                return _scientific(int(value)) + unit
-            text = f"{value / size:.3g}"
-            if text == "1e+03":  # rounded up to the next prefix
-                text, prefix = ("1", larger) if larger else (_scientific(int(value)), "")
-            return text + prefix + unit
-        larger = prefix
-    return f"{value:g}{unit}"
+    i = bisect_right(_SIZES, abs(value))  # the prefix: a table of 100,000 rows asks 200,000 times
+    if i == 0:
+        return f"{value:g}{unit}"
+    if abs(value) >= 1000 * _SIZES[-1]:
+        return _scientific(int(value)) + unit
+    text = f"{value / _SIZES[i - 1]:.3g}"
+    if text != "1e+03":
+        return text + _PREFIXES[i] + unit
+    if i + 1 < len(_PREFIXES):  # rounded up to the next prefix
+        return "1" + _PREFIXES[i + 1] + unit
+    return _scientific(int(value)) + unit
 
 
 def _scientific(value: int) -> str:
@@ -789,21 +792,36 @@ def _plain(value: int | float) -> str:
     return str(value) if isinstance(value, int) else f"{value:g}"
 
 
-def _trace_cells(layer: dict[str, Any]) -> tuple[str, ...]:
-    kind = layer["kind"]
-    if layer["inputs"]:
-        prefix = layer["name"] + "."
-        kind += " ← " + ", ".join(i.removeprefix(prefix) for i in layer["inputs"])
-    rf = layer["rf"]
-    return (
-        ("✗ " if "error" in layer else "") + layer["name"] + (" ⇒" if "is_output" in layer else ""),
-        kind,
-        "x".join(map(str, layer["output"])),
-        f"{layer['params']:,}",
-        human(layer["macs"]),
-        human(layer["memory"], "B"),
-        f"{_plain(rf['size'])}/{_plain(rf['stride'])}",
-    )
+def _trace_cells(layers: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """Each layer's cells. Big networks repeat a few kinds of layer with the same numbers, so
+    the cells after the name are formatted once for each distinct set of numbers."""
+    formatted: dict[tuple[Any, ...], tuple[str, ...]] = {}
+    cells = []
+    for layer in layers:
+        rf, output = layer["rf"], layer["output"]
+        numbers = (layer["params"], layer["macs"], layer["memory"], rf["size"], rf["stride"])
+        key = (*numbers, *output)
+        rest = formatted.get(key)
+        if rest is None:
+            params, macs, memory, size, stride = numbers
+            rest = formatted[key] = (
+                "x".join(map(str, output)),
+                f"{params:,}",
+                human(macs),
+                human(memory, "B"),
+                f"{_plain(size)}/{_plain(stride)}",
+            )
+        kind = layer["kind"]
+        if layer["inputs"]:
+            prefix = layer["name"] + "."
+            kind += " ← " + ", ".join(i.removeprefix(prefix) for i in layer["inputs"])
+        name = layer["name"]
+        if "error" in layer:
+            name = "✗ " + name
+        if "is_output" in layer:
+            name += " ⇒"
+        cells.append((name, kind, *rest))
+    return cells
 
 
 def _trace_summary(data: dict[str, Any]) -> list[str]:
@@ -832,7 +850,7 @@ def trace_report(data: dict[str, Any], fmt: str, width: int | None = None) -> st
         return json_text(data)
     if fmt == "csv":
         return _csv(data)
-    cells = [_trace_cells(layer) for layer in data["layers"]]
+    cells = _trace_cells(data["layers"])
     input_shape = "x".join(map(str, data["input"]))
     summary = [] if data["errors"] else _trace_summary(data)
     title = f"{data['name']}: input {input_shape}"
