@@ -16,6 +16,8 @@ import pytest
 
 from cnncalc import zoo
 from cnncalc.api import load
+from cnncalc.graph import INPUT, NOWHERE, Dag, DagNode, Network, Pos, Sequence, lower
+from cnncalc.layers import FC, Concat, Conv, Shape
 from cnncalc.spec import load_inline, load_spec
 from cnncalc.tracer import Trace, trace
 
@@ -64,6 +66,18 @@ layers:
   - back to=nowhere
   - nothing
 """,
+    "ends-with-ref": """
+input: 8x8x4
+blocks:
+  back: {args: {to: null}, layers: [conv 4 f1, from to]}
+layers:
+  - conv 4 f3 name=a
+  - conv 4 f3
+  - back to=a
+""",
+    "merge-first": "input: 8x8x4\nlayers: [{add: [identity, conv 4 f3]}, conv 2]\n",
+    "merge-first-ok": "input: 8x8x4\nlayers: [{concat: [identity, [], conv 4 f3 p1]}]\n",
+    "empty": "input: 8x8x4\nlayers: []\n",
     "repeat-fails": """
 input: 16x16x8
 layers:
@@ -127,3 +141,78 @@ def test_traces_are_what_the_tree_walker_gave(request, key):
         pytest.skip("golden rewritten")
     assert got["rows"] == golden[key]["rows"]
     assert got["digest"] == golden[key]["digest"]
+
+
+# --- a graph built in Python, as the Darknet and Caffe importers build theirs -----------------
+
+
+def hand_built(second_input: str = "a") -> Network:
+    """input 8x8x3 -> conv a -> conv b; concat(a, b) -> fc 10, with no tree at all."""
+    pos = [Pos(line, 1) for line in range(1, 5)]
+    dag = Dag(
+        [
+            DagNode("a", pos[0], Conv(filters=4, f=3, pad=1), (INPUT,)),
+            DagNode("b", pos[1], Conv(filters=4, f=3, pad=1), ("a",)),
+            DagNode("cat", pos[2], Concat(), ("a", second_input)),
+            DagNode("fc", pos[3], FC(out=10), ("cat",)),
+        ]
+    )
+    return Network("hand", Shape((8, 8), 3), Sequence("", NOWHERE, []), graph=dag)
+
+
+def test_a_graph_built_directly_traces_without_a_tree():
+    t = trace(hand_built("b"))
+    assert t.ok, t.errors
+    got = {r.name: (str(r.output), r.params, r.macs, r.sources, r.rf) for r in t.rows}
+    assert got == {
+        # 3x3x3 weights per filter and a bias: 4 * 28 = 112; 8*8 positions * 4 * 27 MACs
+        "a": ("8x8x4", 112, 6912, ("",), (3, 3)),
+        # 3x3x4 per filter: 4 * 37 = 148; 8*8 * 4 * 36 MACs; its field is 3 + 2 = 5
+        "b": ("8x8x4", 148, 9216, ("a",), (5, 5)),
+        # channels 4 + 4, the wider of its inputs' fields
+        "cat": ("8x8x8", 0, 0, ("a", "b"), (5, 5)),
+        # 8*8*8 = 512 inputs to 10 outputs, and 10 biases; it sees 5 + 7 rows
+        "fc": ("10", 5130, 5120, ("cat",), (12, 12)),
+    }
+    assert t.totals().params == 112 + 148 + 5130
+    assert t.rows[2].inputs == ("a", "b")
+    assert str(t.output) == "10" and t.output_source == "fc"
+    assert {name: str(shape) for name, shape in t.shapes.items()} == {
+        "a": "8x8x4",
+        "b": "8x8x4",
+        "cat": "8x8x8",
+        "fc": "10",
+    }
+
+
+def test_a_join_of_a_graph_built_directly_names_its_inputs_when_they_disagree():
+    net = hand_built("b")
+    nodes = net.graph.nodes
+    nodes[1] = nodes[1]._replace(layer=Conv(filters=4, f=3))  # b is 6x6x4 now
+    t = trace(net)
+    assert [r.name for r in t.rows] == ["a", "b", "cat"]
+    assert t.rows[-1].error == t.errors[0].message
+    assert t.errors[0].pos == Pos(3, 1)
+    assert "(branch a gives 8x8x4, branch b gives 6x6x4)" in t.errors[0].message
+
+
+def test_an_input_that_is_not_there_stops_the_trace_with_a_row():
+    t = trace(hand_built("nothing"))
+    assert [(r.name, r.error) for r in t.rows][-1] == (
+        "cat",
+        "no layer named 'nothing' is defined before here",
+    )
+    assert t.output is None and t.errors[0].pos == Pos(3, 1)
+
+
+def test_the_tree_is_lowered_into_full_names_that_name_their_inputs():
+    net = load_spec(CASES["ends-with-ref"])
+    dag = lower(net)
+    assert [(n.name, n.inputs) for n in dag.nodes] == [
+        ("a", (INPUT,)),
+        ("conv1", ("a",)),
+        ("back1.conv1", ("conv1",)),
+    ]
+    assert dag.output == "a"
+    assert dag.groups == [(2, "back1", "back")]
+    assert (3, "back1.from1", "a") in dag.aliases and (3, "back1", "a") in dag.aliases
