@@ -245,8 +245,14 @@ class _Lowering:
 
     def items(self, items: list[Node], x: str, path: str) -> str:
         prefix = f"{path}." if path else ""
+        add, defined = self.nodes.append, self.defined
         for item in items:
-            if type(item) is LayerNode:  # the common case, without walk_as's dispatch
+            if type(item) is LayerNode and not item.layer.references:
+                # the common case, inline: this runs once per layer, 100k times for big specs
+                name = prefix + item.name
+                add(_new(DagNode, (name, item.pos, item.layer, (x,), *_DEFAULTS)))
+                x = defined[name] = name
+            elif type(item) is LayerNode:
                 x = self.layer(item, x, prefix + item.name)
             else:
                 x = self.walk_as(item, x, prefix + item.name)
@@ -255,21 +261,19 @@ class _Lowering:
         return x
 
     def layer(self, node: LayerNode, x: str, path: str) -> str:
+        """A layer node, with the names its parameters refer to resolved from here."""
         layer = node.layer
-        if layer.references:
-            refs = []
-            for ref in layer.references:
-                target = getattr(layer, ref)
-                if target is None:
-                    continue
-                full = self.lookup(target, path)
-                if full is None:
-                    message = f"{layer.kind}: {ref}: {self.unknown(target)}"
-                    self.fail(path, node.pos, layer, x, message, layer.kind)
-                refs.append((target, full))
-            self.nodes.append(DagNode(path, node.pos, layer, (x,), tuple(refs)))
-        else:
-            self.nodes.append(DagNode(path, node.pos, layer, (x,)))
+        refs = []
+        for ref in layer.references:
+            target = getattr(layer, ref)
+            if target is None:
+                continue
+            full = self.lookup(target, path)
+            if full is None:
+                message = f"{layer.kind}: {ref}: {self.unknown(target)}"
+                self.fail(path, node.pos, layer, x, message, layer.kind)
+            refs.append((target, full))
+        self.nodes.append(DagNode(path, node.pos, layer, (x,), tuple(refs)))
         self.defined[path] = path
         return path
 
@@ -279,7 +283,9 @@ class _Lowering:
             label = f"{path}.{branch.name or i}"
             labels.append(label)
             inputs.append(self.items(branch.items, x, label))
-        join = REGISTRY[node.op]()
+        join = _JOINS.get(node.op)
+        if join is None:
+            join = _JOINS[node.op] = REGISTRY[node.op]()
         self.nodes.append(
             DagNode(path, node.pos, join, tuple(inputs), labels=tuple(labels), entry=x)
         )
@@ -305,6 +311,13 @@ class _Lowering:
         close = difflib.get_close_matches(name, list(self.defined), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"no layer named {name!r} is defined before here{hint}"
+
+
+_new = tuple.__new__
+"""Builds a DagNode from all its fields at once, without NamedTuple's keyword handling."""
+_DEFAULTS = tuple(DagNode._field_defaults.values())
+_JOINS: dict[str, Layer] = {}
+"""One value of each joining kind: they have no parameters."""
 
 
 class _Stop(Exception):
