@@ -250,7 +250,7 @@ class _Lowering:
             if type(item) is LayerNode and not item.layer.references:
                 # the common case, inline: this runs once per layer, 100k times for big specs
                 name = prefix + item.name
-                add(_new(DagNode, (name, item.pos, item.layer, (x,), *_DEFAULTS)))
+                add(_new(DagNode, (name, item.pos, item.layer, (x,), (), (), None, None, "")))
                 x = defined[name] = name
             elif type(item) is LayerNode:
                 x = self.layer(item, x, prefix + item.name)
@@ -315,7 +315,6 @@ class _Lowering:
 
 _new = tuple.__new__
 """Builds a DagNode from all its fields at once, without NamedTuple's keyword handling."""
-_DEFAULTS = tuple(DagNode._field_defaults.values())
 _JOINS: dict[str, Layer] = {}
 """One value of each joining kind: they have no parameters."""
 

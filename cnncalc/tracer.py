@@ -122,6 +122,8 @@ def _apply(layer: Layer, x: Shape) -> Outcome:
     return out
 
 
+_new = tuple.__new__
+"""Builds a named tuple from all its fields at once, without its generated ``__new__``."""
 _UNCHANGED = [tuple(RFStep() for _ in range(n)) for n in range(8)]
 
 
@@ -129,7 +131,7 @@ def _step(t: Tensor, out: Outcome, source: str) -> Tensor:
     """The value a layer produces, with its receptive field [Araujo et al. 2019, eq. 1-2]."""
     if len(out.rf) != len(t.rf) or out.rf == _UNCHANGED[len(t.rf)]:
         # no spatial dims left, or a pointwise layer
-        return Tensor(out.shape, t.rf, t.jump, source)
+        return _new(Tensor, (out.shape, t.rf, t.jump, source))
     rf: list[Number] = []
     jump: list[Number] = []
     for r, j, step in zip(t.rf, t.jump, out.rf):
@@ -141,7 +143,7 @@ def _step(t: Tensor, out: Outcome, source: str) -> Tensor:
 
             exact = Fraction(j * step.down, step.up)
             jump.append(exact.numerator if exact.denominator == 1 else exact)
-    return Tensor(out.shape, tuple(rf), tuple(jump), source)
+    return _new(Tensor, (out.shape, tuple(rf), tuple(jump), source))
 
 
 class _Walker:
@@ -203,22 +205,25 @@ class _Walker:
             y = out[node.name] = _step(x, o, node.name)
             if o.warnings:
                 warnings.extend(Problem(node.pos, node.name, w) for w in o.warnings)
-            add_row(  # positional: this runs once per layer, 100k times for big specs
-                Row(
-                    node.name,
-                    node.layer.kind,
-                    o.shape,
-                    o.params or 0,
-                    o.buffers,
-                    o.macs or 0,
-                    y.rf,
-                    y.jump,
-                    node.pos,
-                    (),
-                    (x.source,),
-                    o.shape.size or 0,
-                    o.warnings,
-                    None,
+            add_row(  # all fields at once: this runs once per layer, 100k times for big specs
+                _new(
+                    Row,
+                    (
+                        node.name,
+                        node.layer.kind,
+                        o.shape,
+                        o.params or 0,
+                        o.buffers,
+                        o.macs or 0,
+                        y.rf,
+                        y.jump,
+                        node.pos,
+                        (),
+                        (x.source,),
+                        o.shape.size or 0,
+                        o.warnings,
+                        None,
+                    ),
                 )
             )
         while ready >= 0:

@@ -213,6 +213,7 @@ def test_the_tree_is_lowered_into_full_names_that_name_their_inputs():
         ("conv1", ("a",)),
         ("back1.conv1", ("conv1",)),
     ]
+    assert dag.nodes[1] == DagNode("conv1", Pos(7, 5), net.body.items[1].layer, ("a",))
     assert dag.output == "a"
     assert dag.groups == [(2, "back1", "back")]
     assert (3, "back1.from1", "a") in dag.aliases and (3, "back1", "a") in dag.aliases
