@@ -1,9 +1,10 @@
-"""Walk a network from its input shape into rows of numbers, plus totals.
+"""Walk a network's graph from its input shape into rows of numbers, plus totals.
 
-A row per layer and per merge, each with its hierarchical name, output shape,
-counts and receptive field. The tracer never formats anything: rendering is
-:mod:`cnncalc.render`'s job. When a layer fails, tracing stops and the rows so
-far are kept, with the failing one marked.
+The graph (:class:`cnncalc.graph.Dag`) is a flat list of nodes naming their inputs; blocks,
+repeats and references are the front ends' business, lowered away before tracing. A row
+per node, each with its hierarchical name, output shape, counts and receptive field. The
+tracer never formats anything: rendering is :mod:`cnncalc.render`'s job. When a node fails,
+tracing stops and the rows so far are kept, with the failing one marked.
 """
 
 from __future__ import annotations
@@ -12,19 +13,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple, Union, cast
 
 from .errors import CnnCalcError, GeometryError
-from .graph import (
-    LayerNode,
-    Merge,
-    Network,
-    Node,
-    Pos,
-    Problem,
-    Ref,
-    Repeat,
-    Sequence,
-    without_gc_pauses,
-)
-from .layers import Join, Layer, Outcome, RFStep, Shape, layer_class
+from .graph import INPUT, Dag, DagNode, Network, Pos, Problem, lower, without_gc_pauses
+from .layers import Join, Layer, Outcome, RFStep, Shape
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 
@@ -132,6 +122,8 @@ def _apply(layer: Layer, x: Shape) -> Outcome:
     return out
 
 
+_new = tuple.__new__
+"""Builds a named tuple from all its fields at once, without its generated ``__new__``."""
 _UNCHANGED = [tuple(RFStep() for _ in range(n)) for n in range(8)]
 
 
@@ -139,7 +131,7 @@ def _step(t: Tensor, out: Outcome, source: str) -> Tensor:
     """The value a layer produces, with its receptive field [Araujo et al. 2019, eq. 1-2]."""
     if len(out.rf) != len(t.rf) or out.rf == _UNCHANGED[len(t.rf)]:
         # no spatial dims left, or a pointwise layer
-        return Tensor(out.shape, t.rf, t.jump, source)
+        return _new(Tensor, (out.shape, t.rf, t.jump, source))
     rf: list[Number] = []
     jump: list[Number] = []
     for r, j, step in zip(t.rf, t.jump, out.rf):
@@ -151,23 +143,23 @@ def _step(t: Tensor, out: Outcome, source: str) -> Tensor:
 
             exact = Fraction(j * step.down, step.up)
             jump.append(exact.numerator if exact.denominator == 1 else exact)
-    return Tensor(out.shape, tuple(rf), tuple(jump), source)
+    return _new(Tensor, (out.shape, tuple(rf), tuple(jump), source))
 
 
 class _Walker:
-    def __init__(self, net: Network, result: Trace):
-        self.net = net
+    """Traces a graph's nodes in order, keeping every output by name (aliases included)."""
+
+    def __init__(self, result: Trace, x: Tensor):
         self.result = result
-        self.named: dict[str, Tensor] = {}
-        self.add_row = result.rows.append
+        self.out: dict[str, Tensor] = {INPUT: x}
 
     def fail(
-        self, node: Node, path: str, message: str, x: Tensor, sources: tuple[str, ...] = ()
+        self, node: DagNode, message: str, x: Tensor, sources: tuple[str, ...] = ()
     ) -> _Failed:
         self.result.rows.append(
             Row(
-                path,
-                _kind(node),
+                node.name,
+                node.kind or node.layer.kind,
                 x.shape,
                 0,
                 0,
@@ -179,118 +171,91 @@ class _Walker:
                 error=message,
             )
         )
-        self.result.errors.append(Problem(node.pos, path, message))
+        self.result.errors.append(Problem(node.pos, node.name, message))
         return _Failed()
 
-    def walk(self, node: Node, x: Tensor, prefix: str) -> Tensor:
-        return self.walk_as(node, x, f"{prefix}.{node.name}" if prefix else node.name)
-
-    def walk_as(self, node: Node, x: Tensor, path: str) -> Tensor:
-        """Trace ``node`` under the full name ``path``; every output is kept for references."""
-        if isinstance(node, LayerNode):
-            y = self.layer(node, x, path)
-        elif isinstance(node, Sequence):
-            self.result.groups[path] = node.kind
-            y = self.items(node.items, x, path)
-        elif isinstance(node, Repeat):
-            self.result.groups[path] = "repeat"
-            y = x
-            for i in range(node.times):
-                # A one-item body is named by the iteration alone: layer3.12, not layer3.12.block
-                body = node.body(i).items
-                if len(body) == 1:
-                    y = self.walk_as(body[0], y, f"{path}.{i}")
-                else:
-                    y = self.items(body, y, f"{path}.{i}")
-        elif isinstance(node, Merge):
-            self.result.groups[path] = node.op
-            y = self.merge(node, x, path)
-        elif isinstance(node, Ref):
-            y = self.ref(node, x, path)
-        else:  # pragma: no cover - the graph has no other node types
-            raise TypeError(node)
-        self.named[path] = y
-        return y
-
-    def items(self, items: list[Node], x: Tensor, path: str) -> Tensor:
-        prefix = f"{path}." if path else ""
-        for item in items:
-            if type(item) is LayerNode:  # the common case, without walk's dispatch
-                name = prefix + item.name
-                x = self.named[name] = self.layer(item, x, name)
-            else:
-                x = self.walk(item, x, path)
-        if path:
-            self.named[path] = x
-        return x
-
-    def layer(self, node: LayerNode, x: Tensor, path: str) -> Tensor:
-        layer = node.layer
-        if layer.references:
-            shapes: dict[str, Shape] = {}
-            for ref in layer.references:
-                target = getattr(layer, ref)
-                if target is None:
+    def walk(self, dag: Dag) -> None:
+        """Trace every node, defining each alias as soon as the nodes before it are traced."""
+        out, add_row, warnings = self.out, self.result.rows.append, self.result.warnings
+        aliases = iter(dag.aliases)
+        ready, name, target = next(aliases, (-1, "", ""))
+        for i, node in enumerate(dag.nodes):
+            while ready == i:
+                out[name] = out[target]
+                ready, name, target = next(aliases, (-1, "", ""))
+            layer = node.layer
+            try:
+                x = out[node.inputs[0]]
+                if node.failure is not None:
+                    raise self.fail(node, node.failure, x)
+                if layer.joins:
+                    out[node.name] = self.join(node, [out[name] for name in node.inputs])
                     continue
-                full = self.lookup(target, path)
-                if full is None:
-                    message = f"{layer.kind}: {ref}: {self.unknown(target)}"
-                    raise self.fail(node, path, message, x)
-                shapes[target] = self.named[full].shape
-            layer = layer.bind(shapes.__getitem__)
-        try:
-            out = _apply(layer, x.shape)
-        except CnnCalcError as e:
-            raise self.fail(node, path, str(e), x) from None
-        y = _step(x, out, path)
-        if out.warnings:
-            self.result.warnings.extend(Problem(node.pos, path, w) for w in out.warnings)
-        self.add_row(  # positional: this runs once per layer, 100k times for big specs
-            Row(
-                path,
-                node.layer.kind,
-                out.shape,
-                out.params or 0,
-                out.buffers,
-                out.macs or 0,
-                y.rf,
-                y.jump,
-                node.pos,
-                (),
-                (x.source,),
-                out.shape.size or 0,
-                out.warnings,
-                None,
+                if node.refs:
+                    shapes = {written: out[full].shape for written, full in node.refs}
+                    layer = layer.bind(shapes.__getitem__)
+            except KeyError as e:  # a graph built by hand may name what is not there (yet)
+                x = out[dag.nodes[i - 1].name] if i else out[INPUT]
+                message = f"no layer named {e.args[0]!r} is defined before here"
+                raise self.fail(node, message, x) from None
+            try:
+                o = _apply(layer, x.shape)
+            except CnnCalcError as e:
+                raise self.fail(node, str(e), x) from None
+            y = out[node.name] = _step(x, o, node.name)
+            if o.warnings:
+                warnings.extend(Problem(node.pos, node.name, w) for w in o.warnings)
+            add_row(  # all fields at once: this runs once per layer, 100k times for big specs
+                _new(
+                    Row,
+                    (
+                        node.name,
+                        node.layer.kind,
+                        o.shape,
+                        o.params or 0,
+                        o.buffers,
+                        o.macs or 0,
+                        y.rf,
+                        y.jump,
+                        node.pos,
+                        (),
+                        (x.source,),
+                        o.shape.size or 0,
+                        o.warnings,
+                        None,
+                    ),
+                )
             )
-        )
-        return y
+        while ready >= 0:
+            out[name] = out[target]
+            ready, name, target = next(aliases, (-1, "", ""))
 
-    def merge(self, node: Merge, x: Tensor, path: str) -> Tensor:
-        outs: list[tuple[str, Tensor]] = []
-        for i, branch in enumerate(node.branches):
-            bpath = f"{path}.{branch.name or i}"
-            outs.append((bpath, self.items(branch.items, x, bpath)))
-        join = cast(Join, layer_class(node.op)())  # a merge's op is one of MERGES
-        first_name, first = outs[0]
+    def join(self, node: DagNode, ins: list[Tensor]) -> Tensor:
+        """Combine the inputs left to right with the kind's rule; the widest receptive field."""
+        path, kind = node.name, node.layer.kind
+        join = cast(Join, node.layer)
+        labels = node.labels or node.inputs
+        first = ins[0]
         shape = first.shape
-        for i, (other_name, other) in enumerate(outs[1:], 1):
+        for i, other in enumerate(ins[1:], 1):
             try:
                 shape = join.combine(shape, other.shape)
             except GeometryError as e:
-                left = f"branch {_short(first_name, path)}" if i == 1 else "the branches before"
+                left = f"branch {_short(labels[0], path)}" if i == 1 else "the branches before"
                 message = (
-                    f"{node.op}: {e} ({left} gives {shape}, "
-                    f"branch {_short(other_name, path)} gives {other.shape})"
+                    f"{kind}: {e} ({left} gives {shape}, "
+                    f"branch {_short(labels[i], path)} gives {other.shape})"
                 )
-                raise self.fail(node, path, message, x, tuple(t.source for _, t in outs)) from None
-        rf = tuple(max(t.rf[d] for _, t in outs) for d in range(len(first.rf)))
-        # the step of a branch at the output's size (mul broadcasts a 1x1 branch over it)
-        jump = next(t.jump for _, t in outs if t.shape.spatial == shape.spatial)
+                entry = self.out[node.inputs[0] if node.entry is None else node.entry]
+                raise self.fail(node, message, entry, tuple(t.source for t in ins)) from None
+        rf = tuple(max(t.rf[d] for t in ins) for d in range(len(first.rf)))
+        # the step of an input at the output's size (mul broadcasts a 1x1 input over it)
+        jump = next(t.jump for t in ins if t.shape.spatial == shape.spatial)
         y = Tensor(shape, rf, jump, path)
         self.result.rows.append(
             Row(
                 path,
-                node.op,
+                kind,
                 shape,
                 0,
                 0,
@@ -298,48 +263,12 @@ class _Walker:
                 y.rf,
                 y.jump,
                 node.pos,
-                inputs=tuple(name for name, _ in outs),
-                sources=tuple(t.source for _, t in outs),
+                inputs=labels,
+                sources=tuple(t.source for t in ins),
                 activations=shape.size or 0,
             )
         )
         return y
-
-    def ref(self, node: Ref, x: Tensor, path: str) -> Tensor:
-        found = self.lookup(node.target, path)
-        if found is None:
-            raise self.fail(node, path, self.unknown(node.target), x)
-        return self.named[found]
-
-    def lookup(self, name: str, path: str) -> str | None:
-        """The full name ``name`` means when written at ``path``: names are lexically scoped,
-        so ``input`` inside block call ``layer3.12`` is ``layer3.12.input`` if that exists,
-        else ``layer3.input``, else ``input`` (innermost first). None when nothing matches."""
-        scope = path.rpartition(".")[0]
-        while True:
-            full = f"{scope}.{name}" if scope else name
-            if full in self.named:
-                return full
-            if not scope:
-                return None
-            scope = scope.rpartition(".")[0]
-
-    def unknown(self, name: str) -> str:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(self.named), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"no layer named {name!r} is defined before here{hint}"
-
-
-def _kind(node: Node) -> str:
-    if isinstance(node, LayerNode):
-        return node.layer.kind
-    if isinstance(node, Merge):
-        return node.op
-    if isinstance(node, Sequence):
-        return node.kind
-    return type(node).__name__.lower()
 
 
 def _short(branch: str, merge: str) -> str:
@@ -355,22 +284,26 @@ def trace(net: Network, input: Shape | None = None) -> Trace:
     if net.input_hint is not None:
         result.warnings.append(net.input_hint)
     ones = tuple(1 for _ in x0.spatial)
-    walker = _Walker(net, result)
     x = Tensor(x0, ones, ones)
-    try:
-        with without_gc_pauses():
-            x = walker.items(net.body.items, x, "")
-        result.output, result.output_source = x.shape, x.source
-    except _Failed:
-        pass
-    result.shapes = {name: t.shape for name, t in walker.named.items()}
+    walker = _Walker(result, x)
+    with without_gc_pauses():
+        dag = lower(net)
+        try:
+            walker.walk(dag)
+            x = walker.out[dag.output]
+            result.output, result.output_source = x.shape, x.source
+        except _Failed:
+            pass
+    out = walker.out
+    result.shapes = {name: t.shape for name, t in out.items() if name}
+    traced = len(result.rows) - len(result.errors)
+    result.groups = {path: kind for start, path, kind in dag.groups if start <= traced}
     if result.ok:
-        for name, pos in net.outputs:
-            found = walker.lookup(name, "")
-            if found is None:
-                result.errors.append(Problem(pos, name, f"outputs: {walker.unknown(name)}"))
+        for name, pos, full, message in dag.outputs:
+            if full is None:
+                result.errors.append(Problem(pos, name, message))
             else:
-                result.outputs[name] = walker.named[found].shape
+                result.outputs[name] = out[full].shape
     return result
 
 

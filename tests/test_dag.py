@@ -1,0 +1,219 @@
+"""The DAG core: every network traces from a flat list of nodes that name their inputs.
+
+The goldens in ``tests/data/traces.json`` were written by the tree-walking tracer before the
+DAG core replaced it, so these tests hold every zoo network, example and the error cases
+below to the rows, shapes, groups and problems they had then. ``pytest --update-snapshots``
+rewrites them (only after checking that a difference is meant).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from cnncalc import zoo
+from cnncalc.api import load
+from cnncalc.graph import INPUT, NOWHERE, Dag, DagNode, Network, Pos, Sequence, lower
+from cnncalc.layers import FC, Concat, Conv, Shape
+from cnncalc.spec import load_inline, load_spec
+from cnncalc.tracer import Trace, trace
+
+ROOT = Path(__file__).parent.parent
+GOLDEN = Path(__file__).parent / "data" / "traces.json"
+
+CASES = {  # small specs with references, repeats, merges, outputs and failures
+    "unknown-ref": "input: 8x8x3\nlayers: [conv 4 f3 name=first, from frist, conv 2]\n",
+    "unknown-to": "64x64x64 | conv 8 f1 name=head | upsample to=haed | conv 3",
+    "upsample-to": "75x75x3 | identity name=image | conv 8 f3 s4 | upsample to=image",
+    "unpool-to": "15x15x8 | conv 8 f3 p1 name=c5 | maxpool 2 | unpool mode=max to=c5",
+    "unpool-bad": "16x16x8 | conv 8 f3 p1 name=c | maxpool 2 | maxpool 2 | unpool mode=max to=c",
+    "merge-bad": """
+input: 8x8x16
+blocks:
+  unit: {layers: [conv 16 f3 p1 name=a, {add: [identity, [conv 16 f3, relu], conv 16 f1]}, conv 4]}
+layers:
+  - conv 16 f3 p1
+  - unit name=u
+""",
+    "merge-bad-3": """
+input: 8x8x16
+blocks:
+  nothing: {args: {k: 0}, layers: [{if: k > 0, relu: }]}
+layers:
+  - {concat: [identity, nothing, conv 8 f1, [conv 8 f3]], name: cat}
+  - nothing
+""",
+    "empty-and-refs": """
+input: 12x12x8
+blocks:
+  pair: {layers: [conv 8 f3 p1 name=c1, conv 8 f3 p1]}
+  nothing: {args: {k: 0}, layers: [{if: k > 0, relu: }]}
+  back: {args: {to: null}, layers: [from to]}
+layers:
+  - nothing
+  - pair name=p
+  - {repeat: 3, name: r, layers: [pair]}
+  - {repeat: 2, name: s, layers: [conv 8 f1, from p.c1]}
+  - back to=r.1 name=fork
+  - {mul: [identity, [gavgpool, conv 8 f1, sigmoid]], name: m}
+  - back to=fork
+  - conv 8 f3 s2
+  - upsample to=p
+  - crop to=s.0
+  - back to=nowhere
+  - nothing
+""",
+    "ends-with-ref": """
+input: 8x8x4
+blocks:
+  back: {args: {to: null}, layers: [conv 4 f1, from to]}
+layers:
+  - conv 4 f3 name=a
+  - conv 4 f3
+  - back to=a
+""",
+    "merge-first": "input: 8x8x4\nlayers: [{add: [identity, conv 4 f3]}, conv 2]\n",
+    "merge-first-ok": "input: 8x8x4\nlayers: [{concat: [identity, [], conv 4 f3 p1]}]\n",
+    "empty": "input: 8x8x4\nlayers: []\n",
+    "repeat-fails": """
+input: 16x16x8
+layers:
+  - {repeat: 5, name: stage, layers: [conv 8 f3 s2, relu]}
+  - conv 8
+""",
+    "outputs": """
+input: 32x32x3
+outputs: [p3, p4]
+layers:
+  - conv 8 f3 p1 s2 name=p3
+  - conv 8 f3 p1 s2 name=p4
+  - conv 8 f3 p1 s2
+""",
+    "outputs-unknown": """
+input: 32x32x3
+outputs: [p3, nope]
+layers:
+  - conv 8 f3 p1 s2 name=p3
+  - conv 8 f3 p1 s2
+""",
+}
+
+
+def networks() -> dict[str, object]:
+    nets: dict[str, object] = {f"zoo:{name}": name for name in zoo.names()}
+    for path in sorted((ROOT / "examples").glob("*.yaml")):
+        nets[f"examples/{path.name}"] = path
+    nets.update({f"case:{k}": v for k, v in CASES.items()})
+    return nets
+
+
+def traced(spec: object) -> Trace:
+    if isinstance(spec, Path):
+        return trace(load_spec(spec.read_text(encoding="utf-8"), str(spec.name)))
+    if isinstance(spec, str) and spec in zoo.names():
+        return trace(load(spec))
+    assert isinstance(spec, str)
+    return trace(load_spec(spec) if "\n" in spec else load_inline(spec))
+
+
+def summary(t: Trace) -> dict[str, object]:
+    """The rows' counts in the clear, and a digest of everything else the trace holds."""
+    everything = repr(
+        (t.rows, t.output, t.output_source, t.errors, t.warnings, t.shapes, t.groups, t.outputs)
+    )
+    return {
+        "rows": [[r.name, r.kind, str(r.output), r.params, r.buffers, r.macs] for r in t.rows],
+        "digest": hashlib.sha256(everything.encode()).hexdigest(),
+    }
+
+
+@pytest.mark.parametrize("key", list(networks()))
+def test_traces_are_what_the_tree_walker_gave(request, key):
+    got = summary(traced(networks()[key]))
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8")) if GOLDEN.exists() else {}
+    if request.config.getoption("--update-snapshots"):
+        golden[key] = got
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(golden, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+        pytest.skip("golden rewritten")
+    assert got["rows"] == golden[key]["rows"]
+    assert got["digest"] == golden[key]["digest"]
+
+
+# --- a graph built in Python, as the Darknet and Caffe importers build theirs -----------------
+
+
+def hand_built(second_input: str = "a") -> Network:
+    """input 8x8x3 -> conv a -> conv b; concat(a, b) -> fc 10, with no tree at all."""
+    pos = [Pos(line, 1) for line in range(1, 5)]
+    dag = Dag(
+        [
+            DagNode("a", pos[0], Conv(filters=4, f=3, pad=1), (INPUT,)),
+            DagNode("b", pos[1], Conv(filters=4, f=3, pad=1), ("a",)),
+            DagNode("cat", pos[2], Concat(), ("a", second_input)),
+            DagNode("fc", pos[3], FC(out=10), ("cat",)),
+        ]
+    )
+    return Network("hand", Shape((8, 8), 3), Sequence("", NOWHERE, []), graph=dag)
+
+
+def test_a_graph_built_directly_traces_without_a_tree():
+    t = trace(hand_built("b"))
+    assert t.ok, t.errors
+    got = {r.name: (str(r.output), r.params, r.macs, r.sources, r.rf) for r in t.rows}
+    assert got == {
+        # 3x3x3 weights per filter and a bias: 4 * 28 = 112; 8*8 positions * 4 * 27 MACs
+        "a": ("8x8x4", 112, 6912, ("",), (3, 3)),
+        # 3x3x4 per filter: 4 * 37 = 148; 8*8 * 4 * 36 MACs; its field is 3 + 2 = 5
+        "b": ("8x8x4", 148, 9216, ("a",), (5, 5)),
+        # channels 4 + 4, the wider of its inputs' fields
+        "cat": ("8x8x8", 0, 0, ("a", "b"), (5, 5)),
+        # 8*8*8 = 512 inputs to 10 outputs, and 10 biases; it sees 5 + 7 rows
+        "fc": ("10", 5130, 5120, ("cat",), (12, 12)),
+    }
+    assert t.totals().params == 112 + 148 + 5130
+    assert t.rows[2].inputs == ("a", "b")
+    assert str(t.output) == "10" and t.output_source == "fc"
+    assert {name: str(shape) for name, shape in t.shapes.items()} == {
+        "a": "8x8x4",
+        "b": "8x8x4",
+        "cat": "8x8x8",
+        "fc": "10",
+    }
+
+
+def test_a_join_of_a_graph_built_directly_names_its_inputs_when_they_disagree():
+    net = hand_built("b")
+    nodes = net.graph.nodes
+    nodes[1] = nodes[1]._replace(layer=Conv(filters=4, f=3))  # b is 6x6x4 now
+    t = trace(net)
+    assert [r.name for r in t.rows] == ["a", "b", "cat"]
+    assert t.rows[-1].error == t.errors[0].message
+    assert t.errors[0].pos == Pos(3, 1)
+    assert "(branch a gives 8x8x4, branch b gives 6x6x4)" in t.errors[0].message
+
+
+def test_an_input_that_is_not_there_stops_the_trace_with_a_row():
+    t = trace(hand_built("nothing"))
+    assert [(r.name, r.error) for r in t.rows][-1] == (
+        "cat",
+        "no layer named 'nothing' is defined before here",
+    )
+    assert t.output is None and t.errors[0].pos == Pos(3, 1)
+
+
+def test_the_tree_is_lowered_into_full_names_that_name_their_inputs():
+    net = load_spec(CASES["ends-with-ref"])
+    dag = lower(net)
+    assert [(n.name, n.inputs) for n in dag.nodes] == [
+        ("a", (INPUT,)),
+        ("conv1", ("a",)),
+        ("back1.conv1", ("conv1",)),
+    ]
+    assert dag.nodes[1] == DagNode("conv1", Pos(7, 5), net.body.items[1].layer, ("a",))
+    assert dag.output == "a"
+    assert dag.groups == [(2, "back1", "back")]
+    assert (3, "back1.from1", "a") in dag.aliases and (3, "back1", "a") in dag.aliases
