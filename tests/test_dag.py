@@ -130,6 +130,17 @@ def summary(t: Trace) -> dict[str, object]:
     }
 
 
+def golden_text(golden: dict) -> str:
+    """The goldens as JSON with one row a line, so that a change is a readable diff."""
+    entries = [
+        f'{json.dumps(key)}: {{"digest": {json.dumps(value["digest"])}, "rows": ['
+        + ",".join(f"\n  {json.dumps(row)}" for row in value["rows"])
+        + "\n]}"
+        for key, value in sorted(golden.items())
+    ]
+    return "{\n" + ",\n".join(entries) + "\n}\n"
+
+
 @pytest.mark.parametrize("key", list(networks()))
 def test_traces_are_what_the_tree_walker_gave(request, key):
     got = summary(traced(networks()[key]))
@@ -137,7 +148,7 @@ def test_traces_are_what_the_tree_walker_gave(request, key):
     if request.config.getoption("--update-snapshots"):
         golden[key] = got
         GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(json.dumps(golden, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+        GOLDEN.write_text(golden_text(golden), encoding="utf-8")
         pytest.skip("golden rewritten")
     assert got["rows"] == golden[key]["rows"]
     assert got["digest"] == golden[key]["digest"]
