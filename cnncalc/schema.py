@@ -21,7 +21,6 @@ SCHEMA_ID = "https://cnncalc.dev/schema/spec.json"
 
 Schema = dict[str, Any]
 
-_NAME = "^[A-Za-z_][A-Za-z0-9_-]*$"
 """Names of layers and items, as the reader checks them."""
 _REPEAT_KEYS = ("repeat", "layers", "as")
 
@@ -68,7 +67,7 @@ _COUNT: Schema = {"type": ["integer", "string"], "minimum": 0, "pattern": r"^\s*
 
 def spec_schema() -> Schema:
     """The JSON Schema (draft-07) of a spec file: top-level keys, items, blocks, expect."""
-    from .spec import CONVENTIONS, EXPECT_KEYS, ITEM_KEYS, SHORT, TOP_KEYS
+    from .spec import CONVENTIONS, EXPECT_KEYS, ITEM_KEYS, NAME_PATTERN, SHORT, TOP_KEYS
 
     expectations: dict[str, Schema] = {
         "output": {
@@ -126,7 +125,7 @@ def spec_schema() -> Schema:
     item_keys: dict[str, Schema] = {
         "name": {
             "type": "string",
-            "pattern": _NAME,
+            "pattern": NAME_PATTERN,
             "description": "the item's name (letters, digits, _ and -)",
         },
         "if": {

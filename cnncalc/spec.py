@@ -97,6 +97,10 @@ WORDS: dict[str, tuple[str, Any]] = {
 }
 """Every kind's bare words of the inline form and the parameter each one sets."""
 
+NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$"
+"""A layer's name, as the reader and the JSON Schema both check it."""
+_NAME = re.compile(NAME_PATTERN)
+
 TOP_KEYS = (
     "name",
     "description",
@@ -1158,8 +1162,9 @@ class _Builder:
         return f"{kind}{counts[kind]}"
 
     def check_name(self, name: str, pos: Pos, ctx: _Context) -> None:
-        if not re.fullmatch(r"[A-Za-z_][\w-]*", name):
-            raise self.problem(pos, ctx.path, f"name {name!r}: use letters, digits, _ and -")
+        if not _NAME.fullmatch(name):
+            message = f"name {name!r}: use ASCII letters, digits, _ and -, a letter or _ first"
+            raise self.problem(pos, ctx.path, message)
 
 
 class _Recording(Mapping[str, Any]):

@@ -107,6 +107,7 @@ REJECTED = [
     pytest.param("input: 8x8x3\nlayers: 3\n", id="layers not a list"),
     pytest.param("input: {a: 1}\nlayers: [relu]\n", id="input not a shape"),
     pytest.param("layers: [relu]\n", id="no input"),
+    pytest.param("input: 8x8x3\nlayers:\n  - name: rélu\n    relu:\n", id="a name not ASCII"),
     pytest.param("input: 8x8x3\nlayers: [{conv: 3, relu: null}]\n", id="two kinds in one item"),
     pytest.param("input: 8x8x3\nlayers: [{name: a, if: true}]\n", id="an item of name and if only"),
     pytest.param(
