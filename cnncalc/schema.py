@@ -126,7 +126,7 @@ def spec_schema() -> Schema:
         "name": {
             "type": "string",
             "pattern": NAME_PATTERN,
-            "description": "the item's name (letters, digits, _ and -)",
+            "description": "the item's name (ASCII letters, digits, _ and -)",
         },
         "if": {
             "type": ["boolean", "integer", "string"],
