@@ -33,7 +33,6 @@ from .layers import (
     TConv,
     Unpool,
     dimension_names,
-    per_dim,
 )
 from .notation import format_shape
 
@@ -182,7 +181,7 @@ def _unpooled(layer: Unpool, x: Shape, outcome: Outcome) -> Worked:
     nd = len(x.spatial)
     if layer.mode == "max":
         fs, ss, _ = _windows(layer, nd)
-        ps = per_dim(layer.pad, nd, "padding")
+        ps = layer.dims("pad", nd)
         windows = zip(x.spatial, fs, ss, ps, outcome.shape.spatial)
         if layer.size is None:
             formulas = [f"({n} - 1)*{s} - 2*{p} + {f} = {out}" for n, f, s, p, out in windows]
@@ -192,7 +191,7 @@ def _unpooled(layer: Unpool, x: Shape, outcome: Outcome) -> Worked:
                 for n, f, s, p, out in windows
             ]
     else:
-        factors = zip(x.spatial, per_dim(layer.factor, nd, "factor"), outcome.shape.spatial)
+        factors = zip(x.spatial, layer.dims("factor", nd), outcome.shape.spatial)
         formulas = [f"{n}*{k} = {out}" for n, k, out in factors]
     return Worked([("mode", _UNPOOLING[layer.mode]), *_per_dimension("output", formulas)])
 
@@ -243,9 +242,9 @@ def _per_group(channels: int | None, groups: int) -> str:
 
 def _windows(layer: Any, nd: int) -> tuple[tuple[int, ...], ...]:
     """Kernel, stride (the kernel when unset, as pools do) and dilation per dimension."""
-    stride = layer.f if layer.stride is None else layer.stride
-    dilation = getattr(layer, "dilation", 1)
-    return per_dim(layer.f, nd, "f"), per_dim(stride, nd, "stride"), per_dim(dilation, nd, "d")
+    fs = layer.dims("f", nd)
+    ss = layer.dims("stride", nd, fs if layer.stride is None else None)
+    return fs, ss, layer.dims("dilation", nd, getattr(layer, "dilation", 1))
 
 
 def _per_dimension(what: str, texts: list[str]) -> Rows:
