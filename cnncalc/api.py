@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import zoo
 from .errors import SpecError, UsageError
-from .graph import Network, Pos, Problem
+from .graph import NOWHERE, Expectations, Network, Pos, Problem
 from .layers import Shape
 from .notation import bounded, format_shape, parse_ints, shape_from_sizes
 
@@ -23,10 +23,17 @@ if TYPE_CHECKING:
     from .tracer import Trace
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+FORMATS = ("yaml", "darknet", "caffe")
+"""What a spec may be written in: cnncalc's own language, Darknet .cfg or Caffe .prototxt."""
+IMPORTED_SUFFIXES = {".cfg": "darknet", ".prototxt": "caffe"}
 
 
-def load(spec: str | Path) -> Network:
-    """A network from a spec file, a zoo name (``resnet50``), an inline spec or YAML text.
+def load(spec: str | Path, format: str | None = None) -> Network:
+    """A network from a spec file, a zoo name (``resnet50``), an inline spec or YAML text,
+    or from a Darknet ``.cfg`` or Caffe ``.prototxt`` file.
+
+    ``format`` (one of FORMATS) says how to read a file; by default a name ending in .cfg
+    is read as Darknet's, one ending in .prototxt as Caffe's, and anything else as below.
 
     A file is read when nothing else can be meant: a ``Path``, a name ending in .yaml, .yml
     or .json, one written as a path (``./resnet50``, ``models/net``), or an existing file that
@@ -37,6 +44,13 @@ def load(spec: str | Path) -> Network:
     UsageError when ``spec`` names nothing.
     """
     text = os.fspath(spec)
+    if format is not None and format not in FORMATS:
+        raise UsageError(f"format: {format!r:.40} is not one of {', '.join(FORMATS)}")
+    imported = format or IMPORTED_SUFFIXES.get(os.path.splitext(text)[1].lower())
+    if imported in ("darknet", "caffe"):
+        from importlib import import_module
+
+        return import_module(f".{imported}", __package__).load(_read(text), text)
     other = _reading(text)
     if not isinstance(spec, str) or text.endswith(SPEC_SUFFIXES) or _path_like(text, other):
         return _language().load_spec(_read(text), text)
@@ -106,7 +120,7 @@ class Checked(NamedTuple):
     trace: Trace | None = None
 
 
-def network(spec: str | Path | Network) -> Network:
+def network(spec: str | Path | Network, format: str | None = None) -> Network:
     """``spec`` itself when it is a loaded network, else :func:`load` of it: what every public
     function that takes a spec accepts.
 
@@ -120,25 +134,76 @@ def network(spec: str | Path | Network) -> Network:
             f"a spec is a file path, a zoo name, an inline spec or YAML text (a str), "
             f"not {type(spec).__name__}"
         )
-    return load(spec)
+    return load(spec, format)
 
 
-def check(spec: str | Path | Network, strict: bool = False) -> Checked:
+def check(
+    spec: str | Path | Network,
+    strict: bool = False,
+    format: str | None = None,
+    expect: dict[str, Any] | None = None,
+) -> Checked:
     """Read and trace a spec and check its expectations; ``strict`` fails sizes that do not divide.
+
+    ``expect`` adds expectations to the spec's own, as ``cnncalc check --expect-...`` does for
+    files that cannot hold them (Darknet, Caffe): ``params`` and ``macs`` (whole numbers),
+    ``output`` (a shape written in the network's layout, like ``13x13x255``) and ``outputs``
+    (a shape for each named output).
 
     >>> check("32x32x3 | conv 10 f5 p2").problems
     []
+    >>> check("32x32x3 | conv 10 f5 p2", expect={"params": 761}).problems[0].message
+    'expected 761 parameters, got 760'
     """
     from .tracer import expectation_problems
     from .tracer import trace as run
 
     try:
-        net = network(spec)
+        net = network(spec, format)
     except SpecError as error:
         return Checked(error.source, error.text, error.problems, [])
+    if expect:
+        net = net._replace(expect=_expectations(net, expect))
     t = run(net)
     problems = t.errors + expectation_problems(t) + (t.warnings if strict else [])
     return Checked(net.source, net.text, problems, [] if strict else t.warnings, t)
+
+
+def _expectations(net: Network, given: dict[str, Any]) -> Expectations:
+    """The network's expectations with those ``given`` put over them, each at no position."""
+    unknown = set(given) - {"params", "macs", "output", "outputs"}
+    if unknown:
+        raise UsageError(f"expect: no expectation {sorted(unknown)[0]!r}")
+    counts = {
+        what: (bounded(_whole(given[what], what), what), NOWHERE)
+        for what in ("params", "macs")
+        if given.get(what) is not None
+    }
+    old = net.expect
+
+    def shape(value: object, what: str) -> Shape:
+        if not isinstance(value, str):
+            raise UsageError(f"{what}: a shape is written like 13x13x255, not {value!r:.40}")
+        return shape_from_sizes(parse_ints(value, what), net.layout)
+
+    output = given.get("output")
+    outputs = {
+        name: (shape(value, f"output {name}"), NOWHERE)
+        for name, value in (given.get("outputs") or {}).items()
+    }
+    return Expectations(
+        (shape(output, "output"), NOWHERE) if output is not None else old.output,
+        counts.get("params", old.params),
+        counts.get("macs", old.macs),
+        old.shapes,
+        {**old.outputs, **outputs},
+    )
+
+
+def _whole(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"{what}: expected a whole number, not {value!r:.40}")
+    return value
 
 
 def _read(path: str) -> str:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import render, report
-from .cli import COUNT, WIDTH, UsageFailure, reported
+from .api import FORMATS
+from .cli import COUNT, NATURAL, WIDTH, UsageFailure, reported
 from .errors import SpecError, UsageError
 from .notation import channels_first_hint, shape_sizes
 from .tracer import DTYPE_BYTES
@@ -22,12 +23,14 @@ if TYPE_CHECKING:
     from .layers import Shape
 
 
-def load_network(spec: str, input_shape: str | None = None) -> tuple[Network, Shape | None]:
+def load_network(
+    spec: str, input_shape: str | None = None, source_format: str | None = None
+) -> tuple[Network, Shape | None]:
     """A network named on the command line; a faulty spec ends the command with its problems."""
     from .api import load, parse_input
 
     try:
-        net = load(spec)
+        net = load(spec, source_format)
     except SpecError as error:
         click.echo(render.problem_report(error.source, error.text, error.problems), err=True)
         raise SystemExit(1) from None
@@ -85,6 +88,13 @@ SPEC_ARGUMENT = click.argument("spec", metavar="SPEC", shell_complete=complete_s
 INPUT_SHAPE = click.option(
     "--input", "input_shape", metavar="SHAPE", help="Trace at another input size, e.g. 299x299x3."
 )
+SOURCE_FORMAT = click.option(
+    "--from",
+    "source_format",
+    type=click.Choice(FORMATS),
+    help="Read files as a cnncalc spec, Darknet .cfg or Caffe .prototxt "
+    "(default: by the suffix; .cfg is Darknet's, .prototxt Caffe's).",
+)
 
 
 @click.command(
@@ -106,6 +116,7 @@ Examples:
 )
 @SPEC_ARGUMENT
 @INPUT_SHAPE
+@SOURCE_FORMAT
 @click.option("--depth", type=COUNT, help="Fold blocks deeper than N into a row.")
 @click.option(
     "--dtype",
@@ -123,6 +134,7 @@ Examples:
 def trace(
     spec: str,
     input_shape: str | None,
+    source_format: str | None,
     depth: int | None,
     dtype: str,
     output_format: str,
@@ -132,7 +144,7 @@ def trace(
     """Trace a network layer by layer: shapes, parameters, MACs, memory, receptive field."""
     from .tracer import trace as run
 
-    net, shape = load_network(spec, input_shape)
+    net, shape = load_network(spec, input_shape, source_format)
     with reported():
         t = run(net, shape)
     click.echo(render.trace_report(report.trace_data(t, dtype, depth), output_format, width))
@@ -149,18 +161,30 @@ def trace(
 @click.command(
     epilog="""\b
 Each SPEC is traced and its expectations (expect: output, params, macs,
-shapes) are checked. One line per spec; exit status 0 when all pass, 1 when
-any fails, 2 for a usage error such as a missing file.
+shapes) are checked, with those given by --expect-... over them (for files
+that cannot hold them, such as Darknet's and Caffe's). One line per spec;
+exit status 0 when all pass, 1 when any fails, 2 for a usage error such as a
+missing file.
 
 \b
 Examples:
   cnncalc check models/*.yaml
   cnncalc check --strict model.yaml
-  cnncalc check --format github models/*.yaml   # annotations on a pull request"""
+  cnncalc check --format github models/*.yaml   # annotations on a pull request
+  cnncalc check yolov3-tiny.cfg --expect-params 8852366"""
 )
 @click.argument("specs", nargs=-1, required=True, metavar="SPEC...", shell_complete=complete_spec)
+@SOURCE_FORMAT
 @click.option(
     "--strict", is_flag=True, help="Also fail when a size that does not divide leaves input out."
+)
+@click.option("--expect-params", type=NATURAL, metavar="N", help="Expect N parameters in all.")
+@click.option("--expect-macs", type=NATURAL, metavar="N", help="Expect N MACs in all.")
+@click.option(
+    "--expect-output",
+    multiple=True,
+    metavar="[NAME=]SHAPE",
+    help="Expect the output, or the named output, to be SHAPE (e.g. 13x13x255); repeatable.",
 )
 @click.option(
     "--format",
@@ -169,14 +193,31 @@ Examples:
     default="text",
     help="Plain lines, or GitHub Actions workflow commands (::error file=...).",
 )
-def check(specs: tuple[str, ...], strict: bool, output_format: str) -> None:
+def check(
+    specs: tuple[str, ...],
+    source_format: str | None,
+    strict: bool,
+    expect_params: int | None,
+    expect_macs: int | None,
+    expect_output: tuple[str, ...],
+    output_format: str,
+) -> None:
     """Check specs for CI: every shape fits and every expectation holds."""
     from .api import check as verdict
 
+    expect: dict[str, Any] = {"params": expect_params, "macs": expect_macs, "outputs": {}}
+    for given in expect_output:
+        name, _, shape = given.rpartition("=")
+        if name:
+            expect["outputs"][name] = shape
+        elif "output" in expect:
+            raise UsageFailure("--expect-output: give one unnamed output, or NAME=SHAPE for each")
+        else:
+            expect["output"] = shape
     failed = False
     for spec in specs:
         with reported():
-            checked = verdict(spec, strict)
+            checked = verdict(spec, strict, source_format, expect)
         failed |= bool(checked.problems)
         if output_format == "github":
             report = render.github_annotations(checked.source, checked.problems)
@@ -280,14 +321,21 @@ Examples:
 )
 @SPEC_ARGUMENT
 @INPUT_SHAPE
+@SOURCE_FORMAT
 @click.option("--format", "output_format", type=click.Choice(["mermaid", "dot"]), default="mermaid")
 @click.option("--depth", type=COUNT, help="Draw blocks deeper than N as one node.")
-def diagram(spec: str, input_shape: str | None, output_format: str, depth: int | None) -> None:
+def diagram(
+    spec: str,
+    input_shape: str | None,
+    source_format: str | None,
+    output_format: str,
+    depth: int | None,
+) -> None:
     """Draw a network as a Mermaid or Graphviz diagram, with shapes on the edges."""
     from . import diagram as draw
     from .tracer import trace as run
 
-    net, shape = load_network(spec, input_shape)
+    net, shape = load_network(spec, input_shape, source_format)
     with reported():
         t = run(net, shape)
         click.echo(getattr(draw, output_format)(t, depth, net.layout))
