@@ -137,7 +137,8 @@ class DagNode(NamedTuple):
     """Why the front end could not build this node (an unknown reference): tracing stops
     here with this message, on a row of this node's kind showing ``inputs[0]``."""
     kind: str = ""
-    """The row's kind, when not the layer's (``ref`` for a failed ``from``)."""
+    """The row's kind, when not the layer's (``ref`` for a failed ``from``, ``yolo`` for a
+    Darknet head traced as an identity)."""
 
 
 class Dag:
@@ -188,6 +189,9 @@ class Network(NamedTuple):
     several; none means the last layer's output is the one."""
     graph: Dag | None = None
     """The graph, when a front end built it directly; None: it is lowered from ``body``."""
+    origin: str = ""
+    """The format the network was read from when not cnncalc's own (``darknet``), for
+    figures that format's tools print (Darknet's BFLOPs)."""
 
 
 class _Lowering:

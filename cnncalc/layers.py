@@ -1145,6 +1145,29 @@ class Mul(Join):
         return Shape(tuple(out[:-1]), out[-1])
 
 
+@register("space_to_depth")
+class Reorg(Layer):
+    """Darknet's reorg (YOLOv2's passthrough), TensorFlow's ``space_to_depth`` and PyTorch's
+    ``PixelUnshuffle``: each ``stride x stride`` block of positions becomes channels, so
+    H x W x C gives H/s x W/s x C*s*s; sizes that do not divide are refused."""
+
+    spatial = True
+    kind = "reorg"
+    primary = "stride"
+    summary = "space to depth: stride s; H/s x W/s x C*s^2 (H and W divisible by s)"
+    stride: int = 2
+
+    def apply(self, x: Shape) -> Outcome:
+        c, s = _depth(self.kind, x), self.stride
+        for name, n in zip(dimension_names(len(x.spatial)), x.spatial):
+            if n % s:
+                raise GeometryError(f"{self.kind}: stride {s} does not divide the {n} {name}")
+        return Outcome(
+            Shape(tuple(n // s for n in x.spatial), c * s ** len(x.spatial)),
+            rf=tuple(RFStep(s - 1, s) for _ in x.spatial),
+        )
+
+
 def layer_class(kind: str) -> type[Layer]:
     """The class of a layer kind or alias; raises UsageError for an unknown one."""
     name = kind.lower()

@@ -829,7 +829,8 @@ def _trace_summary(data: dict[str, Any]) -> list[str]:
     lines = [
         f"params: {totals['params']:,} trainable, "
         f"{totals['non_trainable_params']:,} non-trainable (running statistics)",
-        f"MACs: {totals['macs']:,} ({human(totals['macs'])}), FLOPs: {human(totals['flops'])}",
+        f"MACs: {totals['macs']:,} ({human(totals['macs'])}), FLOPs: {human(totals['flops'])}"
+        + (f", Darknet: {totals['bflops']:.3f} BFLOPs" if "bflops" in totals else ""),
         f"memory ({data['dtype']}): activations {human(totals['activations'], 'B')}, "
         f"parameters {human(totals['param_bytes'], 'B')}",
         f"receptive field: {_plain(rf['size'])} px, stride {_plain(rf['stride'])}",

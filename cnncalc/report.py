@@ -70,10 +70,19 @@ def trace_data(t: Trace, dtype: str = "float32", depth: int | None = None) -> di
             "activations": totals.activations * size,
             "param_bytes": (totals.params + totals.buffers) * size,
             "rf": _rf(final_rf, final_jump),
+            **_darknet_totals(t),
         },
         "warnings": [_problem(p) for p in t.warnings],
         "errors": [_problem(p) for p in t.errors],
     }
+
+
+def _darknet_totals(t: Trace) -> dict[str, float]:
+    """Darknet's own figure for a network read from a cfg: ``BFLOPs = 2 x MACs / 10^9``,
+    summed over its convolutional and connected layers (the only kinds with MACs there)."""
+    if t.network.origin != "darknet":
+        return {}
+    return {"bflops": 2 * sum(r.macs for r in t.rows if r.kind in ("conv", "fc")) / 1e9}
 
 
 def _layer_data(r: Row, layout: str, size: int) -> dict[str, Any]:

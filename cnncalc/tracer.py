@@ -210,7 +210,7 @@ class _Walker:
                     Row,
                     (
                         node.name,
-                        node.layer.kind,
+                        node.kind or node.layer.kind,
                         o.shape,
                         o.params or 0,
                         o.buffers,
