@@ -52,6 +52,7 @@ from .layers import (
     Tanh,
     Upsample,
 )
+from .notation import MAX_NUMBER
 
 ACTIVATIONS: dict[str, Layer | None] = {
     "linear": None,
@@ -217,7 +218,7 @@ def _sections(text: str, problems: list[Problem]) -> list[_Section]:
     return sections
 
 
-_INT = re.compile(r"[+-]?\d{1,18}")
+_INT = re.compile(r"[+-]?\d+")
 
 
 class _Reader:
@@ -250,6 +251,9 @@ class _Reader:
             item = item.strip()
             if not _INT.fullmatch(item):
                 self.problem(entry.value_pos, f"{key}: {item!r:.30} is not a whole number")
+                return []
+            if len(item.lstrip("+-0")) > 19 or abs(int(item)) > MAX_NUMBER:
+                self.problem(entry.value_pos, f"{key}: {item:.30} is too large (at most 10**18)")
                 return []
             value = int(item)
             if least is not None and value < least:

@@ -342,6 +342,7 @@ BAD = [
     (NET + "[route]\n", 5, 1, "needs layers=INDEX"),
     (NET + "[convolutional]\nfilters=x4\nsize=3\n", 6, 9, "filters: 'x4' is not a whole number"),
     (NET + "[convolutional]\nfilters=0\nsize=3\n", 6, 9, "filters must be at least 1, not 0"),
+    (NET + "[upsample]\nstride=" + "9" * 19 + "\n", 6, 8, "stride: 9999999999999999999 is too"),
     (NET + "[dropout]\nprobability=often\n", 6, 13, "probability: 'often' is not a number"),
     (NET + CONV + "filters=8\n", 9, 1, "filters is given twice (first at line 6)"),
     (NET + CONV + "antialiasing=1\n", 9, 14, "antialiasing=1 (a blur pool"),
