@@ -205,14 +205,17 @@ def _frozen(value: Any) -> Any:
 
 
 class Parameter:
-    """One declared parameter of a layer kind: its annotation (as written) and default.
+    """One declared parameter of a layer kind: its annotation (as written), the type it names
+    (a key of PARAMETER_TYPES, which every front end and the schema convert by) and default.
 
     A plain class: a named tuple costs more to define than many of this module's kinds together."""
 
-    __slots__ = ("type", "default")
+    __slots__ = ("type", "base", "optional", "default")
 
     def __init__(self, type: str, default: Any) -> None:
         self.type, self.default = type, default
+        self.base = type.removesuffix(" | None")
+        self.optional = self.base != type
 
     def __repr__(self) -> str:
         return f"Parameter({self.type!r}, {self.default!r})"
@@ -233,7 +236,7 @@ def _padding(value: object) -> bool:
     return isinstance(value, str) or _whole(value) or pairs
 
 
-_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
+PARAMETER_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "int": (_whole, "a whole number"),
     "bool": (lambda v: isinstance(v, bool), "True or False"),
     "float": (lambda v: _whole(v) or (isinstance(v, float) and isfinite(v)), "a finite number"),
@@ -241,7 +244,9 @@ _TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "Dims": (_dims, "a whole number, or one per dimension"),
     "PadSpec": (_padding, "a number, a mode, or per dimension a number or (before, after)"),
 }
-"""What each parameter annotation admits, and how to say so."""
+"""What each parameter type admits, and how to say so: the types a kind may declare. The
+spec reader's conversions and the schema's JSON types are keyed by the same names (a test
+holds all three to one set)."""
 
 
 LIMITS: dict[str, tuple[str, int]] = {
@@ -272,13 +277,12 @@ def _numbers(value: object) -> list[int]:
     return [value] if _whole(value) else []  # type: ignore[list-item]
 
 
-def _check_type(kind: str, name: str, annotation: str, value: object) -> None:
+def _check_type(kind: str, name: str, parameter: Parameter, value: object) -> None:
     """A UsageError unless ``value`` is of the type the kind declares for ``name`` and each of
     its numbers at least the parameter's least value (LIMITS)."""
-    base = annotation.removesuffix(" | None")
-    if value is None and base != annotation:
+    if value is None and parameter.optional:
         return
-    admits, what = _TYPES[base]
+    admits, what = PARAMETER_TYPES[parameter.base]
     if not admits(value):
         raise ParameterError(f"{kind}: {name} must be {what}, not {value!r:.40}", name)
     if name not in LIMITS:
@@ -339,7 +343,7 @@ class Layer:
                 )
             values[name] = _frozen(value)
         for name, value in values.items():
-            _check_type(self.kind, name, self.parameters[name].type, value)
+            _check_type(self.kind, name, self.parameters[name], value)
         self.__dict__.update(values)
         key = (type(self), tuple(values.values()))
         self.__dict__["_key"] = key
