@@ -308,6 +308,7 @@ class Layer:
     references: ClassVar[tuple[str, ...]] = ()
     """Fields that name another layer, whose output shape the tracer supplies."""
     spatial: ClassVar[bool] = False
+    """Whether the kind works on spatial dimensions, so a flat input (after fc) is an error."""
     joins: ClassVar[bool] = False
     """Whether the kind joins several inputs, the branches of a merge (see Join)."""
     primary: ClassVar[str | None] = None
@@ -316,7 +317,9 @@ class Layer:
     """Bare words of the inline form and the parameter value each sets: ``ceil``, ``nobias``."""
     conventions: ClassVar[dict[str, dict[str, Any]]] = {}
     """Defaults a framework's convention changes, by convention: TensorFlow pads SAME."""
-    """Whether the kind works on spatial dimensions, so a flat input (after fc) is an error."""
+    worked: ClassVar[str] = ""
+    """The formula a single-layer report works through for this kind (``window``,
+    ``transposed``, ``unpooled``, ``global``, ``dense``), if any: render writes it out."""
     parameters: ClassVar[dict[str, Parameter]] = {}
     """Every parameter in declaration order, base classes first."""
 
@@ -403,6 +406,7 @@ def register(*aliases: str) -> Callable[[type[Layer]], type[Layer]]:
 class Conv(Layer):
     spatial = True
     kind = "conv"
+    worked = "window"
     primary = "filters"
     words = {**PAD_WORDS, "nobias": ("bias", False)}
     conventions = {"tensorflow": {"pad": "same"}}
@@ -488,6 +492,7 @@ class DepthwiseConv(Conv):
 class TConv(Layer):
     spatial = True
     kind = "tconv"
+    worked = "transposed"
     primary = "filters"
     words = {"nobias": ("bias", False)}
     summary = "transposed convolution: filters, f, stride, pad, output_padding, dilation, groups"
@@ -547,6 +552,7 @@ class Pool(Layer):
 
     spatial = True
     kind = "pool"
+    worked = "window"
     primary = "f"
     words = {**PAD_WORDS, "ceil": ("ceil", True)}
     conventions = {"tensorflow": {"pad": "same"}, "caffe": {"ceil": True}}
@@ -604,6 +610,7 @@ def _global(x: Shape) -> Outcome:
 class GlobalAvgPool(Layer):
     spatial = True
     kind = "gavgpool"
+    worked = "global"
     summary = "global average pooling: H x W x C -> 1 x 1 x C"
 
     def apply(self, x: Shape) -> Outcome:
@@ -614,6 +621,7 @@ class GlobalAvgPool(Layer):
 class GlobalMaxPool(Layer):
     spatial = True
     kind = "gmaxpool"
+    worked = "global"
     summary = "global max pooling: H x W x C -> 1 x 1 x C"
 
     def apply(self, x: Shape) -> Outcome:
@@ -678,6 +686,7 @@ class Unpool(Layer):
 
     spatial = True
     kind = "unpool"
+    worked = "unpooled"
     primary = "factor"
     words = {mode: ("mode", mode) for mode in UNPOOL_MODES}
     summary = (
@@ -806,6 +815,7 @@ class FC(Layer):
     """Fully connected: the input is flattened (H*W*C) and mapped to ``out`` features."""
 
     kind = "fc"
+    worked = "dense"
     primary = "out"
     words = {"nobias": ("bias", False)}
     summary = "fully connected: out features, bias (input flattened first)"

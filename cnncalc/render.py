@@ -13,8 +13,7 @@ import os
 import re
 import sys
 from bisect import bisect_right
-from collections.abc import Iterable
-from functools import singledispatch
+from collections.abc import Callable, Iterable
 from itertools import starmap
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -23,12 +22,8 @@ from . import report
 from .errors import UsageError
 from .layers import (
     FC,
-    Conv,
-    GlobalAvgPool,
-    GlobalMaxPool,
     Layer,
     Outcome,
-    Pool,
     Shape,
     TConv,
     Unpool,
@@ -130,17 +125,10 @@ def window_formula(
     return text
 
 
-@singledispatch
-def _worked(layer: Layer, x: Shape, outcome: Outcome) -> Worked:
-    """The kind-specific rows of the table; none for a kind without a formula to show."""
-    return Worked([])
-
-
-@_worked.register(Conv)
-@_worked.register(Pool)
-def _windowed(layer: Conv | Pool, x: Shape, outcome: Outcome) -> Worked:
+def _windowed(layer: Any, x: Shape, outcome: Outcome) -> Worked:
+    """A convolution's or a pool's output sizes; a convolution's counts from its filters."""
     fs, ss, ds = _windows(layer, len(x.spatial))
-    ceil = isinstance(layer, Pool) and layer.ceil
+    ceil = getattr(layer, "ceil", False)
     sizes = zip(x.spatial, fs, ss, outcome.padding, ds, outcome.shape.spatial)
     lines = _per_dimension(
         "output", [window_formula(n, f, s, p, d, out, ceil) for n, f, s, p, d, out in sizes]
@@ -148,13 +136,12 @@ def _windowed(layer: Conv | Pool, x: Shape, outcome: Outcome) -> Worked:
     if any(d > 1 for d in ds):
         extents = [f"{d}*({f} - 1) + 1 = {fm.effective_kernel(f, d)}" for f, d in zip(fs, ds)]
         lines = _per_dimension("dilated kernel", extents) + lines
-    if not isinstance(layer, Conv):
+    if "filters" not in layer.parameters:
         return Worked(lines)
     factors = [str(layer.filters), _per_group(x.channels, layer.groups), *map(str, fs)]
     return _counted(lines, factors, outcome, layer.bias, outcome.shape.spatial, "output")
 
 
-@_worked.register
 def _transposed(layer: TConv, x: Shape, outcome: Outcome) -> Worked:
     fs, ss, ds = _windows(layer, len(x.spatial))
     formulas, chosen = [], []
@@ -176,7 +163,6 @@ _UNPOOLING = {
 }
 
 
-@_worked.register
 def _unpooled(layer: Unpool, x: Shape, outcome: Outcome) -> Worked:
     nd = len(x.spatial)
     if layer.mode == "max":
@@ -196,20 +182,27 @@ def _unpooled(layer: Unpool, x: Shape, outcome: Outcome) -> Worked:
     return Worked([("mode", _UNPOOLING[layer.mode]), *_per_dimension("output", formulas)])
 
 
-@_worked.register(GlobalAvgPool)
-@_worked.register(GlobalMaxPool)
 def _global(layer: Layer, x: Shape, outcome: Outcome) -> Worked:
     whole = "x".join(map(str, x.spatial))
     return Worked([("window", f"the whole {whole} input, one value per channel")])
 
 
-@_worked.register
 def _dense(layer: FC, x: Shape, outcome: Outcome) -> Worked:
     if x.size is None:
         return Worked([])
     flat = "*".join(map(str, [*x.spatial, x.channels]))
     lines = [("features in", f"{flat} = {x.size:,}" if x.spatial else f"{x.size:,}")]
     return _counted(lines, [str(x.size), str(layer.out)], outcome, layer.bias, (), "")
+
+
+WORKED: dict[str, Callable[[Any, Shape, Outcome], Worked]] = {
+    "window": _windowed,
+    "transposed": _transposed,
+    "unpooled": _unpooled,
+    "global": _global,
+    "dense": _dense,
+}
+"""How each formula a kind declares (``Layer.worked``) is written out for its report."""
 
 
 def _counted(
@@ -256,7 +249,7 @@ def _per_dimension(what: str, texts: list[str]) -> Rows:
 
 
 def _layer_rows(layer: Layer, x: Shape, outcome: Outcome, layout: str) -> Rows:
-    worked = _worked(layer, x, outcome)
+    worked = WORKED[layer.worked](layer, x, outcome) if layer.worked else Worked([])
     rows = [("input", format_shape(x, layout)), ("output", format_shape(outcome.shape, layout))]
     rows += worked.lines
     if outcome.padding:

@@ -91,3 +91,10 @@ def test_every_parameter_type_is_read_checked_and_described_by_one_name():
     assert set(PARAMETER_TYPES) == set(PARAMETER_SCHEMAS) == set(_CONVERSIONS)
     declared = {p.base for cls in REGISTRY.values() for p in cls.parameters.values()}
     assert declared <= set(PARAMETER_TYPES)
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, cls in REGISTRY.items() if cls.worked))
+def test_the_formula_a_kind_declares_is_written_out(kind):
+    from cnncalc.render import WORKED
+
+    assert REGISTRY[kind].worked in WORKED
