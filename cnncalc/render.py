@@ -14,6 +14,7 @@ import re
 import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from itertools import starmap
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -547,17 +548,23 @@ def _row(
     height = max(map(len, folded))
     if not height:  # columns too narrow for any text: one unstyled line, as rich fills it
         return [verticals[0] + verticals[1].join(" " * w for w in widths) + verticals[2]]
+    left, middle, right = verticals[0], verticals[1], verticals[2]
+    if not style:  # a body row: each line of a cell padded by a space, blank lines below
+        padded = [
+            tuple(f" {line} " for line in lines) + (" " * w,) * (height - len(lines))
+            for lines, w in zip(folded, widths)
+        ]
+        return [left + middle.join(parts) + right for parts in zip(*padded)]
 
     def paint(text: str) -> str:  # as rich writes a styled piece: never an empty one
-        return f"{style}{text}{reset}" if style and text else text
+        return f"{style}{text}{reset}" if text else text
 
     space = paint(" ")
     columns = []
     for lines, w in zip(folded, widths):
-        text = [space + paint(line) + space if style else f" {line} " for line in lines]
+        text = [space + paint(line) + space for line in lines]
         blank = [paint(" " * w)] * (height - len(lines))
         columns.append(blank + text if bottom_up else text + blank)
-    left, middle, right = verticals[0], verticals[1], verticals[2]
     return [left + middle.join(parts) + right for parts in zip(*columns)]
 
 
@@ -565,15 +572,17 @@ _WORD = re.compile(r"\s*\S+\s*")
 """A word and the spaces after it, as rich's wrapping sees words."""
 
 
-def _fold(text: str, width: int) -> list[str]:
+@lru_cache(maxsize=4096)
+def _fold(text: str, width: int) -> tuple[str, ...]:
     """rich's wrapping of a cell (``Text.wrap`` with overflow "fold", justified left): lines
-    broken at spaces, a word wider than ``width`` split, every line padded to ``width``."""
+    broken at spaces, a word wider than ``width`` split, every line padded to ``width``.
+    Remembered, since a long table repeats its shapes and counts in every narrow column."""
     if "\n" not in text and text.isascii() and len(text) <= width:  # the usual cell
-        return [text + " " * (width - len(text))]
+        return (text + " " * (width - len(text)),)
     from rich.cells import set_cell_size
 
     if width < 1:  # no room at all: rich renders nothing
-        return []
+        return ()
     lines = []
     for line in text.split("\n"):
         cuts = [0, *_breaks(line, width), len(line)]
@@ -585,7 +594,7 @@ def _fold(text: str, width: int) -> list[str]:
             lines.append(
                 piece[:width].ljust(width) if piece.isascii() else set_cell_size(piece, width)
             )
-    return lines
+    return tuple(lines)
 
 
 def _breaks(text: str, width: int) -> list[int]:
@@ -786,23 +795,24 @@ def _plain(value: int | float) -> str:
 
 def _trace_cells(layers: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     """Each layer's cells. Big networks repeat a few kinds of layer with the same numbers, so
-    the cells after the name are formatted once for each distinct set of numbers."""
+    the shape and count cells are formatted once for each distinct set of numbers (the
+    receptive field grows with depth, so it is formatted for each row)."""
     formatted: dict[tuple[Any, ...], tuple[str, ...]] = {}
     cells = []
     for layer in layers:
-        rf, output = layer["rf"], layer["output"]
-        numbers = (layer["params"], layer["macs"], layer["memory"], rf["size"], rf["stride"])
+        output = layer["output"]
+        numbers = (layer["params"], layer["macs"], layer["memory"])
         key = (*numbers, *output)
-        rest = formatted.get(key)
-        if rest is None:
-            params, macs, memory, size, stride = numbers
-            rest = formatted[key] = (
+        counts = formatted.get(key)
+        if counts is None:
+            params, macs, memory = numbers
+            counts = formatted[key] = (
                 "x".join(map(str, output)),
                 f"{params:,}",
                 human(macs),
                 human(memory, "B"),
-                f"{_plain(size)}/{_plain(stride)}",
             )
+        rf = layer["rf"]
         kind = layer["kind"]
         if layer["inputs"]:
             prefix = layer["name"] + "."
@@ -812,7 +822,7 @@ def _trace_cells(layers: list[dict[str, Any]]) -> list[tuple[str, ...]]:
             name = "✗ " + name
         if "is_output" in layer:
             name += " ⇒"
-        cells.append((name, kind, *rest))
+        cells.append((name, kind, *counts, f"{_plain(rf['size'])}/{_plain(rf['stride'])}"))
     return cells
 
 
@@ -837,7 +847,14 @@ def _trace_summary(data: dict[str, Any]) -> list[str]:
 def trace_report(data: dict[str, Any], fmt: str, width: int | None = None) -> str:
     """A trace's data (:func:`cnncalc.report.trace_data`) in one of :data:`TRACE_FORMATS`;
     failures are in the data too."""
+    from .graph import without_gc_pauses
+
     _known(fmt, TRACE_FORMATS)
+    with without_gc_pauses():  # a row's cells are many small strings: a third of the time
+        return _trace_text(data, fmt, width)
+
+
+def _trace_text(data: dict[str, Any], fmt: str, width: int | None) -> str:
     if fmt == "json":
         return json_text(data)
     if fmt == "csv":
