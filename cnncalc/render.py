@@ -549,7 +549,7 @@ def _row(
     if not height:  # columns too narrow for any text: one unstyled line, as rich fills it
         return [verticals[0] + verticals[1].join(" " * w for w in widths) + verticals[2]]
     left, middle, right = verticals[0], verticals[1], verticals[2]
-    if not style:  # a body row: each line of a cell padded by a space, blank lines below
+    if not style and not bottom_up:  # a body row: lines padded by a space, blank ones below
         padded = [
             tuple(f" {line} " for line in lines) + (" " * w,) * (height - len(lines))
             for lines, w in zip(folded, widths)
@@ -557,12 +557,12 @@ def _row(
         return [left + middle.join(parts) + right for parts in zip(*padded)]
 
     def paint(text: str) -> str:  # as rich writes a styled piece: never an empty one
-        return f"{style}{text}{reset}" if text else text
+        return f"{style}{text}{reset}" if style and text else text
 
     space = paint(" ")
     columns = []
     for lines, w in zip(folded, widths):
-        text = [space + paint(line) + space for line in lines]
+        text = [space + paint(line) + space if style else f" {line} " for line in lines]
         blank = [paint(" " * w)] * (height - len(lines))
         columns.append(blank + text if bottom_up else text + blank)
     return [left + middle.join(parts) + right for parts in zip(*columns)]
