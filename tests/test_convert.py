@@ -247,3 +247,24 @@ def test_convert_of_a_missing_file_is_a_usage_error():
     result = CliRunner().invoke(main, ["convert", "no/such.yaml"])
     assert result.exit_code == 2
     assert "no spec file" in result.stderr
+
+
+def test_darknet_residual_units_become_one_repeated_merge():
+    from cnncalc.graph import Dag, DagNode, Network, Pos, Sequence
+    from cnncalc.layers import Shape
+
+    pos = Pos(1, 1)
+    nodes = [DagNode("0", pos, REGISTRY["conv"](64, pad=1), ("",))]
+    for _ in range(4):  # [convolutional] 1x1, 3x3, [shortcut] from=-3, as Darknet numbers them
+        b = len(nodes)
+        nodes += [
+            DagNode(str(b), pos, REGISTRY["conv"](32, f=1), (str(b - 1),)),
+            DagNode(str(b + 1), pos, REGISTRY["conv"](64, pad=1), (str(b),)),
+            DagNode(str(b + 2), pos, REGISTRY["add"](), (str(b + 1), str(b - 1))),
+        ]
+    net = Network("y", Shape((16, 16), 3), Sequence("", pos, []), graph=Dag(nodes))
+    text = convert(net)
+    assert "# 4 x 3 layers: 1 .. 12 (copies from 1, 4, ..., 10)\n  - repeat: 4\n" in text
+    assert "      - add:\n          -\n            - conv 32 f1\n" in text
+    assert "          - []\n" in text
+    assert comparable(cnncalc.trace(text)) == comparable(cnncalc.trace(net))
