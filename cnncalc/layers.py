@@ -265,6 +265,7 @@ LIMITS: dict[str, tuple[str, int]] = {
     "border": ("crop border", 0),
     "parts": ("parts", 1),
     "index": ("index", 0),
+    "offset": ("crop offset", 0),
 }
 """What a whole-number parameter is called in messages and its least value, the same in
 every kind that declares a parameter of that name; checked when a layer is made."""
@@ -1048,11 +1049,16 @@ class Crop(Layer):
     spatial = True
     kind = "crop"
     primary = "size"
-    summary = "centre crop: size (output size), border (removed per side) or to (a named layer)"
+    summary = (
+        "centre crop: size (output size), border (removed per side) or to (a named layer); "
+        "offset: start there"
+    )
     size: Dims | None = None
     border: Dims | None = None
     to: str | None = None
     references = ("to",)
+    offset: Dims | None = None
+    """Where the crop starts in each dimension (Caffe's crop ``offset``); None: centred."""
 
     def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
         if self.to is None or self.size is not None or self.border is not None:
@@ -1073,6 +1079,15 @@ class Crop(Layer):
         for n, m in zip(x.spatial, sizes):
             if not 0 < m <= n:
                 raise GeometryError(f"cannot crop {x} to {'x'.join(map(str, sizes))}")
+        if self.offset is not None:
+            if self.border is not None:
+                raise UsageError("crop: offset goes with size or to, not border")
+            for n, m, o in zip(x.spatial, sizes, self.dims("offset", nd)):
+                if m + o > n:
+                    raise GeometryError(
+                        f"cannot crop {x} to {'x'.join(map(str, sizes))} at offset {o}: "
+                        f"{m} + {o} = {m + o} is more than {n}"
+                    )
         return Outcome(Shape(sizes, x.channels), rf=tuple(RFStep() for _ in sizes))
 
 
@@ -1157,6 +1172,43 @@ class Mul(Join):
                 )
         out = [max(m, n) for m, n in sizes]
         return Shape(tuple(out[:-1]), out[-1])
+
+
+@register()
+class Max(Add):
+    """Element-wise maximum of inputs of one shape (Caffe's ``Eltwise`` with ``MAX``)."""
+
+    kind = "max"
+    summary = "parallel branches joined by their element-wise maximum (shapes equal)"
+
+
+@register("caffe_batchnorm")
+class StatsNorm(Identity):
+    """Caffe's ``BatchNorm`` layer: it normalises by stored statistics alone, and the scale
+    and shift a framework's batch norm learns are a separate ``Scale`` layer. Caffe stores
+    three blobs, none of them learnt: the mean and the variance per channel, and one
+    moving-average factor that both are divided by."""
+
+    kind = "bnstats"
+    summary = "Caffe's BatchNorm: 0 trainable; mean, variance, one factor stored: 2C+1"
+
+    def apply(self, x: Shape) -> Outcome:
+        return self._identity(x)._replace(buffers=2 * _depth(self.kind, x) + 1)
+
+
+@register()
+class Scale(Identity):
+    """A learnt scale per channel and, with ``bias``, a learnt shift per channel (Caffe's
+    ``Scale`` layer, which follows its ``BatchNorm``)."""
+
+    kind = "scale"
+    words = {"bias": ("bias", True)}
+    summary = "a learnt scale per channel, and a shift with bias: C (2C with bias) trainable"
+    bias: bool = False
+
+    def apply(self, x: Shape) -> Outcome:
+        c = _depth(self.kind, x)
+        return self._identity(x)._replace(params=2 * c if self.bias else c)
 
 
 def layer_class(kind: str) -> type[Layer]:
