@@ -312,7 +312,7 @@ class LazyGroup(click.Group):
 
 
 LAZY_COMMANDS: dict[str, str | Callable[[], click.Command]] = dict.fromkeys(
-    ["trace", "check", "zoo", "kinds", "schema", "diagram"], ".cli_networks"
+    ["trace", "check", "convert", "zoo", "kinds", "schema", "diagram"], ".cli_networks"
 )
 """Command name -> the module defining it (a function or group of that name), or a factory."""
 

@@ -1,4 +1,4 @@
-"""The network commands: trace, check, zoo, kinds, schema and diagram.
+"""The network commands: trace, check, convert, zoo, kinds, schema and diagram.
 
 They are loaded only when one of them runs (see ``LAZY_COMMANDS`` in cli.py), so that a
 single-layer command does not pay for building their options at start-up.
@@ -230,6 +230,44 @@ def check(
             click.echo(render.check_line(checked.source, checked.trace))
     if failed:
         raise SystemExit(1)
+
+
+@click.command(
+    epilog="""\b
+The spec traces to the same shapes, parameters and MACs as SPEC (it is read
+back and compared before it is printed), keeps the layer names (made valid
+spec names: layer1.0.conv1 becomes layer1_0_conv1, Darknet's 12 becomes _12),
+writes a repeat for each run of identical blocks, and ends with an expect:
+of the output, parameters and MACs, so that cnncalc check guards it. A
+network whose shapes do not fit is refused with the problem (exit 1).
+
+\b
+Examples:
+  cnncalc convert yolov3.cfg > yolov3.yaml
+  cnncalc convert deploy.prototxt --to yaml > net.yaml
+  cnncalc convert resnet50 > resnet50-flat.yaml"""
+)
+@SPEC_ARGUMENT
+@SOURCE_FORMAT
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["yaml"]),
+    default="yaml",
+    help="The language to write: a cnncalc spec.",
+)
+def convert(spec: str, source_format: str | None, target: str) -> None:
+    """Write any network (a Darknet cfg, a Caffe prototxt, a spec) as a cnncalc spec."""
+    from .convert import convert as write
+
+    net, _ = load_network(spec, None, source_format)
+    try:
+        with reported():
+            text = write(net, target)
+    except SpecError as error:
+        click.echo(render.problem_report(error.source, error.text, error.problems), err=True)
+        raise SystemExit(1) from None
+    click.echo(text, nl=False)
 
 
 @click.group(

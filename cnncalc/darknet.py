@@ -457,6 +457,8 @@ def _route(r: _Reader) -> list[_Op]:
     if not layers:
         return []
     labels = tuple(map(str, layers))
+    if groups == 1 and len(layers) == 1:  # a concat of one: the layer's output, row "route"
+        return [_Op("route", Identity(), layers, kind="route")]
     if groups == 1:
         return [_Op("concat", Concat(), layers, labels)]
     # each input's group_id-th slice, concatenated (AlexeyAB's route_layer.c)

@@ -205,14 +205,17 @@ def _frozen(value: Any) -> Any:
 
 
 class Parameter:
-    """One declared parameter of a layer kind: its annotation (as written) and default.
+    """One declared parameter of a layer kind: its annotation (as written), the type it names
+    (a key of PARAMETER_TYPES, which every front end and the schema convert by) and default.
 
     A plain class: a named tuple costs more to define than many of this module's kinds together."""
 
-    __slots__ = ("type", "default")
+    __slots__ = ("type", "base", "optional", "default")
 
     def __init__(self, type: str, default: Any) -> None:
         self.type, self.default = type, default
+        self.base = type.removesuffix(" | None")
+        self.optional = self.base != type
 
     def __repr__(self) -> str:
         return f"Parameter({self.type!r}, {self.default!r})"
@@ -233,7 +236,7 @@ def _padding(value: object) -> bool:
     return isinstance(value, str) or _whole(value) or pairs
 
 
-_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
+PARAMETER_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "int": (_whole, "a whole number"),
     "bool": (lambda v: isinstance(v, bool), "True or False"),
     "float": (lambda v: _whole(v) or (isinstance(v, float) and isfinite(v)), "a finite number"),
@@ -241,7 +244,9 @@ _TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "Dims": (_dims, "a whole number, or one per dimension"),
     "PadSpec": (_padding, "a number, a mode, or per dimension a number or (before, after)"),
 }
-"""What each parameter annotation admits, and how to say so."""
+"""What each parameter type admits, and how to say so: the types a kind may declare. The
+spec reader's conversions and the schema's JSON types are keyed by the same names (a test
+holds all three to one set)."""
 
 
 LIMITS: dict[str, tuple[str, int]] = {
@@ -260,6 +265,7 @@ LIMITS: dict[str, tuple[str, int]] = {
     "border": ("crop border", 0),
     "parts": ("parts", 1),
     "index": ("index", 0),
+    "offset": ("crop offset", 0),
 }
 """What a whole-number parameter is called in messages and its least value, the same in
 every kind that declares a parameter of that name; checked when a layer is made."""
@@ -272,13 +278,12 @@ def _numbers(value: object) -> list[int]:
     return [value] if _whole(value) else []  # type: ignore[list-item]
 
 
-def _check_type(kind: str, name: str, annotation: str, value: object) -> None:
+def _check_type(kind: str, name: str, parameter: Parameter, value: object) -> None:
     """A UsageError unless ``value`` is of the type the kind declares for ``name`` and each of
     its numbers at least the parameter's least value (LIMITS)."""
-    base = annotation.removesuffix(" | None")
-    if value is None and base != annotation:
+    if value is None and parameter.optional:
         return
-    admits, what = _TYPES[base]
+    admits, what = PARAMETER_TYPES[parameter.base]
     if not admits(value):
         raise ParameterError(f"{kind}: {name} must be {what}, not {value!r:.40}", name)
     if name not in LIMITS:
@@ -304,6 +309,7 @@ class Layer:
     references: ClassVar[tuple[str, ...]] = ()
     """Fields that name another layer, whose output shape the tracer supplies."""
     spatial: ClassVar[bool] = False
+    """Whether the kind works on spatial dimensions, so a flat input (after fc) is an error."""
     joins: ClassVar[bool] = False
     """Whether the kind joins several inputs, the branches of a merge (see Join)."""
     primary: ClassVar[str | None] = None
@@ -312,7 +318,9 @@ class Layer:
     """Bare words of the inline form and the parameter value each sets: ``ceil``, ``nobias``."""
     conventions: ClassVar[dict[str, dict[str, Any]]] = {}
     """Defaults a framework's convention changes, by convention: TensorFlow pads SAME."""
-    """Whether the kind works on spatial dimensions, so a flat input (after fc) is an error."""
+    worked: ClassVar[str] = ""
+    """The formula a single-layer report works through for this kind (``window``,
+    ``transposed``, ``unpooled``, ``global``, ``dense``), if any: render writes it out."""
     parameters: ClassVar[dict[str, Parameter]] = {}
     """Every parameter in declaration order, base classes first."""
 
@@ -339,7 +347,7 @@ class Layer:
                 )
             values[name] = _frozen(value)
         for name, value in values.items():
-            _check_type(self.kind, name, self.parameters[name].type, value)
+            _check_type(self.kind, name, self.parameters[name], value)
         self.__dict__.update(values)
         key = (type(self), tuple(values.values()))
         self.__dict__["_key"] = key
@@ -399,6 +407,7 @@ def register(*aliases: str) -> Callable[[type[Layer]], type[Layer]]:
 class Conv(Layer):
     spatial = True
     kind = "conv"
+    worked = "window"
     primary = "filters"
     words = {**PAD_WORDS, "nobias": ("bias", False)}
     conventions = {"tensorflow": {"pad": "same"}}
@@ -484,6 +493,7 @@ class DepthwiseConv(Conv):
 class TConv(Layer):
     spatial = True
     kind = "tconv"
+    worked = "transposed"
     primary = "filters"
     words = {"nobias": ("bias", False)}
     summary = "transposed convolution: filters, f, stride, pad, output_padding, dilation, groups"
@@ -543,6 +553,7 @@ class Pool(Layer):
 
     spatial = True
     kind = "pool"
+    worked = "window"
     primary = "f"
     words = {**PAD_WORDS, "ceil": ("ceil", True)}
     conventions = {"tensorflow": {"pad": "same"}, "caffe": {"ceil": True}}
@@ -600,6 +611,7 @@ def _global(x: Shape) -> Outcome:
 class GlobalAvgPool(Layer):
     spatial = True
     kind = "gavgpool"
+    worked = "global"
     summary = "global average pooling: H x W x C -> 1 x 1 x C"
 
     def apply(self, x: Shape) -> Outcome:
@@ -610,6 +622,7 @@ class GlobalAvgPool(Layer):
 class GlobalMaxPool(Layer):
     spatial = True
     kind = "gmaxpool"
+    worked = "global"
     summary = "global max pooling: H x W x C -> 1 x 1 x C"
 
     def apply(self, x: Shape) -> Outcome:
@@ -674,6 +687,7 @@ class Unpool(Layer):
 
     spatial = True
     kind = "unpool"
+    worked = "unpooled"
     primary = "factor"
     words = {mode: ("mode", mode) for mode in UNPOOL_MODES}
     summary = (
@@ -802,6 +816,7 @@ class FC(Layer):
     """Fully connected: the input is flattened (H*W*C) and mapped to ``out`` features."""
 
     kind = "fc"
+    worked = "dense"
     primary = "out"
     words = {"nobias": ("bias", False)}
     summary = "fully connected: out features, bias (input flattened first)"
@@ -1034,11 +1049,16 @@ class Crop(Layer):
     spatial = True
     kind = "crop"
     primary = "size"
-    summary = "centre crop: size (output size), border (removed per side) or to (a named layer)"
+    summary = (
+        "centre crop: size (output size), border (removed per side) or to (a named layer); "
+        "offset: start there"
+    )
     size: Dims | None = None
     border: Dims | None = None
     to: str | None = None
     references = ("to",)
+    offset: Dims | None = None
+    """Where the crop starts in each dimension (Caffe's crop ``offset``); None: centred."""
 
     def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
         if self.to is None or self.size is not None or self.border is not None:
@@ -1059,6 +1079,15 @@ class Crop(Layer):
         for n, m in zip(x.spatial, sizes):
             if not 0 < m <= n:
                 raise GeometryError(f"cannot crop {x} to {'x'.join(map(str, sizes))}")
+        if self.offset is not None:
+            if self.border is not None:
+                raise UsageError("crop: offset goes with size or to, not border")
+            for n, m, o in zip(x.spatial, sizes, self.dims("offset", nd)):
+                if m + o > n:
+                    raise GeometryError(
+                        f"cannot crop {x} to {'x'.join(map(str, sizes))} at offset {o}: "
+                        f"{m} + {o} = {m + o} is more than {n}"
+                    )
         return Outcome(Shape(sizes, x.channels), rf=tuple(RFStep() for _ in sizes))
 
 
@@ -1143,6 +1172,43 @@ class Mul(Join):
                 )
         out = [max(m, n) for m, n in sizes]
         return Shape(tuple(out[:-1]), out[-1])
+
+
+@register()
+class Max(Add):
+    """Element-wise maximum of inputs of one shape (Caffe's ``Eltwise`` with ``MAX``)."""
+
+    kind = "max"
+    summary = "parallel branches joined by their element-wise maximum (shapes equal)"
+
+
+@register("caffe_batchnorm")
+class StatsNorm(Identity):
+    """Caffe's ``BatchNorm`` layer: it normalises by stored statistics alone, and the scale
+    and shift a framework's batch norm learns are a separate ``Scale`` layer. Caffe stores
+    three blobs, none of them learnt: the mean and the variance per channel, and one
+    moving-average factor that both are divided by."""
+
+    kind = "bnstats"
+    summary = "Caffe's BatchNorm: 0 trainable; mean, variance, one factor stored: 2C+1"
+
+    def apply(self, x: Shape) -> Outcome:
+        return self._identity(x)._replace(buffers=2 * _depth(self.kind, x) + 1)
+
+
+@register()
+class Scale(Identity):
+    """A learnt scale per channel and, with ``bias``, a learnt shift per channel (Caffe's
+    ``Scale`` layer, which follows its ``BatchNorm``)."""
+
+    kind = "scale"
+    words = {"bias": ("bias", True)}
+    summary = "a learnt scale per channel, and a shift with bias: C (2C with bias) trainable"
+    bias: bool = False
+
+    def apply(self, x: Shape) -> Outcome:
+        c = _depth(self.kind, x)
+        return self._identity(x)._replace(params=2 * c if self.bias else c)
 
 
 @register("space_to_depth")

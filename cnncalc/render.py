@@ -13,8 +13,8 @@ import os
 import re
 import sys
 from bisect import bisect_right
-from collections.abc import Iterable
-from functools import singledispatch
+from collections.abc import Callable, Iterable
+from functools import lru_cache
 from itertools import starmap
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -23,12 +23,8 @@ from . import report
 from .errors import UsageError
 from .layers import (
     FC,
-    Conv,
-    GlobalAvgPool,
-    GlobalMaxPool,
     Layer,
     Outcome,
-    Pool,
     Shape,
     TConv,
     Unpool,
@@ -130,17 +126,10 @@ def window_formula(
     return text
 
 
-@singledispatch
-def _worked(layer: Layer, x: Shape, outcome: Outcome) -> Worked:
-    """The kind-specific rows of the table; none for a kind without a formula to show."""
-    return Worked([])
-
-
-@_worked.register(Conv)
-@_worked.register(Pool)
-def _windowed(layer: Conv | Pool, x: Shape, outcome: Outcome) -> Worked:
+def _windowed(layer: Any, x: Shape, outcome: Outcome) -> Worked:
+    """A convolution's or a pool's output sizes; a convolution's counts from its filters."""
     fs, ss, ds = _windows(layer, len(x.spatial))
-    ceil = isinstance(layer, Pool) and layer.ceil
+    ceil = getattr(layer, "ceil", False)
     sizes = zip(x.spatial, fs, ss, outcome.padding, ds, outcome.shape.spatial)
     lines = _per_dimension(
         "output", [window_formula(n, f, s, p, d, out, ceil) for n, f, s, p, d, out in sizes]
@@ -148,13 +137,12 @@ def _windowed(layer: Conv | Pool, x: Shape, outcome: Outcome) -> Worked:
     if any(d > 1 for d in ds):
         extents = [f"{d}*({f} - 1) + 1 = {fm.effective_kernel(f, d)}" for f, d in zip(fs, ds)]
         lines = _per_dimension("dilated kernel", extents) + lines
-    if not isinstance(layer, Conv):
+    if "filters" not in layer.parameters:
         return Worked(lines)
     factors = [str(layer.filters), _per_group(x.channels, layer.groups), *map(str, fs)]
     return _counted(lines, factors, outcome, layer.bias, outcome.shape.spatial, "output")
 
 
-@_worked.register
 def _transposed(layer: TConv, x: Shape, outcome: Outcome) -> Worked:
     fs, ss, ds = _windows(layer, len(x.spatial))
     formulas, chosen = [], []
@@ -176,7 +164,6 @@ _UNPOOLING = {
 }
 
 
-@_worked.register
 def _unpooled(layer: Unpool, x: Shape, outcome: Outcome) -> Worked:
     nd = len(x.spatial)
     if layer.mode == "max":
@@ -196,20 +183,27 @@ def _unpooled(layer: Unpool, x: Shape, outcome: Outcome) -> Worked:
     return Worked([("mode", _UNPOOLING[layer.mode]), *_per_dimension("output", formulas)])
 
 
-@_worked.register(GlobalAvgPool)
-@_worked.register(GlobalMaxPool)
 def _global(layer: Layer, x: Shape, outcome: Outcome) -> Worked:
     whole = "x".join(map(str, x.spatial))
     return Worked([("window", f"the whole {whole} input, one value per channel")])
 
 
-@_worked.register
 def _dense(layer: FC, x: Shape, outcome: Outcome) -> Worked:
     if x.size is None:
         return Worked([])
     flat = "*".join(map(str, [*x.spatial, x.channels]))
     lines = [("features in", f"{flat} = {x.size:,}" if x.spatial else f"{x.size:,}")]
     return _counted(lines, [str(x.size), str(layer.out)], outcome, layer.bias, (), "")
+
+
+WORKED: dict[str, Callable[[Any, Shape, Outcome], Worked]] = {
+    "window": _windowed,
+    "transposed": _transposed,
+    "unpooled": _unpooled,
+    "global": _global,
+    "dense": _dense,
+}
+"""How each formula a kind declares (``Layer.worked``) is written out for its report."""
 
 
 def _counted(
@@ -256,7 +250,7 @@ def _per_dimension(what: str, texts: list[str]) -> Rows:
 
 
 def _layer_rows(layer: Layer, x: Shape, outcome: Outcome, layout: str) -> Rows:
-    worked = _worked(layer, x, outcome)
+    worked = WORKED[layer.worked](layer, x, outcome) if layer.worked else Worked([])
     rows = [("input", format_shape(x, layout)), ("output", format_shape(outcome.shape, layout))]
     rows += worked.lines
     if outcome.padding:
@@ -554,6 +548,13 @@ def _row(
     height = max(map(len, folded))
     if not height:  # columns too narrow for any text: one unstyled line, as rich fills it
         return [verticals[0] + verticals[1].join(" " * w for w in widths) + verticals[2]]
+    left, middle, right = verticals[0], verticals[1], verticals[2]
+    if not style and not bottom_up:  # a body row: lines padded by a space, blank ones below
+        padded = [
+            tuple(f" {line} " for line in lines) + (" " * w,) * (height - len(lines))
+            for lines, w in zip(folded, widths)
+        ]
+        return [left + middle.join(parts) + right for parts in zip(*padded)]
 
     def paint(text: str) -> str:  # as rich writes a styled piece: never an empty one
         return f"{style}{text}{reset}" if style and text else text
@@ -564,7 +565,6 @@ def _row(
         text = [space + paint(line) + space if style else f" {line} " for line in lines]
         blank = [paint(" " * w)] * (height - len(lines))
         columns.append(blank + text if bottom_up else text + blank)
-    left, middle, right = verticals[0], verticals[1], verticals[2]
     return [left + middle.join(parts) + right for parts in zip(*columns)]
 
 
@@ -572,15 +572,17 @@ _WORD = re.compile(r"\s*\S+\s*")
 """A word and the spaces after it, as rich's wrapping sees words."""
 
 
-def _fold(text: str, width: int) -> list[str]:
+@lru_cache(maxsize=4096)
+def _fold(text: str, width: int) -> tuple[str, ...]:
     """rich's wrapping of a cell (``Text.wrap`` with overflow "fold", justified left): lines
-    broken at spaces, a word wider than ``width`` split, every line padded to ``width``."""
+    broken at spaces, a word wider than ``width`` split, every line padded to ``width``.
+    Remembered, since a long table repeats its shapes and counts in every narrow column."""
     if "\n" not in text and text.isascii() and len(text) <= width:  # the usual cell
-        return [text + " " * (width - len(text))]
+        return (text + " " * (width - len(text)),)
     from rich.cells import set_cell_size
 
     if width < 1:  # no room at all: rich renders nothing
-        return []
+        return ()
     lines = []
     for line in text.split("\n"):
         cuts = [0, *_breaks(line, width), len(line)]
@@ -592,7 +594,7 @@ def _fold(text: str, width: int) -> list[str]:
             lines.append(
                 piece[:width].ljust(width) if piece.isascii() else set_cell_size(piece, width)
             )
-    return lines
+    return tuple(lines)
 
 
 def _breaks(text: str, width: int) -> list[int]:
@@ -793,23 +795,24 @@ def _plain(value: int | float) -> str:
 
 def _trace_cells(layers: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     """Each layer's cells. Big networks repeat a few kinds of layer with the same numbers, so
-    the cells after the name are formatted once for each distinct set of numbers."""
+    the shape and count cells are formatted once for each distinct set of numbers (the
+    receptive field grows with depth, so it is formatted for each row)."""
     formatted: dict[tuple[Any, ...], tuple[str, ...]] = {}
     cells = []
     for layer in layers:
-        rf, output = layer["rf"], layer["output"]
-        numbers = (layer["params"], layer["macs"], layer["memory"], rf["size"], rf["stride"])
+        output = layer["output"]
+        numbers = (layer["params"], layer["macs"], layer["memory"])
         key = (*numbers, *output)
-        rest = formatted.get(key)
-        if rest is None:
-            params, macs, memory, size, stride = numbers
-            rest = formatted[key] = (
+        counts = formatted.get(key)
+        if counts is None:
+            params, macs, memory = numbers
+            counts = formatted[key] = (
                 "x".join(map(str, output)),
                 f"{params:,}",
                 human(macs),
                 human(memory, "B"),
-                f"{_plain(size)}/{_plain(stride)}",
             )
+        rf = layer["rf"]
         kind = layer["kind"]
         if layer["inputs"]:
             prefix = layer["name"] + "."
@@ -819,7 +822,7 @@ def _trace_cells(layers: list[dict[str, Any]]) -> list[tuple[str, ...]]:
             name = "✗ " + name
         if "is_output" in layer:
             name += " ⇒"
-        cells.append((name, kind, *rest))
+        cells.append((name, kind, *counts, f"{_plain(rf['size'])}/{_plain(rf['stride'])}"))
     return cells
 
 
@@ -845,7 +848,14 @@ def _trace_summary(data: dict[str, Any]) -> list[str]:
 def trace_report(data: dict[str, Any], fmt: str, width: int | None = None) -> str:
     """A trace's data (:func:`cnncalc.report.trace_data`) in one of :data:`TRACE_FORMATS`;
     failures are in the data too."""
+    from .graph import without_gc_pauses
+
     _known(fmt, TRACE_FORMATS)
+    with without_gc_pauses():  # a row's cells are many small strings: a third of the time
+        return _trace_text(data, fmt, width)
+
+
+def _trace_text(data: dict[str, Any], fmt: str, width: int | None) -> str:
     if fmt == "json":
         return json_text(data)
     if fmt == "csv":

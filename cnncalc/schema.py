@@ -15,7 +15,7 @@ from itertools import combinations
 from typing import Any
 
 from .graph import MERGES
-from .layers import ALIASES, PAD_MODES, REGISTRY, Layer
+from .layers import ALIASES, PAD_MODES, REGISTRY, Layer, Parameter
 
 SCHEMA_ID = "https://cnncalc.dev/schema/spec.json"
 
@@ -28,7 +28,7 @@ _WHOLE: Schema = {"type": ["integer", "string"], "minimum": 0, "minLength": 1}
 """A whole number, or text: notation such as 3x5, or an expression."""
 _PER_DIMENSION: Schema = {**_WHOLE, "type": ["integer", "string", "array"], "minItems": 1}
 
-_PARAMETER_TYPES: dict[str, tuple[Schema, str]] = {
+PARAMETER_SCHEMAS: dict[str, tuple[Schema, str]] = {
     "int": (_WHOLE, "a whole number, or an expression on block arguments such as c * 4"),
     "Dims": (
         {**_PER_DIMENSION, "items": _WHOLE},
@@ -50,8 +50,8 @@ _PARAMETER_TYPES: dict[str, tuple[Schema, str]] = {
     "float": ({"type": ["number", "string"], "minLength": 1}, "a number, or an expression"),
     "str": ({"type": "string", "minLength": 1}, "a word"),
 }
-"""The JSON types of each parameter type the layers declare, as the reader converts them;
-strings are always allowed, since any value can be an expression."""
+"""The JSON types of each of the layers' PARAMETER_TYPES as a spec writes them, as the reader
+converts them; strings are always allowed, since any value can be an expression."""
 
 _SHAPE: Schema = {
     "type": ["integer", "string", "array"],
@@ -239,9 +239,7 @@ def spec_schema() -> Schema:
 def _kind_schema(cls: type[Layer], short: dict[str, str]) -> Schema:
     """A layer kind's value: nothing, its parameters, or a bare value (the primary parameter,
     or a word such as same or nobias that sets a parameter of this kind), as it declares them."""
-    params = {
-        name: _parameter_schema(cls, name, p.type, p.default) for name, p in cls.parameters.items()
-    }
+    params = {name: _parameter_schema(cls, name, p) for name, p in cls.parameters.items()}
     shorthands = {
         key: {**params[name], "description": f"short for {name}"}
         for key, name in short.items()
@@ -264,11 +262,12 @@ def _kind_schema(cls: type[Layer], short: dict[str, str]) -> Schema:
     }
 
 
-def _parameter_schema(cls: type[Layer], name: str, annotation: str, default: Any) -> Schema:
+def _parameter_schema(cls: type[Layer], name: str, parameter: Parameter) -> Schema:
     """The JSON types of one parameter, from the type its layer declares."""
     if name in cls.references:
         return {"type": "string", "minLength": 1, "description": "the name of an earlier layer"}
-    schema, what = _PARAMETER_TYPES[annotation.split(" | ")[0]]
+    schema, what = PARAMETER_SCHEMAS[parameter.base]
+    default = parameter.default
     if default is None:
         return {**schema, "description": what}
     return {**schema, "default": default, "description": f"{what} (default {json.dumps(default)})"}

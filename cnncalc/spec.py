@@ -818,23 +818,8 @@ class _Builder:
 
     def convert(self, cls: type[Layer], key: str, value: Any, pos: Pos, path: str) -> Any:
         """A parameter value checked against the type the layer declares."""
-        kind = cls.parameters[key].type
         try:
-            if kind.startswith("PadSpec"):
-                return _padding(value)
-            if kind.startswith("Dims"):
-                return _dims(value, key)
-            if kind.startswith("int"):
-                return _int(value, key)
-            if kind == "bool":
-                return _bool(value, key)
-            if kind == "float":
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise UsageError(f"{key} must be a number, not {_shown(value)}")
-                return value
-            if not isinstance(value, str):
-                raise UsageError(f"{key} must be a word, not {_shown(value)}")
-            return value
+            return _CONVERSIONS[cls.parameters[key].base](value, key)
         except UsageError as e:
             raise self.problem(pos, path, f"{cls.kind}: {e}") from None
 
@@ -1254,12 +1239,12 @@ def _dims(value: Any, key: str) -> int | tuple[int, ...]:
     return _int(value, key)
 
 
-def _padding(value: Any) -> Any:
+def _padding(value: Any, key: str) -> Any:
     if isinstance(value, str):
         return parse_padding(value)
     if isinstance(value, tuple):
-        return tuple(tuple(v) if isinstance(v, tuple) else _int(v, "pad") for v in value)
-    return _int(value, "pad")
+        return tuple(tuple(v) if isinstance(v, tuple) else _int(v, key) for v in value)
+    return _int(value, key)
 
 
 def _int(value: Any, key: str) -> int:
@@ -1283,6 +1268,29 @@ def _bool(value: Any, key: str) -> bool:
     if not isinstance(value, bool):
         raise UsageError(f"{key} must be true or false, not {_shown(value)}")
     return value
+
+
+def _real(value: Any, key: str) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UsageError(f"{key} must be a number, not {_shown(value)}")
+    return value
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise UsageError(f"{key} must be a word, not {_shown(value)}")
+    return value
+
+
+_CONVERSIONS: dict[str, Callable[[Any, str], Any]] = {
+    "int": _int,
+    "Dims": _dims,
+    "PadSpec": _padding,
+    "bool": _bool,
+    "float": _real,
+    "str": _text,
+}
+"""How a value as written becomes each of the layers' PARAMETER_TYPES."""
 
 
 # --- whole specs ------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def test_detector_numbers_are_those_worked_out_by_hand():
         "4": ("conv", "8x8x8", 48),
         "5": ("add", "8x8x8", 0),
         "6": ("maxpool", "8x8x8", 0),
-        "7": ("concat", "8x8x8", 0),
+        "7": ("route", "8x8x8", 0),
         "8": ("maxpool", "8x8x8", 0),
         "9": ("concat", "8x8x24", 0),
         "10": ("reorg", "4x4x96", 0),
@@ -85,7 +85,7 @@ def test_detector_numbers_are_those_worked_out_by_hand():
         "17": ("region", "8x8x12", 0),
     }
     joins = {layer["name"]: layer["inputs"] for layer in trace["layers"] if layer["inputs"]}
-    assert joins == {"7": ["5"], "9": ["8", "6", "5"], "15": ["14", "0"]}  # 5 folded
+    assert joins == {"9": ["8", "6", "5"], "15": ["14", "0"]}  # 5 folded
 
 
 def test_each_darknet_layer_is_its_nodes_unfolded():
@@ -208,6 +208,7 @@ def test_yolov3_at_416_has_its_published_figures(tmp_path):
     table = run("trace", str(path), "--depth", "1").stdout
     assert "Darknet: 65.864 BFLOPs" in table
     assert re.search(r"│ 86 +│ concat ← 85, 61 +│ 26x26x768 ", table)
+    assert re.search(r"│ 83 +│ route +│ 13x13x512 ", table)
 
 
 def test_yolov3_tiny_at_416_has_its_published_figures(tmp_path):
@@ -278,6 +279,31 @@ def test_the_api_gives_bflops_only_for_darknet():
 def test_markdown_shows_darknet_bflops():
     result = run("trace", YOLOV1, "--format", "markdown")
     assert "Darknet: 0.000 BFLOPs" in result.stdout
+
+
+@pytest.mark.parametrize("path", [DETECTOR, CLASSIFIER, YOLOV1])
+def test_convert_writes_a_spec_that_traces_the_same(path):
+    """The same shapes, counts and outputs row for row; rows Darknet labels (a head, ``elu``,
+    a one-layer route) are identities in cnncalc's language."""
+    from cnncalc.convert import convert
+    from cnncalc.layers import REGISTRY
+
+    def comparable(trace: dict) -> list[tuple]:
+        return [
+            (
+                row["kind"] if row["kind"] in REGISTRY else "identity",
+                row["output"],
+                row["params"],
+                row["buffers"],
+                row["macs"],
+            )
+            for row in trace["layers"]
+        ]
+
+    before = cnncalc.trace(path)
+    after = cnncalc.trace(convert(load(path)))
+    assert comparable(after) == comparable(before)
+    assert list(after.get("outputs", {}).values()) == list(before.get("outputs", {}).values())
 
 
 # --- the reorg kind ---------------------------------------------------------------------------

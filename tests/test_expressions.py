@@ -27,9 +27,9 @@ HEAD = re.compile(r"^(?P<source>.+?):(?P<line>\d+):(?P<column>\d+): error: (?P<m
 
 
 def run(*args: str) -> Result:
-    start = time.perf_counter()
+    start = time.process_time()
     result = CliRunner(env=ENV).invoke(main, list(args))
-    assert time.perf_counter() - start < 1, f"{args[:2]} took over a second"
+    assert time.process_time() - start < 1, f"{args[:2]} took over a second"
     return result
 
 

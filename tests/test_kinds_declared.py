@@ -79,3 +79,22 @@ def test_a_convention_changes_the_defaults_the_kind_declares(kind, convention):
     layer = only_layer(load_spec(f"input: 8x8x8\nconvention: {convention}\nlayers: [{kind} 4]\n"))
     for name, value in REGISTRY[kind].conventions[convention].items():
         assert getattr(layer, name) == value
+
+
+def test_every_parameter_type_is_read_checked_and_described_by_one_name():
+    """A kind may declare only the parameter types that the core checks, the spec reader
+    converts and the schema describes: one set of names, so none can drift from another."""
+    from cnncalc.layers import PARAMETER_TYPES
+    from cnncalc.schema import PARAMETER_SCHEMAS
+    from cnncalc.spec import _CONVERSIONS
+
+    assert set(PARAMETER_TYPES) == set(PARAMETER_SCHEMAS) == set(_CONVERSIONS)
+    declared = {p.base for cls in REGISTRY.values() for p in cls.parameters.values()}
+    assert declared <= set(PARAMETER_TYPES)
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, cls in REGISTRY.items() if cls.worked))
+def test_the_formula_a_kind_declares_is_written_out(kind):
+    from cnncalc.render import WORKED
+
+    assert REGISTRY[kind].worked in WORKED
