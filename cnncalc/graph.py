@@ -170,6 +170,10 @@ class Dag:
         """(name, position, full name or None, message when None)."""
 
 
+TASKS = ("classification", "segmentation", "detection")
+"""The tasks a spec's ``task`` can name, in the order ``zoo list`` groups them."""
+
+
 class Network(NamedTuple):
     name: str
     input: Shape
@@ -188,6 +192,10 @@ class Network(NamedTuple):
     several; none means the last layer's output is the one."""
     graph: Dag | None = None
     """The graph, when a front end built it directly; None: it is lowered from ``body``."""
+    task: str = ""
+    """What the network does, one of TASKS, or nothing said; ``zoo list`` groups by it."""
+    origin: str = ""
+    """Where the architecture comes from, in a few words: ``torchvision``, ``BVLC Caffe``."""
 
 
 class _Lowering:
@@ -455,6 +463,8 @@ def network_data(net: Network) -> dict[str, Any]:
             "outputs": {k: [_shape_data(s), list(p)] for k, (s, p) in expect.outputs.items()},
         },
         "outputs": [[name, *pos] for name, pos in net.outputs],
+        "task": net.task,
+        "origin": net.origin,
     }
 
 
@@ -479,4 +489,6 @@ def network_from_data(data: dict[str, Any], text: str = "") -> Network:
         text,
         data["description"],
         outputs=tuple((name, Pos(line, column)) for name, line, column in data["outputs"]),
+        task=data["task"],
+        origin=data["origin"],
     )

@@ -119,17 +119,24 @@ def solutions_data(n: int, out: int, solutions: list[Solution]) -> dict[str, Any
 
 
 def zoo_data(entries: list[tuple[str, Trace]]) -> dict[str, Any]:
-    """The JSON contract of ``zoo list``: each network's input, totals and description."""
+    """The JSON contract of ``zoo list``: each network's task, origin, input, totals and
+    description, grouped by task in the order of ``TASKS`` (then as given)."""
+    from .graph import TASKS
+
     networks = []
     for name, t in entries:
         totals = t.totals()
         networks.append(
             {
                 "name": name,
+                "task": t.network.task,
+                "origin": t.network.origin,
                 "input": shape_sizes(t.network.input, t.network.layout),
                 "params": totals.params,
                 "macs": totals.macs,
                 "description": t.network.description,
             }
         )
+    order = {task: i for i, task in enumerate(TASKS)}
+    networks.sort(key=lambda n: order.get(str(n["task"]), len(order)))
     return {"networks": networks}

@@ -13,7 +13,8 @@ from importlib.resources import files
 import pytest
 import yaml
 
-from cnncalc.graph import Network
+from cnncalc.errors import SpecError
+from cnncalc.graph import TASKS, Network
 from cnncalc.layers import Shape
 from cnncalc.notation import format_shape
 from cnncalc.spec import load_spec
@@ -95,6 +96,15 @@ def test_spec_traces_cleanly_and_meets_its_own_expectations(name):
         "a zoo spec states its output, params, macs and some named shapes"
     )
     assert unmet_expectations(net, t) == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_spec_says_its_task_and_where_it_comes_from(name):
+    """``zoo list`` groups by ``task`` and shows ``origin``: every zoo spec declares both."""
+    net, _ = traced(name)
+    assert net.task in TASKS, f"{name}.yaml needs task: one of {', '.join(TASKS)}"
+    assert net.origin, f"{name}.yaml needs origin: torchvision, paper, BVLC Caffe, ..."
+    assert len(net.origin) <= 20 and "\n" not in net.origin
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -185,3 +195,15 @@ def test_unet_has_the_papers_shapes():
     assert str(t.shapes["up4.concat1"]) == "56x56x1024"
     assert str(t.output) == "388x388x2"
     assert [r.kind for r in t.rows].count("crop") == 4
+
+
+def test_task_and_origin_are_read_and_a_task_not_known_is_refused_where_written():
+    spec = "input: 8x8x3\ntask: {task}\norigin: my lab\nlayers: [conv 4]\n"
+    net = load_spec(spec.format(task="detection"), "net.yaml")
+    assert (net.task, net.origin) == ("detection", "my lab")
+    assert load_spec("input: 8x8x3\nlayers: [conv 4]\n", "net.yaml").task == ""
+    with pytest.raises(SpecError) as refused:
+        load_spec(spec.format(task="clasification"), "net.yaml")
+    [problem] = refused.value.problems
+    assert (problem.pos.line, problem.pos.column) == (2, 7)
+    assert problem.message.startswith("task must be one of classification, segmentation, detection")
