@@ -46,6 +46,12 @@ TORCHVISION = {
 # the networks that are not in torchvision, with the numbers their papers give
 PAPERS = {"alexnet_2012", "lenet5", "nin", "unet"}
 
+# the course's own list (issue 11): trainable params, buffers, MACs and output(s), each from
+# the named reference (Caffe prototxt rebuilt in PyTorch, torchvision, or counted by hand)
+COURSE = {
+    "googlenet_2014": (6_998_552, 0, 1_582_671_872, "1000"),
+}
+
 
 @cache
 def text(name: str) -> str:
@@ -82,7 +88,7 @@ def unmet_expectations(net: Network, t: Trace) -> list[str]:
 
 
 def test_the_zoo_holds_every_network_of_the_issue():
-    assert set(TORCHVISION) | PAPERS <= set(NAMES)
+    assert set(TORCHVISION) | PAPERS | set(COURSE) <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -112,6 +118,17 @@ def test_spec_has_a_one_line_description(name):
     description = yaml.safe_load(text(name))["description"]
     assert isinstance(description, str) and "\n" not in description
     assert 10 < len(description) <= 90
+
+
+@pytest.mark.parametrize(
+    "name, params, buffers, macs, output", [(n, *v) for n, v in COURSE.items()]
+)
+def test_the_course_networks_match_their_references(name, params, buffers, macs, output):
+    _, t = traced(name)
+    totals = t.totals()
+    assert (totals.params, totals.buffers, totals.macs) == (params, buffers, macs)
+    outputs = t.outputs if t.outputs else {"": t.output}
+    assert ", ".join(f"{k}={v}" if k else str(v) for k, v in outputs.items()) == output
 
 
 @pytest.mark.parametrize("name, params, gmacs", [(n, *v) for n, v in TORCHVISION.items()])
