@@ -50,6 +50,7 @@ PAPERS = {"alexnet_2012", "lenet5", "nin", "unet"}
 # the named reference (Caffe prototxt rebuilt in PyTorch, torchvision, or counted by hand)
 COURSE = {
     "googlenet_2014": (6_998_552, 0, 1_582_671_872, "1000"),
+    "segnet": (29_449_355, 15_872, 106_712_432_640, "360x480x11"),
 }
 
 
@@ -224,3 +225,12 @@ def test_task_and_origin_are_read_and_a_task_not_known_is_refused_where_written(
     [problem] = refused.value.problems
     assert (problem.pos.line, problem.pos.column) == (2, 7)
     assert problem.message.startswith("task must be one of classification, segmentation, detection")
+
+
+def test_segnet_unpools_to_each_pools_input_at_any_size():
+    """Caffe's ceil pools take 45x60 to 23x30; the unpool restores 45x60, not 46x60."""
+    net, t = traced("segnet")
+    assert [str(t.shapes[f"upsample{i}"]) for i in (5, 4)] == ["23x30x512", "45x60x512"]
+    odd = trace(net, Shape((299, 401), 3))
+    assert odd.ok and str(odd.output) == "299x401x11"
+    assert str(odd.shapes["pool5"]) == "10x13x512"
