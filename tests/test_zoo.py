@@ -51,6 +51,12 @@ PAPERS = {"alexnet_2012", "lenet5", "nin", "unet"}
 COURSE = {
     "googlenet_2014": (6_998_552, 0, 1_582_671_872, "1000"),
     "segnet": (29_449_355, 15_872, 106_712_432_640, "360x480x11"),
+    "faster_rcnn_rpn": (
+        17_102_198,
+        0,
+        189_583_607_808,
+        "rpn_cls_score=38x63x18, rpn_bbox_pred=38x63x36",
+    ),
 }
 
 
@@ -82,6 +88,9 @@ def unmet_expectations(net: Network, t: Trace) -> list[str]:
     ):
         if want and want[0] != got:
             unmet.append(f"{what} {want[0]:,}, traced {got:,}")
+    for name, (shape, _) in expect.outputs.items():
+        if t.outputs.get(name) != shape:
+            unmet.append(f"output {name} {show(shape)}, traced {show(t.outputs.get(name))}")
     for layer, (shape, _) in expect.shapes.items():
         if t.shapes.get(layer) != shape:
             unmet.append(f"{layer} {show(shape)}, traced {show(t.shapes.get(layer))}")
@@ -99,7 +108,7 @@ def test_spec_traces_cleanly_and_meets_its_own_expectations(name):
     assert net.name == name
     assert text(name).startswith("# "), "a zoo spec starts with a comment citing its paper"
     expect = net.expect
-    assert expect.output and expect.params and expect.macs and expect.shapes, (
+    assert (expect.output or expect.outputs) and expect.params and expect.macs and expect.shapes, (
         "a zoo spec states its output, params, macs and some named shapes"
     )
     assert unmet_expectations(net, t) == []
