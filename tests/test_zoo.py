@@ -57,6 +57,7 @@ COURSE = {
         189_583_607_808,
         "rpn_cls_score=38x63x18, rpn_bbox_pred=38x63x36",
     ),
+    "mask_rcnn_head": (2_646_107, 0, 532_066_304, "28x28x91"),
 }
 
 
