@@ -58,6 +58,7 @@ COURSE = {
         "rpn_cls_score=38x63x18, rpn_bbox_pred=38x63x36",
     ),
     "mask_rcnn_head": (2_646_107, 0, 532_066_304, "28x28x91"),
+    "fractalnet": (33_724_618, 20_608, 845_222_912, "10"),
 }
 
 
@@ -244,3 +245,13 @@ def test_segnet_unpools_to_each_pools_input_at_any_size():
     odd = trace(net, Shape((299, 401), 3))
     assert odd.ok and str(odd.output) == "299x401x11"
     assert str(odd.shapes["pool5"]) == "10x13x512"
+
+
+def test_fractalnet_blocks_follow_the_expansion_rule():
+    """f3 = join(f2(f2(z)), conv(z)): 7 convolutions a block, 4 on the longest path."""
+    _, t = traced("fractalnet")
+    kinds = [r.kind for r in t.rows]
+    assert kinds.count("conv") == 35 and kinds.count("mean") == 15
+    block1 = [r.name for r in t.rows if r.kind == "conv" and r.name.startswith("block1.")]
+    assert len(block1) == 7
+    assert "block2.mean1.0.f21.mean1.0.f11.conv1" in t.shapes  # f3 -> f2 -> f1, by name
