@@ -641,7 +641,7 @@ def load(text: str, source: str = "<cfg>") -> Network:
         text=text,
         outputs=tuple(heads),
         graph=dag,
-        origin="darknet",
+        read_from="darknet",
     )
 
 

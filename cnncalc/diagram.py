@@ -136,6 +136,8 @@ def build_diagram(trace: Trace, depth: int | None = None) -> Diagram:
         output = Node(f"n{len(ids)}", "output", "output", "")
         nesting.top.append(output)
         edges.append(Edge(ids[shown(trace.output_source)], output.id, trace.output))
+        for name, source in trace.output_sources.items():  # each head of several
+            edges.append(Edge(ids[shown(source)], output.id, trace.outputs[name]))
     return Diagram(trace.network.name, nesting.top, list(dict.fromkeys(edges)))
 
 

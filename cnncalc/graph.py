@@ -171,6 +171,10 @@ class Dag:
         """(name, position, full name or None, message when None)."""
 
 
+TASKS = ("classification", "segmentation", "detection")
+"""The tasks a spec's ``task`` can name, in the order ``zoo list`` groups them."""
+
+
 class Network(NamedTuple):
     name: str
     input: Shape
@@ -189,7 +193,11 @@ class Network(NamedTuple):
     several; none means the last layer's output is the one."""
     graph: Dag | None = None
     """The graph, when a front end built it directly; None: it is lowered from ``body``."""
+    task: str = ""
+    """What the network does, one of TASKS, or nothing said; ``zoo list`` groups by it."""
     origin: str = ""
+    """Where the architecture comes from, in a few words: ``torchvision``, ``BVLC Caffe``."""
+    read_from: str = ""
     """The format the network was read from when not cnncalc's own (``darknet``), for
     figures that format's tools print (Darknet's BFLOPs)."""
 
@@ -459,6 +467,8 @@ def network_data(net: Network) -> dict[str, Any]:
             "outputs": {k: [_shape_data(s), list(p)] for k, (s, p) in expect.outputs.items()},
         },
         "outputs": [[name, *pos] for name, pos in net.outputs],
+        "task": net.task,
+        "origin": net.origin,
     }
 
 
@@ -483,4 +493,6 @@ def network_from_data(data: dict[str, Any], text: str = "") -> Network:
         text,
         data["description"],
         outputs=tuple((name, Pos(line, column)) for name, line, column in data["outputs"]),
+        task=data["task"],
+        origin=data["origin"],
     )

@@ -1016,17 +1016,20 @@ def _gmacs(macs: int) -> str:
 
 
 def zoo_report(entries: list[tuple[str, Any]], fmt: str) -> str:
-    """The zoo's networks: name, input, params, GMACs, description."""
+    """The zoo's networks by task (the task named on its group's first row): name, source,
+    input, params, GMACs, description."""
     _known(fmt, FORMATS)
     data = report.zoo_data(entries)
     if fmt == "json":
         return json_text(data)
     rows = data["networks"]
-    header = ["name", "input", "params", "GMACs", "description"]
+    header = ["task", "name", "source", "input", "params", "GMACs", "description"]
+    tasks = [r["task"] for r in rows]
     cells = [
-        (r["name"], "x".join(map(str, r["input"])), f"{r['params']:,}", _gmacs(r["macs"]))
+        (task if i == 0 or tasks[i - 1] != task else "", r["name"], r["origin"])
+        + ("x".join(map(str, r["input"])), f"{r['params']:,}", _gmacs(r["macs"]))
         + (r["description"],)
-        for r in rows
+        for i, (task, r) in enumerate(zip(tasks, rows))
     ]
     if fmt in _TEXT_TABLES:
         return _TEXT_TABLES[fmt](header, cells)

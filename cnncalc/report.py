@@ -80,7 +80,7 @@ def trace_data(t: Trace, dtype: str = "float32", depth: int | None = None) -> di
 def _darknet_totals(t: Trace) -> dict[str, float]:
     """Darknet's own figure for a network read from a cfg: ``BFLOPs = 2 x MACs / 10^9``,
     summed over its convolutional and connected layers (the only kinds with MACs there)."""
-    if t.network.origin != "darknet":
+    if t.network.read_from != "darknet":
         return {}
     return {"bflops": 2 * sum(r.macs for r in t.rows if r.kind in ("conv", "fc")) / 1e9}
 
@@ -128,17 +128,24 @@ def solutions_data(n: int, out: int, solutions: list[Solution]) -> dict[str, Any
 
 
 def zoo_data(entries: list[tuple[str, Trace]]) -> dict[str, Any]:
-    """The JSON contract of ``zoo list``: each network's input, totals and description."""
+    """The JSON contract of ``zoo list``: each network's task, origin, input, totals and
+    description, grouped by task in the order of ``TASKS`` (then as given)."""
+    from .graph import TASKS
+
     networks = []
     for name, t in entries:
         totals = t.totals()
         networks.append(
             {
                 "name": name,
+                "task": t.network.task,
+                "origin": t.network.origin,
                 "input": shape_sizes(t.network.input, t.network.layout),
                 "params": totals.params,
                 "macs": totals.macs,
                 "description": t.network.description,
             }
         )
+    order = {task: i for i, task in enumerate(TASKS)}
+    networks.sort(key=lambda n: order.get(str(n["task"]), len(order)))
     return {"networks": networks}

@@ -14,7 +14,7 @@ import json
 from itertools import combinations
 from typing import Any
 
-from .graph import MERGES
+from .graph import MERGES, TASKS
 from .layers import ALIASES, PAD_MODES, REGISTRY, Layer, Parameter
 
 SCHEMA_ID = "https://cnncalc.dev/schema/spec.json"
@@ -85,6 +85,14 @@ def spec_schema() -> Schema:
     top: dict[str, Schema] = {
         "name": {"type": "string", "description": "the network's name, shown by trace and check"},
         "description": {"type": "string", "description": "one line about the network"},
+        "task": {
+            "enum": list(TASKS),
+            "description": "what the network does; cnncalc zoo list groups by it",
+        },
+        "origin": {
+            "type": "string",
+            "description": "where the architecture comes from: torchvision, BVLC Caffe, paper",
+        },
         "input": {
             **_SHAPE,
             "description": "the input shape: 224x224x3 (H x W x C, or C x H x W with layout "

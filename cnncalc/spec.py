@@ -36,6 +36,7 @@ import yaml
 from .errors import ParameterError, SpecError, UsageError
 from .graph import (
     MERGES,
+    TASKS,
     Expectations,
     LayerNode,
     Merge,
@@ -111,6 +112,8 @@ TOP_KEYS = (
     "layers",
     "outputs",
     "expect",
+    "task",
+    "origin",
 )
 ITEM_KEYS = ("name", "if")
 EXPECT_KEYS = ("output", "params", "macs", "shapes")
@@ -1400,6 +1403,8 @@ def _load_spec(text: str, source: str) -> Network:
         scalar("description", ""),
         input_hint,
         outputs,
+        task=scalar("task", "", TASKS),
+        origin=scalar("origin", ""),
     )
     if builder.problems:
         raise SpecError(builder.problems, source, text)

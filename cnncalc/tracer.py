@@ -82,6 +82,8 @@ class Trace:
         """The output shape of every named node, blocks and repeats included."""
         self.outputs: dict[str, Shape] = {}
         """The shape of each of the network's named outputs, when it lists several."""
+        self.output_sources: dict[str, str] = {}
+        """The row each of the named outputs comes from, as ``output_source`` for ``output``."""
         self.groups: dict[str, str] = {}
         """The kind of every container (block name, repeat, concat, add), for folded rows."""
 
@@ -304,6 +306,7 @@ def trace(net: Network, input: Shape | None = None) -> Trace:
                 result.errors.append(Problem(pos, name, message))
             else:
                 result.outputs[name] = out[full].shape
+                result.output_sources[name] = out[full].source
     return result
 
 

@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from cnncalc import zoo
 from cnncalc.cli import main
+from cnncalc.graph import TASKS
 from cnncalc.layers import REGISTRY
 
 INLINE = "32x32x3 | conv 10 f5 p2 | relu | pool f2 s2 | fc 10 | softmax"
@@ -594,20 +595,32 @@ def zoo_lists() -> dict[str, Result]:
     return {fmt: run("zoo", "list", "--format", fmt) for fmt in ("table", "json")}
 
 
-def test_zoo_list_names_every_network(zoo_lists):
+def test_zoo_list_names_every_network_grouped_by_task(zoo_lists):
     text = finished(zoo_lists["table"], 0).stdout
-    rows = {r[0]: r for r in table_rows(text) if r[0]}
-    assert list(rows) == zoo.names()
-    assert len(rows) == 20
-    assert rows["resnet50"][1:4] == ["224x224x3", "25,557,032", "4.089"]
-    assert rows["vgg16"][1:4] == ["224x224x3", "138,357,544", "15.470"]
+    rows = {r[1]: r for r in table_rows(text) if r[1]}
+    assert sorted(rows) == zoo.names()
+    assert rows["resnet50"][2:6] == ["torchvision", "224x224x3", "25,557,032", "4.089"]
+    assert rows["vgg16"][2:6] == ["torchvision", "224x224x3", "138,357,544", "15.470"]
+    assert rows["unet"][2] == "paper"
+    groups = [row[0] for row in rows.values() if row[0]]
+    assert groups == [task for task in TASKS if task in groups]  # each task named once, in order
+    task, task_of = "", {}
+    for name, row in rows.items():  # a group's task is named on its first row only
+        task = row[0] or task
+        task_of[name] = task
+    assert task_of["alexnet"] == "classification" and task_of["unet"] == "segmentation"
 
 
 def test_zoo_list_json(zoo_lists):
     networks = json.loads(finished(zoo_lists["json"], 0).stdout)["networks"]
-    assert [n["name"] for n in networks] == zoo.names()
-    assert all(set(n) == {"name", "input", "params", "macs", "description"} for n in networks)
+    assert sorted(n["name"] for n in networks) == zoo.names()
+    keys = {"name", "task", "origin", "input", "params", "macs", "description"}
+    assert all(set(n) == keys for n in networks)
+    tasks = [n["task"] for n in networks]
+    assert tasks == sorted(tasks, key=TASKS.index)  # grouped: classification first
     by_name = {n["name"]: n for n in networks}
+    assert by_name["resnet50"]["origin"] == "torchvision"
+    assert by_name["unet"]["task"] == "segmentation"
     # torchvision's table: parameters, and GFLOPS that count multiply-accumulates
     assert by_name["resnet50"]["params"] == 25_557_032
     assert round(by_name["resnet50"]["macs"] / 1e9, 3) == 4.089

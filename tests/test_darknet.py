@@ -258,7 +258,7 @@ def test_from_darknet_reads_a_file_of_any_name(tmp_path):
     path = tmp_path / "model.txt"
     path.write_text((DATA / "detector.cfg").read_text())
     assert data(str(path), "--from", "darknet")["totals"]["params"] == 4062
-    assert load(str(path), format="darknet").origin == "darknet"
+    assert load(str(path), format="darknet").read_from == "darknet"
     assert run("trace", str(path)).exit_code != 0  # not a cnncalc spec
 
 

@@ -177,6 +177,14 @@ def test_unet_skip_connections_run_from_the_encoder_into_the_crops():
     assert {("enc4", "up4", "64x64x512"), ("bottom", "up4", "28x28x1024")} <= folded
 
 
+def test_each_named_output_of_a_detection_network_feeds_the_output():
+    edges = named_edges(build_diagram(zoo("faster_rcnn_rpn")))
+    assert ("rpn_cls_score", "output", "38x63x18") in edges
+    assert ("rpn_bbox_pred", "output", "38x63x36") in edges
+    folded = named_edges(build_diagram(zoo("faster_rcnn_rpn"), depth=1))
+    assert ("rpn_cls_score", "output", "38x63x18") in folded
+
+
 FAILING = """
     input: 8x8x4
     layers:

@@ -13,7 +13,8 @@ from importlib.resources import files
 import pytest
 import yaml
 
-from cnncalc.graph import Network
+from cnncalc.errors import SpecError
+from cnncalc.graph import TASKS, Network
 from cnncalc.layers import Shape
 from cnncalc.notation import format_shape
 from cnncalc.spec import load_spec
@@ -45,6 +46,21 @@ TORCHVISION = {
 # the networks that are not in torchvision, with the numbers their papers give
 PAPERS = {"alexnet_2012", "lenet5", "nin", "unet"}
 
+# the course's own list (issue 11): trainable params, buffers, MACs and output(s), each from
+# the named reference (Caffe prototxt rebuilt in PyTorch, torchvision, or counted by hand)
+COURSE = {
+    "googlenet_2014": (6_998_552, 0, 1_582_671_872, "1000"),
+    "segnet": (29_449_355, 15_872, 106_712_432_640, "360x480x11"),
+    "faster_rcnn_rpn": (
+        17_102_198,
+        0,
+        189_583_607_808,
+        "rpn_cls_score=38x63x18, rpn_bbox_pred=38x63x36",
+    ),
+    "mask_rcnn_head": (2_646_107, 0, 532_066_304, "28x28x91"),
+    "fractalnet": (33_724_618, 20_608, 845_222_912, "10"),
+}
+
 
 @cache
 def text(name: str) -> str:
@@ -74,6 +90,9 @@ def unmet_expectations(net: Network, t: Trace) -> list[str]:
     ):
         if want and want[0] != got:
             unmet.append(f"{what} {want[0]:,}, traced {got:,}")
+    for name, (shape, _) in expect.outputs.items():
+        if t.outputs.get(name) != shape:
+            unmet.append(f"output {name} {show(shape)}, traced {show(t.outputs.get(name))}")
     for layer, (shape, _) in expect.shapes.items():
         if t.shapes.get(layer) != shape:
             unmet.append(f"{layer} {show(shape)}, traced {show(t.shapes.get(layer))}")
@@ -81,7 +100,7 @@ def unmet_expectations(net: Network, t: Trace) -> list[str]:
 
 
 def test_the_zoo_holds_every_network_of_the_issue():
-    assert set(TORCHVISION) | PAPERS <= set(NAMES)
+    assert set(TORCHVISION) | PAPERS | set(COURSE) <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -91,10 +110,19 @@ def test_spec_traces_cleanly_and_meets_its_own_expectations(name):
     assert net.name == name
     assert text(name).startswith("# "), "a zoo spec starts with a comment citing its paper"
     expect = net.expect
-    assert expect.output and expect.params and expect.macs and expect.shapes, (
+    assert (expect.output or expect.outputs) and expect.params and expect.macs and expect.shapes, (
         "a zoo spec states its output, params, macs and some named shapes"
     )
     assert unmet_expectations(net, t) == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_spec_says_its_task_and_where_it_comes_from(name):
+    """``zoo list`` groups by ``task`` and shows ``origin``: every zoo spec declares both."""
+    net, _ = traced(name)
+    assert net.task in TASKS, f"{name}.yaml needs task: one of {', '.join(TASKS)}"
+    assert net.origin, f"{name}.yaml needs origin: torchvision, paper, BVLC Caffe, ..."
+    assert len(net.origin) <= 20 and "\n" not in net.origin
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -102,6 +130,17 @@ def test_spec_has_a_one_line_description(name):
     description = yaml.safe_load(text(name))["description"]
     assert isinstance(description, str) and "\n" not in description
     assert 10 < len(description) <= 90
+
+
+@pytest.mark.parametrize(
+    "name, params, buffers, macs, output", [(n, *v) for n, v in COURSE.items()]
+)
+def test_the_course_networks_match_their_references(name, params, buffers, macs, output):
+    _, t = traced(name)
+    totals = t.totals()
+    assert (totals.params, totals.buffers, totals.macs) == (params, buffers, macs)
+    outputs = t.outputs if t.outputs else {"": t.output}
+    assert ", ".join(f"{k}={v}" if k else str(v) for k, v in outputs.items()) == output
 
 
 @pytest.mark.parametrize("name, params, gmacs", [(n, *v) for n, v in TORCHVISION.items()])
@@ -185,3 +224,34 @@ def test_unet_has_the_papers_shapes():
     assert str(t.shapes["up4.concat1"]) == "56x56x1024"
     assert str(t.output) == "388x388x2"
     assert [r.kind for r in t.rows].count("crop") == 4
+
+
+def test_task_and_origin_are_read_and_a_task_not_known_is_refused_where_written():
+    spec = "input: 8x8x3\ntask: {task}\norigin: my lab\nlayers: [conv 4]\n"
+    net = load_spec(spec.format(task="detection"), "net.yaml")
+    assert (net.task, net.origin) == ("detection", "my lab")
+    assert load_spec("input: 8x8x3\nlayers: [conv 4]\n", "net.yaml").task == ""
+    with pytest.raises(SpecError) as refused:
+        load_spec(spec.format(task="clasification"), "net.yaml")
+    [problem] = refused.value.problems
+    assert (problem.pos.line, problem.pos.column) == (2, 7)
+    assert problem.message.startswith("task must be one of classification, segmentation, detection")
+
+
+def test_segnet_unpools_to_each_pools_input_at_any_size():
+    """Caffe's ceil pools take 45x60 to 23x30; the unpool restores 45x60, not 46x60."""
+    net, t = traced("segnet")
+    assert [str(t.shapes[f"upsample{i}"]) for i in (5, 4)] == ["23x30x512", "45x60x512"]
+    odd = trace(net, Shape((299, 401), 3))
+    assert odd.ok and str(odd.output) == "299x401x11"
+    assert str(odd.shapes["pool5"]) == "10x13x512"
+
+
+def test_fractalnet_blocks_follow_the_expansion_rule():
+    """f3 = join(f2(f2(z)), conv(z)): 7 convolutions a block, 4 on the longest path."""
+    _, t = traced("fractalnet")
+    kinds = [r.kind for r in t.rows]
+    assert kinds.count("conv") == 35 and kinds.count("mean") == 15
+    block1 = [r.name for r in t.rows if r.kind == "conv" and r.name.startswith("block1.")]
+    assert len(block1) == 7
+    assert "block2.mean1.0.f21.mean1.0.f11.conv1" in t.shapes  # f3 -> f2 -> f1, by name
