@@ -50,7 +50,7 @@ PAPERS = {"alexnet_2012", "lenet5", "nin", "unet"}
 # the named reference (Caffe prototxt rebuilt in PyTorch, torchvision, or counted by hand)
 COURSE = {
     "googlenet_2014": (6_998_552, 0, 1_582_671_872, "1000"),
-    "segnet": (29_449_355, 15_872, 106_712_432_640, "360x480x11"),
+    "segnet": (29_449_355, 0, 106_712_432_640, "360x480x11"),
     "faster_rcnn_rpn": (
         17_102_198,
         0,
