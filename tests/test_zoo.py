@@ -40,6 +40,7 @@ TORCHVISION = {
     "squeezenet1_0": (1_248_424, 0.819),
     "squeezenet1_1": (1_235_496, 0.349),
     "mobilenet_v2": (3_504_872, 0.301),
+    "resnext50_32x4d": (25_028_904, 4.230),
 }
 
 # the networks that are not in torchvision, with the numbers their papers give

@@ -1,0 +1,33 @@
+"""The second wave of torchvision networks in the zoo, exact to the last parameter.
+
+Each row was measured on torchvision 0.29 (``weights=None``; segmentation models with
+``aux_loss=False``, ``weights_backbone=None``, 21 classes) in a scratch environment:
+``sum(p.numel())`` for parameters, the buffers without ``num_batches_tracked`` (batch norm's
+running mean and variance, 2C each), and forward hooks on Conv2d and Linear counting output
+elements x in_channels / groups x kernel elements. The published figures agree where
+torchvision's table gives them (convnext_tiny 28,589,128 and 4.46 GFLOPS, resnext50_32x4d
+25,028,904 and 4.23); the segmentation models' table rows include the auxiliary head.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cnncalc.api import load
+from cnncalc.tracer import trace
+
+# name: (input, params, buffers, macs, output)
+TORCHVISION = {
+    "resnext50_32x4d": ("224x224x3", 25_028_904, 68_224, 4_230_479_872, "1000"),
+}
+
+
+@pytest.mark.parametrize("name", TORCHVISION)
+def test_params_buffers_macs_and_output_are_torchvisions(name):
+    shape, params, buffers, macs, output = TORCHVISION[name]
+    t = trace(load(name))
+    assert t.ok, t.errors
+    assert str(t.network.input) == shape
+    totals = t.totals()
+    assert (totals.params, totals.buffers, totals.macs) == (params, buffers, macs)
+    assert str(t.output) == output
