@@ -19,6 +19,7 @@ from cnncalc.tracer import trace
 # name: (input, params, buffers, macs, output)
 TORCHVISION = {
     "resnext50_32x4d": ("224x224x3", 25_028_904, 68_224, 4_230_479_872, "1000"),
+    "wide_resnet50_2": ("224x224x3", 68_883_240, 68_224, 11_398_021_120, "1000"),
 }
 
 
