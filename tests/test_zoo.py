@@ -43,6 +43,7 @@ TORCHVISION = {
     "resnext50_32x4d": (25_028_904, 4.230),
     "wide_resnet50_2": (68_883_240, 11.398),
     "convnext_tiny": (28_589_128, 4.456),
+    "densenet201": (20_013_928, 4.291),
 }
 
 # the networks that are not in torchvision, with the numbers their papers give
