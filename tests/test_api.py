@@ -431,6 +431,7 @@ def test_check_completes_files_for_every_spec(tmp_path, monkeypatch):
 def test_zoo_show_completes_zoo_names():
     assert complete("cnncalc zoo show vgg1") == [
         "plain,vgg11",
+        "plain,vgg13_bn",
         "plain,vgg16",
         "plain,vgg16_bn",
         "plain,vgg19",

@@ -44,6 +44,7 @@ TORCHVISION = {
     "wide_resnet50_2": (68_883_240, 11.398),
     "convnext_tiny": (28_589_128, 4.456),
     "densenet201": (20_013_928, 4.291),
+    "vgg13_bn": (133_053_736, 11.308),
 }
 
 # the networks that are not in torchvision, with the numbers their papers give
