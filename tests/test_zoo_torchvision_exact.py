@@ -11,9 +11,14 @@ torchvision's table gives them (convnext_tiny 28,589,128 and 4.46 GFLOPS, resnex
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from click.testing import CliRunner
 
 from cnncalc.api import load
+from cnncalc.cli import main
+from cnncalc.layers import Shape
 from cnncalc.tracer import trace
 
 # name: (input, params, buffers, macs, output)
@@ -23,6 +28,7 @@ TORCHVISION = {
     "convnext_tiny": ("224x224x3", 28_589_128, 0, 4_455_531_264, "1000"),
     "densenet201": ("224x224x3", 20_013_928, 229_056, 4_291_365_888, "1000"),
     "vgg13_bn": ("224x224x3", 133_053_736, 5_888, 11_308_466_176, "1000"),
+    "fcn_resnet50": ("520x520x3", 32_957_013, 54_144, 142_725_772_800, "520x520x21"),
 }
 
 
@@ -35,3 +41,24 @@ def test_params_buffers_macs_and_output_are_torchvisions(name):
     totals = t.totals()
     assert (totals.params, totals.buffers, totals.macs) == (params, buffers, macs)
     assert str(t.output) == output
+
+
+# name: MACs at 513x513x3, measured on torchvision as above
+SEGMENTATION_513 = {"fcn_resnet50": 142_647_529_152}
+
+
+@pytest.mark.parametrize("name", SEGMENTATION_513)
+def test_segmentation_gives_513x513x21_for_513x513x3_as_torchvision_does(name):
+    result = CliRunner().invoke(main, ["trace", name, "--input", "513x513x3", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["output"] == [513, 513, 21]
+    assert out["totals"]["macs"] == SEGMENTATION_513[name]
+
+
+@pytest.mark.parametrize("name", SEGMENTATION_513)
+@pytest.mark.parametrize("size", [(97, 97), (480, 640), (33, 1000)])
+def test_segmentation_output_is_the_size_of_any_input(name, size):
+    t = trace(load(name), Shape(size, 3))
+    assert t.ok, t.errors
+    assert t.output == Shape(size, 21)
