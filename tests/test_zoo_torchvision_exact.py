@@ -29,6 +29,7 @@ TORCHVISION = {
     "densenet201": ("224x224x3", 20_013_928, 229_056, 4_291_365_888, "1000"),
     "vgg13_bn": ("224x224x3", 133_053_736, 5_888, 11_308_466_176, "1000"),
     "fcn_resnet50": ("520x520x3", 32_957_013, 54_144, 142_725_772_800, "520x520x21"),
+    "deeplabv3_resnet50": ("520x520x3", 39_638_869, 56_704, 168_731_205_888, "520x520x21"),
 }
 
 
@@ -44,7 +45,7 @@ def test_params_buffers_macs_and_output_are_torchvisions(name):
 
 
 # name: MACs at 513x513x3, measured on torchvision as above
-SEGMENTATION_513 = {"fcn_resnet50": 142_647_529_152}
+SEGMENTATION_513 = {"fcn_resnet50": 142_647_529_152, "deeplabv3_resnet50": 168_652_962_240}
 
 
 @pytest.mark.parametrize("name", SEGMENTATION_513)
