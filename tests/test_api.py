@@ -406,7 +406,7 @@ def complete(words: str, cwd: Path | None = None, monkeypatch=None) -> list[str]
 def test_a_spec_completes_to_zoo_networks_and_files(tmp_path, monkeypatch):
     (tmp_path / "resnet-mine.yaml").write_text("input: 8\nlayers: [fc 2]\n")
     (tmp_path / "other.yaml").write_text("")
-    offered = complete("cnncalc trace res", tmp_path, monkeypatch)
+    offered = complete("cnncalc trace resnet", tmp_path, monkeypatch)
     assert offered == [
         *(f"plain,{n}" for n in ["resnet101", "resnet152", "resnet18", "resnet34", "resnet50"]),
         "plain,resnet-mine.yaml",
@@ -431,6 +431,7 @@ def test_check_completes_files_for_every_spec(tmp_path, monkeypatch):
 def test_zoo_show_completes_zoo_names():
     assert complete("cnncalc zoo show vgg1") == [
         "plain,vgg11",
+        "plain,vgg13_bn",
         "plain,vgg16",
         "plain,vgg16_bn",
         "plain,vgg19",

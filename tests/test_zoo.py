@@ -41,6 +41,11 @@ TORCHVISION = {
     "squeezenet1_0": (1_248_424, 0.819),
     "squeezenet1_1": (1_235_496, 0.349),
     "mobilenet_v2": (3_504_872, 0.301),
+    "resnext50_32x4d": (25_028_904, 4.230),
+    "wide_resnet50_2": (68_883_240, 11.398),
+    "convnext_tiny": (28_589_128, 4.456),
+    "densenet201": (20_013_928, 4.291),
+    "vgg13_bn": (133_053_736, 11.308),
 }
 
 # the networks that are not in torchvision, with the numbers their papers give
