@@ -598,7 +598,7 @@ def test_zoo_list_names_every_network(zoo_lists):
     text = finished(zoo_lists["table"], 0).stdout
     rows = {r[0]: r for r in table_rows(text) if r[0]}
     assert list(rows) == zoo.names()
-    assert len(rows) == 20
+    assert len(rows) >= 20  # the first wave; issue 11 adds more
     assert rows["resnet50"][1:4] == ["224x224x3", "25,557,032", "4.089"]
     assert rows["vgg16"][1:4] == ["224x224x3", "138,357,544", "15.470"]
 

@@ -40,6 +40,7 @@ TORCHVISION = {
     "squeezenet1_0": (1_248_424, 0.819),
     "squeezenet1_1": (1_235_496, 0.349),
     "mobilenet_v2": (3_504_872, 0.301),
+    "mobilenet_v3_large": (5_483_032, 0.217),
 }
 
 # the networks that are not in torchvision, with the numbers their papers give

@@ -1,0 +1,40 @@
+"""The mobile-sized torchvision networks of the zoo, exact to the reference.
+
+Every number below was counted with torch on torchvision 0.29.1's models at 224x224x3
+(parameters; buffers without num_batches_tracked; MACs of Conv2d and Linear weights), not
+taken from our output; test_zoo.py checks the published (rounded) figures.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from cnncalc.api import load
+from cnncalc.tracer import Trace, trace
+
+# model: (trainable parameters, batch-norm running statistics, MACs)
+REFERENCE = {
+    "mobilenet_v3_large": (5_483_032, 24_400, 216_589_760),
+}
+
+
+@cache
+def traced(name: str) -> Trace:
+    return trace(load(name))
+
+
+@pytest.mark.parametrize("name, params, buffers, macs", [(n, *v) for n, v in REFERENCE.items()])
+def test_parameters_buffers_and_macs_are_torchvisions(name, params, buffers, macs):
+    t = traced(name)
+    totals = t.totals()
+    assert (totals.params, totals.buffers, totals.macs) == (params, buffers, macs)
+    assert str(t.output) == "1000"
+
+
+def test_mobilenet_v3_squeezes_to_a_multiple_of_8_that_loses_at_most_10_percent():
+    t = traced("mobilenet_v3_large")
+    # _make_divisible(72 // 4, 8): 16 would lose 11% of 18, so 24
+    assert str(t.shapes["bneck4.se.mul1.0.fc1"]) == "1x1x24"
+    assert str(t.shapes["bneck13.se.mul1.0.fc1"]) == "1x1x168"
