@@ -41,6 +41,7 @@ TORCHVISION = {
     "squeezenet1_1": (1_235_496, 0.349),
     "mobilenet_v2": (3_504_872, 0.301),
     "mobilenet_v3_large": (5_483_032, 0.217),
+    "efficientnet_b0": (5_288_548, 0.386),
 }
 
 # the networks that are not in torchvision, with the numbers their papers give

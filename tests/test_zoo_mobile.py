@@ -17,6 +17,7 @@ from cnncalc.tracer import Trace, trace
 # model: (trainable parameters, batch-norm running statistics, MACs)
 REFERENCE = {
     "mobilenet_v3_large": (5_483_032, 24_400, 216_589_760),
+    "efficientnet_b0": (5_288_548, 42_016, 385_814_752),
 }
 
 
@@ -38,3 +39,11 @@ def test_mobilenet_v3_squeezes_to_a_multiple_of_8_that_loses_at_most_10_percent(
     # _make_divisible(72 // 4, 8): 16 would lose 11% of 18, so 24
     assert str(t.shapes["bneck4.se.mul1.0.fc1"]) == "1x1x24"
     assert str(t.shapes["bneck13.se.mul1.0.fc1"]) == "1x1x168"
+
+
+def test_efficientnet_squeezes_a_quarter_of_the_blocks_input_and_drops_paths_linearly():
+    t = traced("efficientnet_b0")
+    assert str(t.shapes["stage6.0.se.mul1.0.fc1"]) == "1x1x28"  # 112 // 4, not 672 // 4
+    drops = [r for r in t.rows if r.kind == "droppath"]
+    assert [r.name for r in drops][:2] == ["stage2.1.add1.0.droppath1", "stage3.1.add1.0.droppath1"]
+    assert len(drops) == 9  # the blocks whose shape is unchanged
