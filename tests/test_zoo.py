@@ -42,6 +42,7 @@ TORCHVISION = {
     "mobilenet_v2": (3_504_872, 0.301),
     "mobilenet_v3_large": (5_483_032, 0.217),
     "efficientnet_b0": (5_288_548, 0.386),
+    "shufflenet_v2_x1_0": (2_278_604, 0.145),
 }
 
 # the networks that are not in torchvision, with the numbers their papers give

@@ -18,6 +18,7 @@ from cnncalc.tracer import Trace, trace
 REFERENCE = {
     "mobilenet_v3_large": (5_483_032, 24_400, 216_589_760),
     "efficientnet_b0": (5_288_548, 42_016, 385_814_752),
+    "shufflenet_v2_x1_0": (2_278_604, 16_180, 144_907_992),
 }
 
 
@@ -47,3 +48,13 @@ def test_efficientnet_squeezes_a_quarter_of_the_blocks_input_and_drops_paths_lin
     drops = [r for r in t.rows if r.kind == "droppath"]
     assert [r.name for r in drops][:2] == ["stage2.1.add1.0.droppath1", "stage3.1.add1.0.droppath1"]
     assert len(drops) == 9  # the blocks whose shape is unchanged
+
+
+def test_shufflenet_splits_units_of_stride_1_and_feeds_both_branches_of_stride_2():
+    t = traced("shufflenet_v2_x1_0")
+    unit = "stage3.1.concat1"
+    assert [str(t.shapes[f"{unit}.{b}.chunk1"]) for b in (0, 1)] == ["14x14x116"] * 2
+    down = "stage3.0.concat1"  # both branches read the whole 28x28x116 input
+    assert str(t.shapes[f"{down}.1.branch2.conv_bn_relu1"]) == "28x28x116"
+    assert str(t.shapes[f"{down}.0.branch1"]) == str(t.shapes[f"{down}.1.branch2"]) == "14x14x116"
+    assert [r.kind for r in t.rows].count("shuffle") == 4 + 8 + 4
