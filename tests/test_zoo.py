@@ -43,6 +43,7 @@ TORCHVISION = {
     "mobilenet_v3_large": (5_483_032, 0.217),
     "efficientnet_b0": (5_288_548, 0.386),
     "shufflenet_v2_x1_0": (2_278_604, 0.145),
+    "regnet_y_400mf": (4_344_144, 0.402),
 }
 
 # the networks that are not in torchvision, with the numbers their papers give

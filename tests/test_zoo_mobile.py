@@ -19,6 +19,7 @@ REFERENCE = {
     "mobilenet_v3_large": (5_483_032, 24_400, 216_589_760),
     "efficientnet_b0": (5_288_548, 42_016, 385_814_752),
     "shufflenet_v2_x1_0": (2_278_604, 16_180, 144_907_992),
+    "regnet_y_400mf": (4_344_144, 27_152, 401_842_848),
 }
 
 
@@ -58,3 +59,13 @@ def test_shufflenet_splits_units_of_stride_1_and_feeds_both_branches_of_stride_2
     assert str(t.shapes[f"{down}.1.branch2.conv_bn_relu1"]) == "28x28x116"
     assert str(t.shapes[f"{down}.0.branch1"]) == str(t.shapes[f"{down}.1.branch2"]) == "14x14x116"
     assert [r.kind for r in t.rows].count("shuffle") == 4 + 8 + 4
+
+
+def test_regnet_y_widths_come_from_the_design_space_as_torchvisions_stages():
+    t = traced("regnet_y_400mf")
+    blocks = [str(t.shapes[f"trunk_output.{j}"]) for j in range(16)]
+    # torchvision's BlockParams: stage depths 1, 3, 6, 6 and widths 48, 104, 208, 440
+    assert blocks == ["56x56x48"] + ["28x28x104"] * 3 + ["14x14x208"] * 6 + ["7x7x440"] * 6
+    # squeeze-and-excitation to a quarter of the block's input: 48 // 4 first, then 104 // 4
+    se = [str(t.shapes[f"trunk_output.{j}.add1.1.se.mul1.0.fc1"]) for j in (1, 2)]
+    assert se == ["1x1x12", "1x1x26"]
