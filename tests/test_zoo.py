@@ -44,6 +44,7 @@ TORCHVISION = {
     "efficientnet_b0": (5_288_548, 0.386),
     "shufflenet_v2_x1_0": (2_278_604, 0.145),
     "regnet_y_400mf": (4_344_144, 0.402),
+    "regnet_x_400mf": (5_495_976, 0.414),
 }
 
 # the networks that are not in torchvision, with the numbers their papers give

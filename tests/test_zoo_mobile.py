@@ -8,9 +8,11 @@ taken from our output; test_zoo.py checks the published (rounded) figures.
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import pytest
 
+from cnncalc import zoo
 from cnncalc.api import load
 from cnncalc.tracer import Trace, trace
 
@@ -20,6 +22,7 @@ REFERENCE = {
     "efficientnet_b0": (5_288_548, 42_016, 385_814_752),
     "shufflenet_v2_x1_0": (2_278_604, 16_180, 144_907_992),
     "regnet_y_400mf": (4_344_144, 27_152, 401_842_848),
+    "regnet_x_400mf": (5_495_976, 37_856, 413_812_608),
 }
 
 
@@ -69,3 +72,22 @@ def test_regnet_y_widths_come_from_the_design_space_as_torchvisions_stages():
     # squeeze-and-excitation to a quarter of the block's input: 48 // 4 first, then 104 // 4
     se = [str(t.shapes[f"trunk_output.{j}.add1.1.se.mul1.0.fc1"]) for j in (1, 2)]
     assert se == ["1x1x12", "1x1x26"]
+
+
+def test_regnet_x_widths_are_made_multiples_of_the_group_width():
+    t = traced("regnet_x_400mf")
+    blocks = [str(t.shapes[f"trunk_output.{j}"]) for j in range(22)]
+    # quantised 24, 64, 152, 392; _make_divisible to group width 16: 32, 64, 160, 400
+    assert blocks == ["56x56x32"] + ["28x28x64"] * 2 + ["14x14x160"] * 7 + ["7x7x400"] * 12
+    assert not any(".se." in r.name for r in t.rows)
+
+
+def test_the_regnets_differ_only_in_their_design_space():
+    design = ("depth:", "w_0:", "w_a:", "w_m:", "group_width:", "se_ratio:", "- repeat:")
+
+    def structure(name: str) -> list[str]:
+        text = Path(zoo.path(name) or "").read_text(encoding="utf-8")
+        lines = text.split("\nblocks:", 1)[1].split("\nexpect:", 1)[0].splitlines()
+        return [line for line in lines if not line.lstrip().startswith(design)]
+
+    assert structure("regnet_x_400mf") == structure("regnet_y_400mf")
