@@ -41,6 +41,7 @@ TORCHVISION = {
     "squeezenet1_1": (1_235_496, 0.349),
     "mobilenet_v2": (3_504_872, 0.301),
     "mobilenet_v3_large": (5_483_032, 0.217),
+    "mobilenet_v3_small": (2_542_856, 0.057),
     "efficientnet_b0": (5_288_548, 0.386),
     "shufflenet_v2_x1_0": (2_278_604, 0.145),
     "regnet_y_400mf": (4_344_144, 0.402),

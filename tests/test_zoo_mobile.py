@@ -19,6 +19,7 @@ from cnncalc.tracer import Trace, trace
 # model: (trainable parameters, batch-norm running statistics, MACs)
 REFERENCE = {
     "mobilenet_v3_large": (5_483_032, 24_400, 216_589_760),
+    "mobilenet_v3_small": (2_542_856, 12_112, 56_510_400),
     "efficientnet_b0": (5_288_548, 42_016, 385_814_752),
     "shufflenet_v2_x1_0": (2_278_604, 16_180, 144_907_992),
     "regnet_y_400mf": (4_344_144, 27_152, 401_842_848),
@@ -44,6 +45,16 @@ def test_mobilenet_v3_squeezes_to_a_multiple_of_8_that_loses_at_most_10_percent(
     # _make_divisible(72 // 4, 8): 16 would lose 11% of 18, so 24
     assert str(t.shapes["bneck4.se.mul1.0.fc1"]) == "1x1x24"
     assert str(t.shapes["bneck13.se.mul1.0.fc1"]) == "1x1x168"
+    small = traced("mobilenet_v3_small")
+    assert str(small.shapes["bneck1.se.mul1.0.fc1"]) == "1x1x8"  # at least 8
+
+
+def test_the_mobilenet_v3s_share_their_blocks():
+    def blocks(name: str) -> str:
+        text = Path(zoo.path(name) or "").read_text(encoding="utf-8")
+        return text.split("\nblocks:", 1)[1].split("\nlayers:", 1)[0]
+
+    assert blocks("mobilenet_v3_small") == blocks("mobilenet_v3_large")
 
 
 def test_efficientnet_squeezes_a_quarter_of_the_blocks_input_and_drops_paths_linearly():
