@@ -46,6 +46,7 @@ TORCHVISION = {
     "shufflenet_v2_x1_0": (2_278_604, 0.145),
     "regnet_y_400mf": (4_344_144, 0.402),
     "regnet_x_400mf": (5_495_976, 0.414),
+    "mnasnet1_0": (4_383_312, 0.314),
 }
 
 # the networks that are not in torchvision, with the numbers their papers give
