@@ -46,6 +46,13 @@ TORCHVISION = {
     "convnext_tiny": (28_589_128, 4.456),
     "densenet201": (20_013_928, 4.291),
     "vgg13_bn": (133_053_736, 11.308),
+    "mobilenet_v3_large": (5_483_032, 0.217),
+    "mobilenet_v3_small": (2_542_856, 0.057),
+    "efficientnet_b0": (5_288_548, 0.386),
+    "shufflenet_v2_x1_0": (2_278_604, 0.145),
+    "regnet_y_400mf": (4_344_144, 0.402),
+    "regnet_x_400mf": (5_495_976, 0.414),
+    "mnasnet1_0": (4_383_312, 0.314),
 }
 
 # the networks that are not in torchvision, with the numbers their papers give
