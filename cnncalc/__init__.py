@@ -48,6 +48,7 @@ __all__ = [
     "same_padding",
     "tconv_output",
     "tconv_output_padding",
+    "to_spec",
     "trace",
     "uncovered",
     "unreached",
@@ -55,23 +56,40 @@ __all__ = [
 ]
 
 
-def load(spec: str | Path | Network) -> Network:
-    """A network from a spec file, a zoo name, an inline spec or YAML text (or a loaded one)."""
+def load(spec: str | Path | Network, format: str | None = None) -> Network:
+    """A network from a spec file, a zoo name, an inline spec or YAML text (or a loaded one),
+    or a Darknet .cfg or Caffe .prototxt file; ``format`` (yaml, darknet, caffe) says how to
+    read a file whose suffix does not."""
     from .api import network
 
-    return network(spec)
+    return network(spec, format)
 
 
 def trace(
     spec: str | Path | Network,
     input: str | Sequence[int] | Shape | None = None,
     dtype: str = "float32",
+    format: str | None = None,
 ) -> dict[str, Any]:
     """Trace a spec; the same data as ``cnncalc trace --format json`` (see cnncalc.api).
 
     ``input`` is another input size, in the network's layout: ``"160x160x3"`` or
-    ``(160, 160, 3)``; ``dtype`` one of float32, float16, bfloat16, int8, float64.
+    ``(160, 160, 3)``; ``dtype`` one of float32, float16, bfloat16, int8, float64;
+    ``format`` as for :func:`load`.
     """
-    from .api import trace
+    from .api import network, trace
 
-    return trace(spec, input, dtype)
+    return trace(network(spec, format), input, dtype)
+
+
+def to_spec(spec: str | Path | Network, format: str | None = None) -> str:
+    """A network (a Darknet or Caffe file, a zoo name, any spec) written as a cnncalc spec
+    that traces to the same shapes, parameters and MACs: what ``cnncalc convert`` prints.
+
+    >>> print(to_spec("8x8x3 | conv 4 f3 p1").splitlines()[4])
+      - conv 4 f3 p1
+    """
+    from .api import network
+    from .convert import convert
+
+    return convert(network(spec, format))

@@ -142,13 +142,14 @@ def check(
     strict: bool = False,
     format: str | None = None,
     expect: dict[str, Any] | None = None,
+    input: str | Sequence[int] | Shape | None = None,
 ) -> Checked:
     """Read and trace a spec and check its expectations; ``strict`` fails sizes that do not divide.
 
     ``expect`` adds expectations to the spec's own, as ``cnncalc check --expect-...`` does for
     files that cannot hold them (Darknet, Caffe): ``params`` and ``macs`` (whole numbers),
     ``output`` (a shape written in the network's layout, like ``13x13x255``) and ``outputs``
-    (a shape for each named output).
+    (a shape for each named output). ``input`` traces at another input size, as ``trace``.
 
     >>> check("32x32x3 | conv 10 f5 p2").problems
     []
@@ -164,7 +165,7 @@ def check(
         return Checked(error.source, error.text, error.problems, [])
     if expect:
         net = net._replace(expect=_expectations(net, expect))
-    t = run(net)
+    t = run(net, None if input is None else parse_input(input, net.input, net.layout))
     problems = t.errors + expectation_problems(t) + (t.warnings if strict else [])
     return Checked(net.source, net.text, problems, [] if strict else t.warnings, t)
 

@@ -175,6 +175,7 @@ Examples:
 )
 @click.argument("specs", nargs=-1, required=True, metavar="SPEC...", shell_complete=complete_spec)
 @SOURCE_FORMAT
+@INPUT_SHAPE
 @click.option(
     "--strict", is_flag=True, help="Also fail when a size that does not divide leaves input out."
 )
@@ -196,6 +197,7 @@ Examples:
 def check(
     specs: tuple[str, ...],
     source_format: str | None,
+    input_shape: str | None,
     strict: bool,
     expect_params: int | None,
     expect_macs: int | None,
@@ -217,7 +219,7 @@ def check(
     failed = False
     for spec in specs:
         with reported():
-            checked = verdict(spec, strict, source_format, expect)
+            checked = verdict(spec, strict, source_format, expect, input_shape)
         failed |= bool(checked.problems)
         if output_format == "github":
             report = render.github_annotations(checked.source, checked.problems)

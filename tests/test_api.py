@@ -161,8 +161,9 @@ def test_more_than_three_spatial_dimensions_are_refused_at_the_input():
 
 BAD = [None, "x", "3", -1, 0, 1.5, True, 10**400, [], (1,), (1, 2, 3), {"a": 1}, object()]
 GOOD = {  # arguments that work, one of them replaced at a time by each bad one
-    "load": ("resnet18",),
-    "trace": ("lenet5", "32x32x1", "float32"),
+    "load": ("resnet18", "yaml"),
+    "trace": ("lenet5", "32x32x1", "float32", "yaml"),
+    "to_spec": ("lenet5", "yaml"),
     "conv_output": (7, 3, 1, (1, 1), 1),
     "effective_kernel": (3, 2),
     "full_padding": (3, 1),
@@ -436,3 +437,14 @@ def test_zoo_show_completes_zoo_names():
         "plain,vgg16_bn",
         "plain,vgg19",
     ]
+
+
+def test_darknet_and_caffe_files_work_through_the_api():
+    data_dir = Path(__file__).parent / "data"
+    darknet = cnncalc.trace(str(data_dir / "darknet" / "detector.cfg"))
+    assert darknet["totals"]["params"] == 4062
+    caffe = data_dir / "caffe" / "v1.prototxt"
+    text = cnncalc.to_spec(caffe)
+    assert cnncalc.trace(text)["totals"] == cnncalc.trace(caffe)["totals"]
+    with pytest.raises(cnncalc.api.SpecError):
+        cnncalc.load(caffe, format="darknet")  # a prototxt is no cfg

@@ -48,3 +48,12 @@ def test_from_yaml_reads_a_file_of_any_name(tmp_path):
     spec.write_text("input: 8x8x3\nlayers: [conv 4 f3]\n", encoding="utf-8")
     result = check(str(spec), "--from", "yaml", "--expect-output", "6x6x4")
     assert result.exit_code == 0, result.output
+
+
+def test_input_checks_at_another_size():
+    spec = "8x8x3 | conv 4 f3 p1 name=c"
+    assert check(spec, "--input", "16x16x3", "--expect-output", "16x16x4").exit_code == 0
+    result = check(spec, "--input", "16x16x3", "--expect-output", "8x8x4")
+    assert result.exit_code == 1
+    assert "expected output 8x8x4, got 16x16x4" in result.output
+    assert check(spec, "--input", "16x16").exit_code == 2
