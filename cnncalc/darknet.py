@@ -36,6 +36,7 @@ from .layers import (
     Crop,
     Dropout,
     GlobalAvgPool,
+    Head,
     Identity,
     Layer,
     LeakyReLU,
@@ -509,7 +510,23 @@ def _dropout(r: _Reader) -> list[_Op]:
 
 
 def _head(r: _Reader) -> list[_Op]:
-    return [_Op("head", Identity(), kind=r.section.name.lower())]
+    """A head reads a fixed number of values at each position, which Darknet asserts its
+    input has (parser.c: ``l.outputs == params.inputs``): per anchor, the box's coordinates,
+    objectness and the class scores; [detection] reads YOLOv1's whole side x side grid."""
+    kind = r.section.name.lower()
+    if kind == "detection":
+        coords, classes = r.whole("coords", 1), r.whole("classes", 1)
+        anchors, side = r.whole("num", 1, least=1), r.whole("side", 7, least=1)
+        values = side * side * ((1 + coords) * anchors + classes)
+    elif kind == "region":
+        coords, classes = r.whole("coords", 4), r.whole("classes", 20)
+        values = r.whole("num", 1, least=1) * (classes + coords + 1)
+    else:  # yolo: the anchors its mask names (all num of them without one); Gaussian: 8 coords
+        classes, total = r.whole("classes", 20), r.whole("num", 1, least=1)
+        masks = r.ints("mask")
+        coords = 8 if kind == "gaussian_yolo" else 4
+        values = (total if masks is None else len(masks)) * (classes + coords + 1)
+    return [_Op("head", Head(min(max(values, 1), MAX_NUMBER)), kind=kind)]
 
 
 def _one(layer: Layer, kind: str = "") -> Callable[[_Reader], list[_Op]]:

@@ -1234,6 +1234,27 @@ class Reorg(Layer):
         )
 
 
+@register("detection_head")
+class Head(Identity):
+    """A detection head (Darknet's ``[yolo]``, ``[region]``, ``[detection]``): it passes its
+    input on as one of the network's outputs, and reads ``values`` numbers at each position
+    (boxes, objectness and class scores per anchor), so an input with another number of
+    channels is refused, as Darknet refuses it."""
+
+    kind = "head"
+    primary = "values"
+    summary = "a detection head: passes on its input, which must have `values` channels"
+    values: int | None = None
+
+    def apply(self, x: Shape) -> Outcome:
+        if self.values is not None and x.channels is not None and x.channels != self.values:
+            where = "features" if not x.spatial else "channels"
+            raise GeometryError(
+                f"{self.kind}: reads {self.values:,} {where}, but its input has {x.channels:,}"
+            )
+        return self._identity(x)
+
+
 def layer_class(kind: str) -> type[Layer]:
     """The class of a layer kind or alias; raises UsageError for an unknown one."""
     name = kind.lower()

@@ -170,6 +170,7 @@ KIND_CASES = {
     "zeropad": [dict(pad=((1, 2), 0))],
     "crop": [dict(size=(10, 12)), dict(border=3), dict(to="ref"), dict(size=8, offset=(1, 2))],
     "scale": [dict(bias=True)],
+    "head": [dict(values=8)],
     "reorg": [dict(stride=4)],
 }  # fmt: skip
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 import cnncalc
 from cnncalc.api import check, load
 from cnncalc.cli import main
+from cnncalc.darknet import HEADS
 from cnncalc.errors import GeometryError, SpecError
 from cnncalc.layers import Reorg, Shape
 
@@ -288,10 +289,14 @@ def test_convert_writes_a_spec_that_traces_the_same(path):
     from cnncalc.convert import convert
     from cnncalc.layers import REGISTRY
 
+    def kind(row: dict) -> str:  # a head's row is labelled by its section; it converts to head
+        kind = "head" if row["kind"] in HEADS else row["kind"]
+        return kind if kind in REGISTRY else "identity"
+
     def comparable(trace: dict) -> list[tuple]:
         return [
             (
-                row["kind"] if row["kind"] in REGISTRY else "identity",
+                kind(row),
                 row["output"],
                 row["params"],
                 row["buffers"],
@@ -426,10 +431,45 @@ def test_keys_only_training_reads_are_accepted(tmp_path):
         "[net]\nwidth=8\nheight=8\nchannels=3\nmomentum=0.9\nmosaic=1 # augmentation\n"
         + CONV
         + "stopbackward=1\nlearning_rate=0.5\n; a comment\n"
-        + "[convolutional]\nfilters=4\nsize=1\ndilation=3\nactivation=linear\n"
+        + "[convolutional]\nfilters=6\nsize=1\ndilation=3\nactivation=linear\n"
         + "[yolo]\nmask=0\nanchors = 1,1\nclasses=1\niou_loss=ciou\nnms_kind=greedynms\n"
     )
-    assert data(str(path))["totals"]["params"] == 112 + 20
+    assert data(str(path))["totals"]["params"] == 112 + 30
+
+
+HEAD_INPUT = "[net]\nwidth=8\nheight=8\nchannels=3\n[convolutional]\nfilters={}\nsize=1\n"
+
+
+@pytest.mark.parametrize(
+    ("head", "values"),
+    [
+        ("[yolo]\nmask=0,1,2\nnum=9\nclasses=80", 255),  # 3 x (80 + 5), as YOLOv3's heads
+        ("[yolo]\nnum=2\nclasses=3", 16),  # no mask: all num anchors
+        ("[region]\nnum=5\nclasses=20\ncoords=4", 125),  # YOLOv2 on VOC: 5 x (20 + 5)
+        ("[region]", 25),  # defaults: 1 x (20 + 4 + 1)
+        ("[Gaussian_yolo]\nmask=0\nclasses=1", 10),  # 1 x (1 + 8 + 1)
+    ],
+)
+def test_a_head_reads_the_channels_darknet_asserts(tmp_path, head, values):
+    for filters, code in ((values, 0), (values + 1, 1)):
+        path = tmp_path / "head.cfg"
+        path.write_text(HEAD_INPUT.format(filters) + head + "\n")
+        result = CliRunner().invoke(main, ["check", str(path)])
+        assert result.exit_code == code, result.output
+        if code:
+            assert f"head: reads {values:,} channels, but its input has {values + 1:,}" in (
+                result.output
+            )
+
+
+def test_a_detection_head_reads_yolov1s_grid(tmp_path):
+    # side 2, num 2, coords 4, classes 3: 2 x 2 x ((1 + 4) x 2 + 3) = 52 features
+    path = tmp_path / "v1.cfg"
+    head = "[detection]\nside=2\nnum=2\ncoords=4\nclasses=3\n"
+    for out, code in ((52, 0), (50, 1)):
+        path.write_text(HEAD_INPUT.format(4) + f"[connected]\noutput={out}\n" + head)
+        result = CliRunner().invoke(main, ["check", str(path)])
+        assert result.exit_code == code, result.output
 
 
 # --- mutated fixtures: answered or refused, never a crash -------------------------------------
