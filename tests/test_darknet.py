@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_fuzz import mutations
 
 import cnncalc
 from cnncalc.api import check, load
@@ -476,36 +477,11 @@ def test_a_detection_head_reads_yolov1s_grid(tmp_path):
 
 FIXTURES = {path.name: path.read_text() for path in sorted(DATA.glob("*.cfg"))}
 STRAY = ["[", "]", "=", "#", ";", ",", "-", "0", "9" * 20, "x", " ", "\t", "é", "\ufeff", "-1"]
-
-
-@st.composite
-def mutated(draw: st.DrawFn) -> tuple[str, str]:
-    name = draw(st.sampled_from(sorted(FIXTURES)))
-    lines = FIXTURES[name].split("\n")
-    for _ in range(draw(st.integers(1, 4))):
-        i = draw(st.integers(0, len(lines) - 1))
-        action = draw(st.sampled_from(["delete", "duplicate", "swap", "number", "insert"]))
-        if action == "delete" and len(lines) > 1:
-            del lines[i]
-        elif action == "duplicate":
-            lines.insert(i, lines[i])
-        elif action == "swap":
-            j = draw(st.integers(0, len(lines) - 1))
-            lines[i], lines[j] = lines[j], lines[i]
-        elif action == "number":
-            numbers = list(re.finditer(r"\d+", lines[i]))
-            if numbers:
-                m = draw(st.sampled_from(numbers))
-                new = draw(st.sampled_from(["0", "1", "-1", "3", "64", "99999", "-20"]))
-                lines[i] = lines[i][: m.start()] + new + lines[i][m.end() :]
-        else:
-            at = draw(st.integers(0, len(lines[i])))
-            lines[i] = lines[i][:at] + draw(st.sampled_from(STRAY)) + lines[i][at:]
-    return name, "\n".join(lines)
+NUMBERS = ["0", "1", "-1", "3", "64", "99999", "-20"]
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated())
+@given(mutations(FIXTURES, STRAY, NUMBERS, indent=False))
 def test_a_mutated_cfg_is_answered_or_refused_where_it_is_wrong(case):
     name, text = case
     with tempfile.TemporaryDirectory() as folder:

@@ -80,14 +80,21 @@ def assert_located_in(result: Result, source: str, text: str) -> None:
 
 
 @st.composite
-def mutated(draw: st.DrawFn) -> tuple[str, str]:
-    name = draw(st.sampled_from(sorted(SPECS)))
-    lines = SPECS[name].split("\n")
+def mutations(
+    draw: st.DrawFn,
+    sources: dict[str, str],
+    stray: list[str],
+    numbers: list[str],
+    indent: bool = True,
+) -> tuple[str, str]:
+    """One of ``sources`` (name: text) with one to four lines deleted, duplicated, swapped,
+    given another number, shifted (``indent``) or a stray character: what a slip does."""
+    name = draw(st.sampled_from(sorted(sources)))
+    lines = sources[name].split("\n")
+    actions = ["delete", "duplicate", "swap", "number", "insert"] + ["indent"] * indent
     for _ in range(draw(st.integers(1, 4))):
         i = draw(st.integers(0, len(lines) - 1))
-        action = draw(
-            st.sampled_from(["delete", "duplicate", "swap", "number", "indent", "insert"])
-        )
+        action = draw(st.sampled_from(actions))
         if action == "delete" and len(lines) > 1:
             del lines[i]
         elif action == "duplicate":
@@ -96,23 +103,23 @@ def mutated(draw: st.DrawFn) -> tuple[str, str]:
             j = draw(st.integers(0, len(lines) - 1))
             lines[i], lines[j] = lines[j], lines[i]
         elif action == "number":
-            numbers = list(re.finditer(r"\d+", lines[i]))
-            if numbers:
-                m = draw(st.sampled_from(numbers))
+            found = list(re.finditer(r"\d+", lines[i]))
+            if found:
+                m = draw(st.sampled_from(found))
                 lines[i] = (
-                    lines[i][: m.start()] + draw(st.sampled_from(NUMBERS)) + lines[i][m.end() :]
+                    lines[i][: m.start()] + draw(st.sampled_from(numbers)) + lines[i][m.end() :]
                 )
         elif action == "indent":
             shift = draw(st.integers(-3, 3))
             lines[i] = " " * max(shift, 0) + lines[i][max(-shift, 0) :]
         else:
             at = draw(st.integers(0, len(lines[i])))
-            lines[i] = lines[i][:at] + draw(st.sampled_from(STRAY)) + lines[i][at:]
+            lines[i] = lines[i][:at] + draw(st.sampled_from(stray)) + lines[i][at:]
     return name, "\n".join(lines)
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated())
+@given(mutations(SPECS, STRAY, NUMBERS))
 def test_a_mutated_spec_is_answered_or_refused_where_it_is_wrong(case):
     name, text = case
     with tempfile.TemporaryDirectory() as folder:
