@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Any, NamedTuple
 
 from .errors import SpecError, UsageError
-from .graph import INPUT, Dag, Network, lower
+from .graph import INPUT, MERGES, Dag, Network, lower
 from .layers import ALIASES, REGISTRY, Layer
 from .notation import format_shape
 
@@ -32,6 +33,9 @@ MIN_SAVED = 4
 _VALID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _RESERVED = re.compile(r"from\d+")
 """Names the reader gives ``from`` items: a layer named so would clash with them."""
+_SHORTHAND = re.compile(r"[fspdg]\d.*")
+"""Names that read as a shorthand in ``from f12`` (``f=12``), as a block ``f1``'s calls are
+named: a ``_`` goes before them."""
 _WORD = re.compile(r"[A-Za-z_][\w-]*(\.[\w-]+)*")
 _PLAIN = re.compile(r"[A-Za-z_][\w .,()/+-]*")
 _BOOLEAN_WORDS = {"true", "false", "yes", "no", "on", "off", "null"}
@@ -114,6 +118,8 @@ class _Flat:
             self.outputs = [q + 1 for q in self.outputs]
         self.shift = len(self.names) - len(nodes)
         """1 when a leading identity names the input, else 0."""
+        self.groups = [(start + self.shift, path, kind) for start, path, kind in dag.groups]
+        """The original's blocks, repeats and merges: (first position, name, kind)."""
 
     def __len__(self) -> int:
         return len(self.layers)
@@ -133,37 +139,195 @@ class _Flat:
         """The earliest position node ``p`` reads."""
         return min([*self.inputs[p], *self.refs[p].values()])
 
-    def branches(self, w: int, period: int) -> list[list[int]] | None:
-        """The nodes ``w``... as the branches of a merge joined by its last node, when they
-        are that: chains, each from the item before ``w``, ending in the join's inputs in
-        order (an empty branch for the item before ``w`` itself). Else None."""
-        join = w + period - 1
-        if not self.layers[join].joins:
-            return None
-        chains: list[list[int]] = []
-        for p in range(w, join):
-            if not self.layers[p].joins and not self.refs[p] and self.inputs[p] == (w - 1,):
-                chains.append([p])
-            elif chains and self.implicit(p):
-                chains[-1].append(p)
-            else:
-                return None
-        found, rest = [], iter(chains)
-        for q in self.inputs[join]:
-            chain = [] if q == w - 1 else next(rest, None)
-            if chain is None or chain and chain[-1] != q:
-                return None
-            found.append(chain)
-        return found if next(rest, None) is None else None
-
     def implicit(self, p: int) -> bool:
         """Whether node ``p`` reads only the item before it, so needs no name for it."""
         return not self.layers[p].joins and self.inputs[p] == (p - 1,) and not self.refs[p]
 
 
+class _Arg(str):
+    """A block argument written where a value goes (``conv c f=f``)."""
+
+
+class _Expr(str):
+    """A default computed from an earlier argument (``f // 2``, ``c * 4``)."""
+
+
+_HOLE = object()
+"""Where a unit's skeleton leaves a whole number open."""
+
+_ARG_NAMES = {"filters": "c", "out": "n", "stride": "s", "pad": "p", "dilation": "d", "groups": "g"}
+"""Argument names for the parameters they set: the course's letters, else the key."""
+
+
+class _Element(NamedTuple):
+    """Positions written as one item: a node, or a call of ``block`` with ``args`` (those
+    that differ from the defaults), named ``path`` in the original."""
+
+    start: int
+    end: int
+    block: str | None = None
+    args: tuple[tuple[str, Any], ...] = ()
+    path: str | None = None
+
+
+class _Block(NamedTuple):
+    """A block written once, from the layers of its first unit, for every unit that is the
+    same up to its whole numbers; the numbers that differ between units are its arguments."""
+
+    name: str
+    start: int
+    end: int
+    args: dict[str, Any]
+    """Each argument's default: None when required, an ``_Expr`` when derived."""
+    slots: dict[tuple[int, str], Any]
+    """Each open (offset in the unit, parameter): its ``_Arg``, or the value all units share."""
+
+
+def _closed(flat: _Flat, start: int, end: int) -> bool:
+    """Whether nodes ``start``... read only the item before them and each other, so they can
+    be written as a list of their own."""
+    return flat.implicit(start) and all(flat.reach(p) >= start for p in range(start + 1, end))
+
+
+def _units(flat: _Flat) -> list[tuple[int, int, str, str]]:
+    """The original's outermost calls (a spec's block calls, Darknet's layers ``12.conv``,
+    ``12.bn``, ``12.act``) that can be written as calls: two nodes or more, closed. Each as
+    (start, end, name, kind). Repeats follow these, so they begin where the original's do."""
+    found: list[tuple[int, int, str, str]] = []
+    for start, path, kind in sorted(flat.groups, key=lambda g: g[0]):  # outer ones first
+        if kind == "repeat" or kind in MERGES or found and start < found[-1][1]:
+            continue
+        end = start
+        while end < len(flat) and (flat.names[end] or "").startswith(path + "."):
+            end += 1
+        if end - start >= 2 and _closed(flat, start, end):
+            found.append((start, end, path, kind))
+    return found
+
+
+def _skeleton(flat: _Flat, start: int, end: int, path: str) -> tuple[Any, dict[Any, int]]:
+    """What units must share to be calls of one block: their layers with each whole-number
+    parameter left open, their edges and their names within the unit; and the open values."""
+    shape, values = [], {}
+    for p in range(start, end):
+        layer, params = flat.layers[p], []
+        for key in layer.parameters:
+            value = None if key in layer.references else getattr(layer, key)
+            if type(value) is int:
+                values[(p - start, key)] = value
+                value = _HOLE
+            params.append((key, value))
+        _, inputs, refs = flat.signature(p)
+        local = (flat.names[p] or "")[len(path) + 1 :]
+        shape.append((type(layer), tuple(params), inputs, refs, local))
+    return tuple(shape), values
+
+
+def _block_name(kind: str, layers: list[Layer], used: set[str]) -> str:
+    """The original block's name when it is free, else the initials of its layers (``cbl``
+    for Darknet's conv, bn, leaky), else ``block``; made unique."""
+    taken = {*REGISTRY, *ALIASES, "repeat", "from"}
+    initials = "".join(layer.kind[0] for layer in layers)
+    for name in (kind, initials if len(layers) <= 4 else "", "block"):
+        if _VALID.fullmatch(name) and name not in taken:
+            return _unique(name, used)
+    raise AssertionError("block is free")  # pragma: no cover
+
+
+def _derived(key: str, column: list[int], seen: list[tuple[str, str, list[int]]]) -> Any:
+    """An earlier argument of the same parameter (or the kernel, for a padding) that gives
+    ``column``: itself, a multiple (``c * 4``) or a part (``f // 2``). Else None."""
+    for name, other, values in seen:
+        if other == key and values == column:
+            return _Arg(name)
+    for name, other, values in seen:
+        if other != key and (key, other) != ("pad", "f"):
+            continue
+        a, v = values[0], column[0]
+        if (
+            a
+            and v % a == 0
+            and v // a >= 2
+            and all(x * (v // a) == y for x, y in zip(values, column))
+        ):
+            return _Expr(f"{name} * {v // a}")
+        for k in range(2, 9):
+            if all(x // k == y for x, y in zip(values, column)):
+                return _Expr(f"{name} // {k}")
+    return None
+
+
+def _arguments(flat: _Flat, start: int, columns: dict[Any, list[int]]) -> tuple[dict, dict]:
+    """A block's arguments and slots from each open value's column over its units: a value
+    all share stays written; one that differs is an argument, derived from an earlier one
+    where it follows from it, with the most common value as default (a main parameter, such
+    as filters, is always given)."""
+    args: dict[str, Any] = {}
+    slots: dict[Any, Any] = {}
+    seen: list[tuple[str, str, list[int]]] = []
+    used: set[str] = set()
+    for (offset, key), column in columns.items():
+        if len(set(column)) == 1:
+            slots[(offset, key)] = column[0]
+            continue
+        found = _derived(key, column, seen)
+        if isinstance(found, _Arg):
+            slots[(offset, key)] = found
+            continue
+        name = _unique(_ARG_NAMES.get(key, key), used)
+        if found is not None:
+            args[name] = found
+        else:
+            value, count = Counter(column).most_common(1)[0]
+            main = key == flat.layers[start + offset].primary
+            args[name] = None if main or count < 2 else value
+        seen.append((name, key, column))
+        slots[(offset, key)] = _Arg(name)
+    return args, slots
+
+
+def _blocks(flat: _Flat) -> tuple[dict[str, _Block], dict[int, _Element]]:
+    """Blocks for the units alike up to their numbers (two or more of them), and each such
+    unit as a call, by its start."""
+    alike: dict[Any, list[tuple[int, int, str, dict[Any, int]]]] = {}
+    kinds: dict[Any, str] = {}
+    for start, end, path, kind in _units(flat):
+        shape, values = _skeleton(flat, start, end, path)
+        alike.setdefault(shape, []).append((start, end, path, values))
+        kinds.setdefault(shape, kind)
+    blocks: dict[str, _Block] = {}
+    calls: dict[int, _Element] = {}
+    used: set[str] = set()
+    for shape, units in alike.items():
+        if len(units) < 2:
+            continue
+        start, end = units[0][:2]
+        name = _block_name(kinds[shape], flat.layers[start:end], used)
+        columns = {k: [values[k] for *_, values in units] for k in units[0][3]}
+        args, slots = _arguments(flat, start, columns)
+        blocks[name] = _Block(name, start, end, args, slots)
+        for s, e, path, values in units:
+            given: dict[str, int] = {}
+            for k, slot in slots.items():
+                if isinstance(slot, _Arg) and not isinstance(args[slot], _Expr):
+                    given.setdefault(str(slot), values[k])
+            written = tuple((a, v) for a, v in given.items() if v != args[a])
+            calls[s] = _Element(s, e, name, written, path)
+    return blocks, calls
+
+
+def _elements(n: int, calls: dict[int, _Element]) -> list[_Element]:
+    """Positions 0..n as items: the calls, and every other node alone."""
+    found, p = [], 0
+    while p < n:
+        found.append(calls.get(p, _Element(p, p + 1)))
+        p = found[-1].end
+    return found
+
+
 class _Run(NamedTuple):
-    """``times`` copies of the ``period`` nodes from ``start``, each a list of items or, with
-    ``branches`` (positions in the first copy), a merge."""
+    """``times`` copies of the ``period`` elements from ``start``, each a list of items or,
+    with ``branches`` (element indices in the first copy), a merge."""
 
     start: int
     period: int
@@ -171,18 +335,49 @@ class _Run(NamedTuple):
     branches: list[list[int]] | None = None
 
 
-def _runs(flat: _Flat) -> list[_Run]:
-    """Runs of consecutive units that are written alike, each reading only itself and the
-    item before it, found greedily from the start; single nodes are runs of one."""
-    sig = [flat.signature(p) for p in range(len(flat))]
+def _branches(flat: _Flat, els: list[_Element], w: int, period: int) -> list[list[int]] | None:
+    """The elements ``w``... as the branches of a merge joined by its last node, when they
+    are that: chains, each from the item before ``w``, ending in the join's inputs in order
+    (an empty branch for the item before ``w`` itself). Else None."""
+    join = els[w + period - 1]
+    if join.block is not None or not flat.layers[join.start].joins:
+        return None
+    before = els[w].start - 1
+    chains: list[list[int]] = []
+    for x in range(w, w + period - 1):
+        p = els[x].start
+        if not flat.layers[p].joins and not flat.refs[p] and flat.inputs[p] == (before,):
+            chains.append([x])
+        elif chains and flat.implicit(p):
+            chains[-1].append(x)
+        else:
+            return None
+    found, rest = [], iter(chains)
+    for q in flat.inputs[join.start]:
+        chain = [] if q == before else next(rest, None)
+        if chain is None or chain and els[chain[-1]].end - 1 != q:
+            return None
+        found.append(chain)
+    return found if next(rest, None) is None else None
+
+
+def _runs(flat: _Flat, els: list[_Element]) -> list[_Run]:
+    """Runs of consecutive units of elements that are written alike, each reading only
+    itself and the item before it, found greedily from the start; single elements are runs
+    of one."""
+    sig = [
+        (el.block, el.args, tuple(flat.signature(p) for p in range(el.start, el.end))) for el in els
+    ]
     reach = [flat.reach(p) for p in range(len(flat))]
-    n, s, runs = len(flat), 0, []
+    n, s, runs = len(els), 0, []
 
     def closed(w: int, period: int) -> bool:
-        return flat.implicit(w) and all(reach[p] >= w for p in range(w + 1, w + period))
+        a = els[w].start
+        last = els[w + period - 1].end
+        return flat.implicit(a) and all(reach[p] >= a for p in range(a + 1, last))
 
     def unit(w: int, period: int) -> bool:
-        return closed(w, period) or flat.branches(w, period) is not None
+        return closed(w, period) or _branches(flat, els, w, period) is not None
 
     while s < n:
         best = _Run(s, 1, 1)
@@ -197,7 +392,7 @@ def _runs(flat: _Flat) -> list[_Run]:
             ):
                 times += 1
             if times > 1 and times * period > best.period * best.times:
-                merge = None if closed(s, period) else flat.branches(s, period)
+                merge = None if closed(s, period) else _branches(flat, els, s, period)
                 best = _Run(s, period, times, merge)
         if (best.times - 1) * best.period < MIN_SAVED:
             best = _Run(s, 1, 1)
@@ -208,11 +403,12 @@ def _runs(flat: _Flat) -> list[_Run]:
 
 def _valid(name: str | None) -> str | None:
     """A spec name for ``name``: dots and other signs become ``_``, a leading digit gets a
-    ``_`` before it, and the reader's own ``from1``... get one after."""
+    ``_`` before it, as does a shorthand (``f12``), and the reader's own ``from1``... get one
+    after."""
     if not name:
         return None
     name = re.sub(r"[^A-Za-z0-9_-]", "_", name)
-    if not _VALID.fullmatch(name):
+    if not _VALID.fullmatch(name) or _SHORTHAND.fullmatch(name):
         name = "_" + name
     return name + "_" if _RESERVED.fullmatch(name) else name
 
@@ -248,29 +444,33 @@ def _local(names: list[str | None]) -> str | None:
 
 
 class _Item(NamedTuple):
-    """One item of a written list: a node, or a repeat of a run of nodes."""
+    """One item of a written list: a node, a block call, or a repeat of a run of elements."""
 
     name: str
     word: str
-    """The kind as written (``bn`` for a layer named ``bn1``), ``repeat`` for a repeat."""
+    """The kind as written (``bn`` for a layer named ``bn1``), the block, or ``repeat``."""
     auto: bool
     """Whether the reader gives this name anyway, so it need not be written."""
-    position: int
+    element: _Element
     run: _Run | None = None
     body: list[_Item] = []
     branches: list[list[_Item]] = []
 
 
-def _items(flat: _Flat, positions: list[int], wanted: list[str | None], runs: Any) -> list[_Item]:
+def _items(
+    flat: _Flat, els: list[_Element], wanted: list[str | None], runs: Any = None
+) -> list[_Item]:
     """Named items for a list: each its wanted name made unique, or the reader's own
     (``conv3``) when none is wanted; ``runs`` gives the repeats (or None) at each place."""
     used: set[str] = set()
     counts: dict[str, int] = {}
     items = []
-    for p, want, run in zip(positions, wanted, runs):
-        layer = flat.layers[p]
+    for el, want, run in zip(els, wanted, runs or [None] * len(els)):
+        layer = flat.layers[el.start]
         if run is not None:
             word = "repeat"
+        elif el.block is not None:
+            word = el.block
         else:
             stem = re.search(r"[A-Za-z]*(?=\d*$)", want or "")
             alias = stem.group() if stem else ""
@@ -278,78 +478,123 @@ def _items(flat: _Flat, positions: list[int], wanted: list[str | None], runs: An
         counts[word] = counts.get(word, 0) + 1
         auto = f"{word}{counts[word]}"
         name = _unique(want or auto, used)
-        items.append(_Item(name, word, name == auto and run is None, p, run))
+        if _valid(name) != name:  # a block f1's own names f11, f12... read as f=12
+            name = _unique(str(_valid(name)), used)
+        items.append(_Item(name, word, name == auto and run is None, el, run))
     return items
 
 
+def _inner_items(flat: _Flat, block: _Block, path: str) -> list[_Item]:
+    """A block's items, named as within its first unit ``path`` (``conv1``, ``bn1``)."""
+    positions = range(block.start, block.end)
+    wanted = [_valid((flat.names[p] or "")[len(path) + 1 :]) for p in positions]
+    return _items(flat, [_Element(p, p + 1) for p in positions], wanted)
+
+
 class _Writer:
-    """The spec's text: header, items, expectations."""
+    """The spec's text: header, blocks, items, expectations."""
 
     def __init__(self, net: Network, flat: _Flat, t: Any) -> None:
         self.net, self.flat, self.trace = net, flat, t
         self.full: dict[int, str] = {}
-        """Each position's name as a reference from the top level."""
-        self.local: dict[int, tuple[_Run, int, str]] = {}
-        """Each position inside a repeat: its run, iteration and name within the body."""
-        runs = _runs(flat)
+        """Each position's full name in the written spec."""
+        self.containers: dict[int, list[str]] = {}
+        """The calls and iterations each position is the output of, outermost first."""
+        self.blocks, calls = _blocks(flat)
+        self.inner: dict[str, list[_Item]] = {}
+        """Each block's items, named within it."""
+        for block in self.blocks.values():
+            self.inner[block.name] = _inner_items(flat, block, calls[block.start].path or "")
+        els = _elements(len(flat), calls)
+        self.els = els
+        runs = _runs(flat, els)
         wanted: list[str | None] = []
         for run in runs:
+            first = els[run.start]
             if run.times == 1:
-                wanted.append(_valid(flat.names[run.start]) or "input")
+                wanted.append(_valid(first.path or flat.names[first.start]) or "input")
             else:
-                covered = flat.names[run.start : run.start + run.period * run.times]
+                last = els[run.start + run.period * run.times - 1].end
+                covered = flat.names[first.start : last]
                 prefix = _common([n for n in covered if n is not None], suffix=False)
                 wanted.append(_valid(prefix) or "repeat")
         self.items = _items(
-            flat, [r.start for r in runs], wanted, [r if r.times > 1 else None for r in runs]
+            flat, [els[r.start] for r in runs], wanted, [r if r.times > 1 else None for r in runs]
         )
         for i, (item, run) in enumerate(zip(self.items, runs)):
             if run.times == 1:
-                self.full[run.start] = item.name
-                continue
-            if run.branches is not None:
+                self.place(item.element, item.name, 0)
+            elif run.branches is not None:
                 self.merge_names(i, run)
+            else:
+                self.repeat_names(i, run)
+
+    def place(self, el: _Element, path: str, delta: int) -> None:
+        """Full names for an element written as ``path``, in the copy ``delta`` nodes on."""
+        if el.block is None:
+            self.full[el.start + delta] = path
+            return
+        for p, part in zip(range(el.start, el.end), self.inner[el.block]):
+            self.full[p + delta] = f"{path}.{part.name}"
+        self.containers.setdefault(el.end - 1 + delta, []).append(path)
+
+    def copies(self, run: _Run) -> list[int]:
+        """How many nodes on each copy of a run starts."""
+        els = self.els
+        return [
+            els[run.start + k * run.period].start - els[run.start].start for k in range(run.times)
+        ]
+
+    def wanted(self, run: _Run, x: int) -> str | None:
+        """The name of element ``x`` (of the first copy) within the repeat's body."""
+        els, names = self.els, self.flat.names
+        copies = [els[x + k * run.period] for k in range(run.times)]
+        return _local([el.path or names[el.start] for el in copies])
+
+    def repeat_names(self, i: int, run: _Run) -> None:
+        """Names within a repeated list, and every copy's full names."""
+        item, els = self.items[i], self.els
+        xs = range(run.start, run.start + run.period)
+        parts = _items(self.flat, [els[x] for x in xs], [self.wanted(run, x) for x in xs])
+        self.items[i] = item._replace(body=parts)
+        for k, delta in enumerate(self.copies(run)):
+            path = f"{item.name}.{k}"
+            if run.period == 1:
+                self.place(parts[0].element, path, delta)
                 continue
-            body = []
-            for j in range(run.period):
-                names = [flat.names[run.start + k * run.period + j] for k in range(run.times)]
-                body.append(_local(names))
-            positions = list(range(run.start, run.start + run.period))
-            parts = _items(flat, positions, body, [None] * len(body))
-            self.items[i] = item._replace(body=parts)
-            for k in range(run.times):
-                for j, part in enumerate(parts):
-                    p = run.start + k * run.period + j
-                    inner = f".{part.name}" if run.period > 1 else ""
-                    self.full[p] = f"{item.name}.{k}{inner}"
-                    self.local[p] = (run, k, part.name)
+            self.containers.setdefault(els[xs[-1]].end - 1 + delta, []).append(path)
+            for part in parts:
+                self.place(part.element, f"{path}.{part.name}", delta)
 
     def merge_names(self, i: int, run: _Run) -> None:
         """Names within the branches of a repeated merge, and every copy's full names."""
-        flat, item = self.flat, self.items[i]
+        item, els = self.items[i], self.els
         assert run.branches is not None
-        parts = []
-        for chain in run.branches:
-            wanted = []
-            for p in chain:
-                names = [flat.names[p + k * run.period] for k in range(run.times)]
-                wanted.append(_local(names))
-            parts.append(_items(flat, chain, wanted, [None] * len(chain)))
+        parts = [
+            _items(self.flat, [els[x] for x in chain], [self.wanted(run, x) for x in chain])
+            for chain in run.branches
+        ]
         self.items[i] = item._replace(branches=parts)
-        for k in range(run.times):
-            self.full[run.start + k * run.period + run.period - 1] = f"{item.name}.{k}"
+        join = els[run.start + run.period - 1].start
+        for k, delta in enumerate(self.copies(run)):
+            self.full[join + delta] = f"{item.name}.{k}"
             for b, chain_items in enumerate(parts):
                 for part in chain_items:
-                    self.full[part.position + k * run.period] = f"{item.name}.{k}.{b}.{part.name}"
+                    self.place(part.element, f"{item.name}.{k}.{b}.{part.name}", delta)
 
-    def ref(self, q: int, p: int) -> str:
-        """How node ``p`` names node ``q``: by its name within the same iteration of a
-        repeat, else by its full name."""
-        if q in self.local and p in self.local:
-            run, k, name = self.local[q]
-            if self.local[p][:2] == (run, k):
-                return name
-        return self.full[q]
+    def ref(self, q: int, p: int | None = None) -> str:
+        """How node ``p`` (or the top level) names node ``q``: by the outermost call or
+        iteration ``q`` is the output of that does not hold ``p``, else by its full name;
+        relative to the innermost scope of ``p`` that holds it, as the reader looks up."""
+        scope = "" if p is None else self.full[p].rpartition(".")[0]
+        target = self.full[q]
+        for outer in self.containers.get(q, []):
+            if not f"{scope}.".startswith(f"{outer}."):
+                target = outer
+                break
+        while scope and not target.startswith(f"{scope}."):
+            scope = scope.rpartition(".")[0]
+        return target[len(scope) + 1 :] if scope else target
 
     def text(self) -> str:
         net, flat, t = self.net, self.flat, self.trace
@@ -361,43 +606,21 @@ class _Writer:
         lines.append(f"input: {format_shape(net.input, layout)}")
         if layout != "hwc":
             lines.append(f"layout: {layout}")
+        if self.blocks:
+            lines.append("blocks:")
+            for block in self.blocks.values():
+                lines += self.definition(block)
         lines.append("layers:")
         if flat.shift:
             lines.append("  # the network's input, named for the layers that read it")
         for item in self.items:
             if item.run is None:
-                lines += self.node(item, "  ")
-                continue
-            run = item.run
-            names = flat.names
-            starts = [names[run.start + k * run.period] for k in range(run.times)]
-            last = names[run.start + run.period * run.times - 1]
-            shown = [*starts[:2], "...", starts[-1]] if len(starts) > 3 else starts
-            lines.append(
-                f"  # {run.times} x {run.period} layers: {starts[0]} .. {last} "
-                f"(copies from {', '.join(map(str, shown))})"
-            )
-            lines.append(f"  - repeat: {run.times}")
-            lines.append(f"    name: {item.name}")
-            lines.append("    layers:")
-            if run.branches is None:
-                for part in item.body:
-                    lines += self.node(part, "      ")
-                continue
-            join = flat.layers[run.start + run.period - 1]
-            lines.append(f"      - {join.kind}:")
-            for chain in item.branches:
-                if not chain:
-                    lines.append("          - []")
-                    continue
-                lines.append("          -")
-                previous = run.start - 1
-                for part in chain:
-                    lines += self.node(part, "            ", previous)
-                    previous = part.position
+                lines += self.element(item, "  ")
+            else:
+                lines += self.repeat(item, item.run)
         if flat.output != len(flat) - 1:
-            lines.append(f"  - from {self.full[flat.output]}")
-        outputs = list(dict.fromkeys(self.full[q] for q in flat.outputs))
+            lines.append(f"  - from {self.ref(flat.output)}")
+        outputs = list(dict.fromkeys(self.ref(q) for q in flat.outputs))
         if outputs:
             lines.append(f"outputs: [{', '.join(outputs)}]")
         lines.append("expect:")
@@ -412,9 +635,77 @@ class _Writer:
         lines.append(f"  macs: {totals.macs}")
         return "\n".join(lines) + "\n"
 
-    def node(self, item: _Item, indent: str, previous: int | None = None) -> list[str]:
-        """An item's lines; ``previous``: the position it follows, if not the one before."""
-        p, flat = item.position, self.flat
+    def definition(self, block: _Block) -> list[str]:
+        """A block's lines under ``blocks:``: its arguments, then its first unit's layers
+        with the arguments in the places they fill."""
+        args = ", ".join(
+            f"{a}: {'null' if v is None else json.dumps(v) if isinstance(v, str) else v}"
+            for a, v in block.args.items()
+        )
+        lines = [f"  {block.name}:", f"    args: {{{args}}}", "    layers:"]
+        for part in self.inner[block.name]:
+            offset = part.element.start - block.start
+            slots = {key: v for (o, key), v in block.slots.items() if o == offset}
+            lines += self.node(part, "      ", slots=slots)
+        return lines
+
+    def repeat(self, item: _Item, run: _Run) -> list[str]:
+        """A repeat's lines: a comment naming the nodes it covers, its list or merge."""
+        flat, els = self.flat, self.els
+        names = flat.names
+        starts = [names[els[run.start + k * run.period].start] for k in range(run.times)]
+        last = names[els[run.start + run.period * run.times - 1].end - 1]
+        size = els[run.start + run.period - 1].end - els[run.start].start
+        shown = [*starts[:2], "...", starts[-1]] if len(starts) > 3 else starts
+        lines = [
+            f"  # {run.times} x {size} layers: {starts[0]} .. {last} "
+            f"(copies from {', '.join(map(str, shown))})",
+            f"  - repeat: {run.times}",
+            f"    name: {item.name}",
+            "    layers:",
+        ]
+        if run.branches is None:
+            for part in item.body:
+                lines += self.element(part, "      ")
+            return lines
+        join = flat.layers[els[run.start + run.period - 1].start]
+        lines.append(f"      - {join.kind}:")
+        for chain in item.branches:
+            if not chain:
+                lines.append("          - []")
+                continue
+            lines.append("          -")
+            previous = els[run.start].start - 1
+            for part in chain:
+                lines += self.element(part, "            ", previous)
+                previous = part.element.end - 1
+        return lines
+
+    def element(self, item: _Item, indent: str, previous: int | None = None) -> list[str]:
+        """A node's or a call's lines; ``previous``: the position it follows, if not the one
+        before."""
+        el = item.element
+        if el.block is None:
+            return self.node(item, indent, previous)
+        block = self.blocks[el.block]
+        values = [_inline_value(v) for _, v in el.args]
+        if len(block.args) == 1:
+            words = [el.block, *values]
+        else:
+            words = [el.block, *(f"{a}={v}" for (a, _), v in zip(el.args, values))]
+        name = "" if item.auto else f" name={item.name}"
+        return [f"{indent}- {' '.join(map(str, words))}{name}"]
+
+    def node(
+        self,
+        item: _Item,
+        indent: str,
+        previous: int | None = None,
+        slots: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """A node's lines; ``previous``: the position it follows, if not the one before;
+        ``slots``: the values a block's definition fills with its arguments."""
+        p, flat = item.element.start, self.flat
         previous = p - 1 if previous is None else previous
         layer = flat.layers[p]
         lines = []
@@ -427,16 +718,24 @@ class _Writer:
             return lines
         if flat.inputs[p][0] != previous:
             lines.append(f"{indent}- from {self.ref(flat.inputs[p][0], p)}")
+        slots = slots or {}
         values = {
-            key: self.ref(flat.refs[p][key], p) if key in flat.refs[p] else getattr(layer, key)
+            key: slots[key]
+            if isinstance(slots.get(key), _Arg)
+            else self.ref(flat.refs[p][key], p)
+            if key in flat.refs[p]
+            else getattr(layer, key)
             for key, parameter in layer.parameters.items()
-            if getattr(layer, key) != parameter.default
+            if isinstance(slots.get(key), _Arg) or getattr(layer, key) != parameter.default
         }
         inline = _inline(layer, item.word, values)
         if inline is not None:
             lines.append(f"{indent}- {inline}{f' name={name}' if name else ''}")
             return lines
-        pairs = ", ".join(f"{key}: {json.dumps(value)}" for key, value in values.items())
+        pairs = ", ".join(
+            f"{key}: {value if isinstance(value, _Arg) else json.dumps(value)}"
+            for key, value in values.items()
+        )
         lines.append(f"{indent}- {item.word}: {{{pairs}}}")
         if name:
             lines.append(f"{indent}  name: {name}")
@@ -471,6 +770,11 @@ def _inline(layer: Layer, word: str, values: dict[str, Any]) -> str | None:
     if "f" in layer.parameters and "f" not in values:
         values = {"f": layer.parameters["f"].default, **values}  # the kernel, always said
     for key, value in values.items():
+        if isinstance(value, _Arg):
+            tokens.insert(1, value) if key == primary else tokens.append(
+                f"{_SHORT.get(key, key)}={value}"
+            )
+            continue
         written = _inline_value(value)
         if written is None:
             return None

@@ -80,9 +80,38 @@ def test_converting_again_is_stable(spec):
 
 def test_repeats_make_a_resnet_short():
     text = convert(load("resnet152"))
-    assert len(text.splitlines()) < 160  # 614 nodes
-    assert "  - repeat: 35\n    name: layer3\n" in text
-    assert "# 35 x 12 layers: layer3.0.relu3 .. layer3.35.add1" in text
+    assert len(text.splitlines()) <= 70  # 614 nodes
+    # the bottleneck is a block; the repeat begins where the original's units do
+    assert '  bottleneck_2:\n    args: {c: null, c_2: "c * 4"}\n' in text
+    assert "  - repeat: 35\n    name: layer3\n    layers:\n      - bottleneck_2 c=256\n" in text
+    assert "# 35 x 12 layers: layer3.1.input .. layer3.35.relu3" in text
+    assert "  - bottleneck c=256 name=layer3_0\n" in text
+    assert comparable(cnncalc.trace(text)) == comparable(cnncalc.trace("resnet152"))
+
+
+def test_darknet_layers_become_block_calls(tmp_path):
+    from test_darknet import yolov3, yolov3_tiny
+
+    path = tmp_path / "yolov3.cfg"
+    path.write_text(yolov3())
+    text = convert(load(str(path)))
+    assert len(text.splitlines()) <= 100  # 251 nodes, 107 Darknet layers
+    # conv, bn and leaky of one Darknet layer are one call, named by its index
+    assert '  cbl:\n    args: {c: null, f: 3, s: 1, p: "f // 2"}\n' in text
+    assert "      - conv c f=f s=s p=p nobias name=conv\n" in text
+    assert "  - cbl c=64 s=2 name=_1\n" in text
+    assert "  - concat: [from _85, from repeat_2.7]\n" in text
+    assert numbers(cnncalc.trace(text)) == numbers(cnncalc.trace(str(path)))
+    path.write_text(yolov3_tiny())
+    tiny = convert(load(str(path)))
+    assert len(tiny.splitlines()) <= 45
+    assert numbers(cnncalc.trace(tiny)) == numbers(cnncalc.trace(str(path)))
+
+
+def numbers(data: dict[str, Any]) -> tuple[Any, ...]:
+    """Each row's shape and counts, and the outputs: Darknet labels its rows by section."""
+    rows = [(r["output"], r["params"], r["buffers"], r["macs"]) for r in data["layers"]]
+    return rows, list(data["outputs"].values()), data["totals"]["params"]
 
 
 def test_repeated_merges_make_a_densenet_short():
@@ -94,8 +123,12 @@ def test_repeated_merges_make_a_densenet_short():
 def test_names_are_kept_or_made_valid():
     text = convert(load("resnet18"))
     assert "fc 1000 name=fc" in text
-    assert "- conv 128 f3 s2 p1 nobias name=layer2_0_conv1" in text
-    assert "from layer2_0_input" in text
+    # a call keeps the name of the original's unit, the block the names within it
+    assert "  - basic_2 128 name=layer2_0\n" in text
+    assert "      - conv c f1 s2 nobias name=add1_1_downsample_conv1\n" in text
+    assert "      - from input\n" in text
+    names = [row["name"] for row in cnncalc.trace(text)["layers"]]
+    assert "layer2_0.add1_1_downsample_conv1" in names
 
 
 def test_several_outputs_and_references():
