@@ -102,6 +102,8 @@ def test_darknet_layers_become_block_calls(tmp_path):
     assert "  - cbl c=64 s=2 name=_1\n" in text
     assert "  - concat: [from _85, from repeat_2.7]\n" in text
     assert numbers(cnncalc.trace(text)) == numbers(cnncalc.trace(str(path)))
+    again = convert(cnncalc.load(text))
+    assert uncommented(again) == uncommented(text)  # the blocks are found again, alike
     path.write_text(yolov3_tiny())
     tiny = convert(load(str(path)))
     assert len(tiny.splitlines()) <= 45
