@@ -544,17 +544,19 @@ def _row(
 ) -> list[str]:
     """One table row as lines: each cell folded to its column, padded by a space either side,
     the shorter cells filled with blank lines (above them in the header, as rich aligns it)."""
+    left, middle, right = verticals[0], verticals[1], verticals[2]
+    if not style and not bottom_up:  # a body row: lines padded by a space, blank ones below
+        padded = list(map(_body_cell, cells, widths))
+        height = max(map(len, padded))
+        if height:
+            filled = [
+                lines + (" " * w,) * (height - len(lines)) for lines, w in zip(padded, widths)
+            ]
+            return [left + middle.join(parts) + right for parts in zip(*filled)]
     folded = [_fold(cell, w - 2) for cell, w in zip(cells, widths)]
     height = max(map(len, folded))
     if not height:  # columns too narrow for any text: one unstyled line, as rich fills it
-        return [verticals[0] + verticals[1].join(" " * w for w in widths) + verticals[2]]
-    left, middle, right = verticals[0], verticals[1], verticals[2]
-    if not style and not bottom_up:  # a body row: lines padded by a space, blank ones below
-        padded = [
-            tuple(f" {line} " for line in lines) + (" " * w,) * (height - len(lines))
-            for lines, w in zip(folded, widths)
-        ]
-        return [left + middle.join(parts) + right for parts in zip(*padded)]
+        return [left + middle.join(" " * w for w in widths) + right]
 
     def paint(text: str) -> str:  # as rich writes a styled piece: never an empty one
         return f"{style}{text}{reset}" if style and text else text
@@ -568,6 +570,12 @@ def _row(
     return [left + middle.join(parts) + right for parts in zip(*columns)]
 
 
+@lru_cache(maxsize=4096)
+def _body_cell(text: str, width: int) -> tuple[str, ...]:
+    """A body cell's lines in a column ``width`` wide: folded, a space either side."""
+    return tuple([f" {line} " for line in _fold(text, width - 2)])
+
+
 _WORD = re.compile(r"\s*\S+\s*")
 """A word and the spaces after it, as rich's wrapping sees words."""
 
@@ -579,10 +587,12 @@ def _fold(text: str, width: int) -> tuple[str, ...]:
     Remembered, since a long table repeats its shapes and counts in every narrow column."""
     if "\n" not in text and text.isascii() and len(text) <= width:  # the usual cell
         return (text + " " * (width - len(text)),)
-    from rich.cells import set_cell_size
-
     if width < 1:  # no room at all: rich renders nothing
         return ()
+    if text.isascii() and text.isprintable() and " " not in text:  # one word: cut every width
+        return tuple([text[i : i + width].ljust(width) for i in range(0, len(text), width)])
+    from rich.cells import set_cell_size
+
     lines = []
     for line in text.split("\n"):
         cuts = [0, *_breaks(line, width), len(line)]

@@ -865,13 +865,11 @@ class _Builder:
 
     def item(self, node: yaml.Node, ctx: _Context, counts: dict[str, int]) -> Node | None:
         """One list entry: an inline string, or a mapping keyed by its kind."""
-        pos = _pos(node)
         if isinstance(node, yaml.ScalarNode):
             if not node.style and node.end_mark.line > node.start_mark.line:
                 self.slip(node, ctx)
-            text = _word(node)
-            offset = 1 if node.style in ("'", '"') else 0
-            return self.inline_item(text, Pos(pos.line, pos.column + offset), ctx, counts)
+            return self.inline_item(_word(node), _text_pos(node), ctx, counts)
+        pos = _pos(node)
         if isinstance(node, yaml.SequenceNode):
             raise self.problem(pos, ctx.path, "a list inside layers must be a branch of a merge")
         entries = {_value(k): (k, v) for k, v in node.value}

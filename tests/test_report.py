@@ -186,6 +186,7 @@ def tables(draw):
 @given(tables(), st.none() | st.integers(20, 120), st.sampled_from(list(SETTINGS)))
 @example(("t", ["a", "b"], [("a" * 70, "b " * 30)]), 40, "terminal")
 @example(("t", None, [("中文" * 20, "x")]), 21, "piped")
+@example(("t", ["name", "RF"], [("conv33334", "33335/1"), ("b" * 16, "x y")]), 20, "piped")
 def test_any_table_looks_as_rich_printed_it(table, width, setting):
     with pytest.MonkeyPatch.context() as monkeypatch:
         for name in CLEAN:
