@@ -679,7 +679,7 @@ def _eltwise(r: _Reader, p: Params, at: _Layer) -> Built:
         raise r.bad(coeffs[0].pos, message)
     for f in coeffs:
         r.number(f)
-    return _make(r, at, {"SUM": k.Add, "PROD": k.Mul, "MAX": k.Max}[op])
+    return _make(r, at, {"SUM": k.Add, "PROD": k.Prod, "MAX": k.Max}[op])
 
 
 _HANDLERS: dict[str, Callable[[_Reader, Params, _Layer], Built]] = {

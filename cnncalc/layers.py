@@ -1182,6 +1182,15 @@ class Max(Add):
     summary = "parallel branches joined by their element-wise maximum (shapes equal)"
 
 
+@register()
+class Prod(Add):
+    """Element-wise product of inputs of one shape (Caffe's ``Eltwise`` with ``PROD``, which
+    broadcasts nothing, unlike ``mul``)."""
+
+    kind = "prod"
+    summary = "parallel branches multiplied element-wise, shapes equal (no broadcasting)"
+
+
 @register("caffe_batchnorm")
 class StatsNorm(Identity):
     """Caffe's ``BatchNorm`` layer: it normalises by stored statistics alone, and the scale

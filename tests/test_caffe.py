@@ -89,7 +89,7 @@ def test_small_every_layer_type():
     assert (rows["convb"].output, rows["convb"].params) == (Shape((16, 16), 4), 292)
     # in place: the prelu's output is conva's, so the concat reads prelu and sig
     assert rows["cat"].inputs == ("prelu", "sig") and rows["cat"].output.channels == 8
-    assert [rows[n].kind for n in ("sum", "prod", "mx")] == ["add", "mul", "max"]
+    assert [rows[n].kind for n in ("sum", "prod", "mx")] == ["add", "prod", "max"]
     assert rows["sum"].inputs == ("cat", "split1")
     # AVE k2 s2 p1 on 16: ceil(16/2) + 1 = 9; MAX k2 s2 p1 on 9: ceil(9/2) + 1 = 6, but
     # window 6 would start at 10 >= 9 + 1, in the padding, so it is dropped: 5
@@ -345,3 +345,18 @@ def test_max_is_a_merge_in_a_yaml_spec():
     spec = "input: 8x8x3\nlayers:\n  - max: [[conv 4 f1], [conv 4 f3 p1]]\n"
     result = run("check", spec, "--expect-output", "8x8x4")
     assert result.exit_code == 0, result.output
+
+
+def test_an_eltwise_product_needs_equal_shapes_as_caffe_does(tmp_path):
+    """Caffe's PROD broadcasts nothing: a 1x1 scale times a map is refused, not traced."""
+    path = tmp_path / "prod.prototxt"
+    path.write_text(
+        'input: "data"\ninput_shape { dim: 1 dim: 4 dim: 8 dim: 8 }\n'
+        'layer { name: "g" type: "Pooling" bottom: "data" top: "g" '
+        "pooling_param { pool: AVE global_pooling: true } }\n"
+        'layer { name: "p" type: "Eltwise" bottom: "g" bottom: "data" top: "p" '
+        "eltwise_param { operation: PROD } }\n"
+    )
+    result = CliRunner().invoke(main, ["trace", str(path)])
+    assert result.exit_code == 1
+    assert "p: " in result.stderr and "Traceback" not in result.output
