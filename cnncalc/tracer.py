@@ -274,6 +274,10 @@ class _Walker:
 
 
 def _short(branch: str, merge: str) -> str:
+    """A branch as the merge's row names it: relative to the merge, the network's input as
+    ``input``."""
+    if branch == INPUT:
+        return "input"
     return branch[len(merge) + 1 :] if branch.startswith(merge + ".") else branch
 
 
