@@ -138,7 +138,7 @@ class DagNode(NamedTuple):
     here with this message, on a row of this node's kind showing ``inputs[0]``."""
     kind: str = ""
     """The row's kind, when not the layer's (``ref`` for a failed ``from``, ``yolo`` for a
-    Darknet head traced as an identity)."""
+    Darknet head, whose layer is a ``head``)."""
 
 
 class Dag:
