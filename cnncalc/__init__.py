@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import formulas as _fm
+from cnncalc.core import formulas as _fm
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from .graph import Network
-    from .layers import Shape
+    from cnncalc.core.shapes import Shape
+    from cnncalc.graph import Network
 
 __version__ = "0.1.0"
 
@@ -60,7 +60,7 @@ def load(spec: str | Path | Network, format: str | None = None) -> Network:
     """A network from a spec file, a zoo name, an inline spec or YAML text (or a loaded one),
     or a Darknet .cfg or Caffe .prototxt file; ``format`` (yaml, darknet, caffe) says how to
     read a file whose suffix does not."""
-    from .api import network
+    from cnncalc.api import network
 
     return network(spec, format)
 
@@ -77,7 +77,7 @@ def trace(
     ``(160, 160, 3)``; ``dtype`` one of float32, float16, bfloat16, int8, float64;
     ``format`` as for :func:`load`.
     """
-    from .api import network, trace
+    from cnncalc.api import network, trace
 
     return trace(network(spec, format), input, dtype)
 
@@ -89,7 +89,7 @@ def to_spec(spec: str | Path | Network, format: str | None = None) -> str:
     >>> print(to_spec("8x8x3 | conv 4 f3 p1").splitlines()[4])
       - conv 4 f3 p1
     """
-    from .api import network
-    from .convert import convert
+    from cnncalc.api import network
+    from cnncalc.formats.convert import convert
 
     return convert(network(spec, format))

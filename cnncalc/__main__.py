@@ -1,3 +1,3 @@
-from .cli import main
+from cnncalc.cli import main
 
 main()

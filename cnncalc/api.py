@@ -10,17 +10,19 @@ import os
 import stat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import zoo
-from .errors import SpecError, UsageError
-from .graph import NOWHERE, Expectations, Network, Pos, Problem
-from .layers import Shape
-from .notation import bounded, format_shape, parse_ints, shape_from_sizes
+from cnncalc import zoo
+from cnncalc.core.errors import SpecError, UsageError
+from cnncalc.core.notation import format_shape, parse_ints, shape_from_sizes
+from cnncalc.core.numbers import bounded
+from cnncalc.core.positions import NOWHERE, Pos, Problem
+from cnncalc.core.shapes import Shape
+from cnncalc.graph import Expectations, Network
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from .tracer import Trace
+    from cnncalc.analysis.tracer import Trace
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 FORMATS = ("yaml", "darknet", "caffe")
@@ -50,7 +52,7 @@ def load(spec: str | Path, format: str | None = None) -> Network:
     if imported in ("darknet", "caffe"):
         from importlib import import_module
 
-        return import_module(f".{imported}", __package__).load(_read(text), text)
+        return import_module(f"cnncalc.formats.{imported}").load(_read(text), text)
     other = _reading(text)
     if not isinstance(spec, str) or text.endswith(SPEC_SUFFIXES) or _path_like(text, other):
         return _language().load_spec(_read(text), text)
@@ -94,7 +96,7 @@ def load_zoo(name: str, path: str) -> Network:
     """A zoo network from its compiled form when there is one (no YAML parser to start)."""
     import json
 
-    from .graph import network_from_data
+    from cnncalc.graph import network_from_data
 
     compiled = zoo.compiled_path(name)
     if os.path.isfile(compiled):
@@ -104,7 +106,7 @@ def load_zoo(name: str, path: str) -> Network:
 
 def _language() -> Any:
     """The spec reader, imported only when text must be parsed: PyYAML alone takes ~25 ms."""
-    from . import spec
+    from cnncalc.formats import spec
 
     return spec
 
@@ -156,8 +158,8 @@ def check(
     >>> check("32x32x3 | conv 10 f5 p2", expect={"params": 761}).problems[0].message
     'expected 761 parameters, got 760'
     """
-    from .tracer import expectation_problems
-    from .tracer import trace as run
+    from cnncalc.analysis.tracer import expectation_problems
+    from cnncalc.analysis.tracer import trace as run
 
     try:
         net = network(spec, format)
@@ -298,9 +300,9 @@ def trace(
     >>> data["output"], data["totals"]["params"], data["layers"][0]["macs"]
     ([10], 26370, 768000)
     """
-    from .report import trace_data
-    from .tracer import DTYPE_BYTES
-    from .tracer import trace as run
+    from cnncalc.analysis.tracer import DTYPE_BYTES
+    from cnncalc.analysis.tracer import trace as run
+    from cnncalc.report import trace_data
 
     if not isinstance(dtype, str) or dtype not in DTYPE_BYTES:
         raise UsageError(f"dtype: {dtype!r:.40} is not one of {', '.join(DTYPE_BYTES)}")

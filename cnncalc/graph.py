@@ -13,25 +13,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple, NoReturn
 
-from .layers import REGISTRY, Layer, Shape
-
-
-class Pos(NamedTuple):
-    """A 1-based line and column in a source (a spec file or an inline string)."""
-
-    line: int
-    column: int
-
-
-NOWHERE = Pos(0, 0)
-
-
-class Problem(NamedTuple):
-    """An error or warning with its place in the source and the layer path it concerns."""
-
-    pos: Pos
-    path: str
-    message: str
+from cnncalc.core.positions import Pos, Problem
+from cnncalc.core.shapes import Shape
+from cnncalc.kinds import REGISTRY, Layer
 
 
 class LayerNode(NamedTuple):
@@ -423,7 +407,7 @@ class _Encoder:
 
 
 def _decoder(table: list[list[Any]]) -> Callable[[list[Any]], Node]:
-    from .layers import REGISTRY
+    from cnncalc.kinds import REGISTRY
 
     layers = [
         REGISTRY[kind](**{k: _tuples(v) for k, v in params.items()}) for kind, params in table

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .notation import shape_sizes
+from cnncalc.core.notation import shape_sizes
 
 if TYPE_CHECKING:
-    from .graph import Problem
-    from .layers import Layer, Outcome, Shape
-    from .solve import Solution
-    from .tracer import Row, Trace
+    from cnncalc.analysis.solve import Solution
+    from cnncalc.analysis.tracer import Row, Trace
+    from cnncalc.core.positions import Problem
+    from cnncalc.core.shapes import Shape
+    from cnncalc.kinds import Layer, Outcome
 
 
 def _number(value: Any) -> int | float:
@@ -41,8 +42,8 @@ def trace_data(t: Trace, dtype: str = "float32", depth: int | None = None) -> di
     """The JSON contract of ``trace``: stable keys, shapes as lists in the spec's layout. A
     network that lists several outputs has ``outputs`` too (name: shape), and those rows
     ``is_output``; ``output`` is the last layer's, as for any network."""
-    from .graph import without_gc_pauses
-    from .tracer import DTYPE_BYTES, fold
+    from cnncalc.analysis.tracer import DTYPE_BYTES, fold
+    from cnncalc.graph import without_gc_pauses
 
     net, size = t.network, DTYPE_BYTES[dtype]
     layout = net.layout
@@ -130,7 +131,7 @@ def solutions_data(n: int, out: int, solutions: list[Solution]) -> dict[str, Any
 def zoo_data(entries: list[tuple[str, Trace]]) -> dict[str, Any]:
     """The JSON contract of ``zoo list``: each network's task, origin, input, totals and
     description, grouped by task in the order of ``TASKS`` (then as given)."""
-    from .graph import TASKS
+    from cnncalc.graph import TASKS
 
     networks = []
     for name, t in entries:

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cnncalc.errors import CnnCalcError
-from cnncalc.layers import AdaptiveAvgPool, AvgPool, Conv, MaxPool, Shape, TConv, Unpool
+from cnncalc.core.errors import CnnCalcError
+from cnncalc.core.shapes import Shape
+from cnncalc.kinds import AdaptiveAvgPool, AvgPool, Conv, MaxPool, TConv, Unpool
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

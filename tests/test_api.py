@@ -18,14 +18,18 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import cnncalc
-from cnncalc import api, formulas, render, solve
+from cnncalc import api, render
+from cnncalc.analysis import solve
+from cnncalc.analysis.tracer import DTYPE_BYTES
+from cnncalc.analysis.tracer import trace as run_trace
 from cnncalc.cli import main
-from cnncalc.errors import CnnCalcError, GeometryError, UsageError
-from cnncalc.layers import AdaptiveAvgPool, Conv, ReLU, Shape, _adaptive_window, _leftover_warnings
-from cnncalc.notation import MAX_NUMBER
+from cnncalc.core import formulas
+from cnncalc.core.errors import CnnCalcError, GeometryError, UsageError
+from cnncalc.core.numbers import MAX_NUMBER
+from cnncalc.core.shapes import Shape
+from cnncalc.kinds import AdaptiveAvgPool, Conv, ReLU
+from cnncalc.kinds.windows import _adaptive_window, _leftover_warnings
 from cnncalc.report import trace_data
-from cnncalc.tracer import DTYPE_BYTES
-from cnncalc.tracer import trace as run_trace
 
 RESNET18_PARAMS = 11_689_512  # torchvision's table
 

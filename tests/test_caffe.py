@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cnncalc.analysis.tracer import trace
 from cnncalc.api import load
 from cnncalc.cli import main
-from cnncalc.errors import SpecError
-from cnncalc.layers import Shape
-from cnncalc.prototext import Message, parse
-from cnncalc.tracer import trace
+from cnncalc.core.errors import SpecError
+from cnncalc.core.shapes import Shape
+from cnncalc.formats.prototext import Message, parse
 
 DATA = Path(__file__).parent / "data" / "caffe"
 SMALL, FCN, V1 = (str(DATA / f"{name}.prototxt") for name in ("small", "fcn", "v1"))
@@ -327,8 +327,8 @@ def test_mutated_fixtures_exit_cleanly(tmp_path, text, at, cut, piece):
 
 
 def test_the_kinds_caffe_needs():
-    from cnncalc.errors import GeometryError
-    from cnncalc.layers import Crop, Max, Scale, StatsNorm
+    from cnncalc.core.errors import GeometryError
+    from cnncalc.kinds import Crop, Max, Scale, StatsNorm
 
     x = Shape((4, 4), 3)
     assert StatsNorm().apply(x)[1:3] == (0, 7)  # 2*3 + 1 stored, nothing learnt

@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 from cnncalc import zoo
 from cnncalc.cli import main
 from cnncalc.graph import TASKS
-from cnncalc.layers import REGISTRY
+from cnncalc.kinds import REGISTRY
 
 INLINE = "32x32x3 | conv 10 f5 p2 | relu | pool f2 s2 | fc 10 | softmax"
 INLINE_NAMES = ["conv1", "relu1", "pool1", "fc1", "softmax1"]

@@ -17,10 +17,10 @@ import cnncalc
 from cnncalc import zoo
 from cnncalc.api import load
 from cnncalc.cli import main
-from cnncalc.convert import convert
-from cnncalc.errors import SpecError, UsageError
+from cnncalc.core.errors import SpecError, UsageError
+from cnncalc.formats.convert import convert
 from cnncalc.graph import lower
-from cnncalc.layers import REGISTRY
+from cnncalc.kinds import REGISTRY
 
 ROOT = Path(__file__).parents[1]
 SPECS = [
@@ -157,8 +157,9 @@ outputs: [head-1, head2]
 
 
 def test_a_node_that_reads_the_input_gets_a_named_input():
-    from cnncalc.graph import Dag, DagNode, Network, Pos, Sequence
-    from cnncalc.layers import Shape
+    from cnncalc.core.positions import Pos
+    from cnncalc.core.shapes import Shape
+    from cnncalc.graph import Dag, DagNode, Network, Sequence
 
     nodes = [  # a residual add of the network's input, as an importer builds it
         DagNode("1", Pos(1, 1), REGISTRY["conv"](4, pad=1), ("",)),
@@ -229,8 +230,9 @@ def test_every_parameter_is_in_a_case():
 
 @pytest.mark.parametrize(("kind", "params"), kind_cases())
 def test_every_kind_and_value_survives(kind, params):
-    from cnncalc.graph import Dag, DagNode, Network, Pos, Sequence
-    from cnncalc.layers import Shape
+    from cnncalc.core.positions import Pos
+    from cnncalc.core.shapes import Shape
+    from cnncalc.graph import Dag, DagNode, Network, Sequence
 
     layer = REGISTRY[kind](**params)
     refs = (("ref", "ref"),) if "to" in params else ()
@@ -247,8 +249,9 @@ def test_every_kind_and_value_survives(kind, params):
 
 
 def test_a_value_that_cannot_be_written_is_an_error():
-    from cnncalc.graph import Dag, DagNode, Network, Pos, Sequence
-    from cnncalc.layers import Shape
+    from cnncalc.core.positions import Pos
+    from cnncalc.core.shapes import Shape
+    from cnncalc.graph import Dag, DagNode, Network, Sequence
 
     layer = REGISTRY["upsample"](mode="yes")  # read back as a boolean: cannot be said
     node = DagNode("up", Pos(1, 1), layer, ("",))
@@ -295,8 +298,9 @@ def test_convert_of_a_missing_file_is_a_usage_error():
 
 
 def test_darknet_residual_units_become_one_repeated_merge():
-    from cnncalc.graph import Dag, DagNode, Network, Pos, Sequence
-    from cnncalc.layers import Shape
+    from cnncalc.core.positions import Pos
+    from cnncalc.core.shapes import Shape
+    from cnncalc.graph import Dag, DagNode, Network, Sequence
 
     pos = Pos(1, 1)
     nodes = [DagNode("0", pos, REGISTRY["conv"](64, pad=1), ("",))]

@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 
 from cnncalc import zoo
+from cnncalc.analysis.tracer import Trace, trace
 from cnncalc.api import load
-from cnncalc.graph import INPUT, NOWHERE, Dag, DagNode, Network, Pos, Sequence, lower
-from cnncalc.layers import FC, Concat, Conv, Shape
-from cnncalc.spec import load_inline, load_spec
-from cnncalc.tracer import Trace, trace
+from cnncalc.core.positions import NOWHERE, Pos
+from cnncalc.core.shapes import Shape
+from cnncalc.formats.spec import load_inline, load_spec
+from cnncalc.graph import INPUT, Dag, DagNode, Network, Sequence, lower
+from cnncalc.kinds import FC, Concat, Conv
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "data" / "traces.json"

@@ -22,9 +22,10 @@ from test_fuzz import mutations
 import cnncalc
 from cnncalc.api import check, load
 from cnncalc.cli import main
-from cnncalc.darknet import HEADS
-from cnncalc.errors import GeometryError, SpecError
-from cnncalc.layers import Reorg, Shape
+from cnncalc.core.errors import GeometryError, SpecError
+from cnncalc.core.shapes import Shape
+from cnncalc.formats.darknet import HEADS
+from cnncalc.kinds import Reorg
 
 DATA = Path(__file__).parent / "data" / "darknet"
 DETECTOR, CLASSIFIER, YOLOV1 = (
@@ -287,8 +288,8 @@ def test_markdown_shows_darknet_bflops():
 def test_convert_writes_a_spec_that_traces_the_same(path):
     """The same shapes, counts and outputs row for row; rows Darknet labels (a head, ``elu``,
     a one-layer route) are identities in cnncalc's language."""
-    from cnncalc.convert import convert
-    from cnncalc.layers import REGISTRY
+    from cnncalc.formats.convert import convert
+    from cnncalc.kinds import REGISTRY
 
     def kind(row: dict) -> str:  # a head's row is labelled by its section; it converts to head
         kind = "head" if row["kind"] in HEADS else row["kind"]

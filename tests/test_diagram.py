@@ -14,12 +14,12 @@ from importlib.resources import files
 
 import pytest
 
-from cnncalc.diagram import Diagram, Group, Node, build_diagram, dot, mermaid
-from cnncalc.errors import UsageError
+from cnncalc.analysis.tracer import Trace, trace
+from cnncalc.core.errors import UsageError
+from cnncalc.core.notation import format_shape
+from cnncalc.formats.spec import load_spec
 from cnncalc.graph import MERGES
-from cnncalc.notation import format_shape
-from cnncalc.spec import load_spec
-from cnncalc.tracer import Trace, trace
+from cnncalc.render.diagram import Diagram, Group, Node, build_diagram, dot, mermaid
 
 ZOO = files("cnncalc.zoo")
 ZOO_NAMES = sorted(p.name.removesuffix(".yaml") for p in ZOO.iterdir() if p.name.endswith(".yaml"))

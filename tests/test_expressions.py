@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cnncalc.cli import main
-from cnncalc.spec import ExpressionError, _parse_expression, evaluate
+from cnncalc.formats.spec import ExpressionError, _parse_expression, evaluate
 
 ENV = {"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None}
 HEAD = re.compile(r"^(?P<source>.+?):(?P<line>\d+):(?P<column>\d+): error: (?P<message>.*)$")

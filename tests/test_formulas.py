@@ -12,8 +12,8 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from cnncalc import formulas as fm
-from cnncalc.errors import GeometryError, UsageError
+from cnncalc.core import formulas as fm
+from cnncalc.core.errors import GeometryError, UsageError
 
 # ---------------------------------------------------------------------------
 # Worked examples from the literature

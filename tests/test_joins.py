@@ -13,9 +13,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cnncalc.cli import main
-from cnncalc.errors import GeometryError
+from cnncalc.core.errors import GeometryError
+from cnncalc.core.shapes import Shape
 from cnncalc.graph import MERGES
-from cnncalc.layers import REGISTRY, Add, Concat, Join, Mean, Mul, Shape
+from cnncalc.kinds import REGISTRY, Add, Concat, Join, Mean, Mul
 
 SE = """\
 input: {size}x{size}x3

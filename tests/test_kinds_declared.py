@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from cnncalc.cli import main
+from cnncalc.formats.schema import spec_schema
+from cnncalc.formats.spec import load_inline, load_spec
 from cnncalc.graph import MERGES, LayerNode
-from cnncalc.layers import REGISTRY
-from cnncalc.schema import spec_schema
-from cnncalc.spec import load_inline, load_spec
+from cnncalc.kinds import REGISTRY
 
 KINDS_PAGE = Path(__file__).parents[1] / "docs" / "kinds.md"
 
@@ -84,9 +84,9 @@ def test_a_convention_changes_the_defaults_the_kind_declares(kind, convention):
 def test_every_parameter_type_is_read_checked_and_described_by_one_name():
     """A kind may declare only the parameter types that the core checks, the spec reader
     converts and the schema describes: one set of names, so none can drift from another."""
-    from cnncalc.layers import PARAMETER_TYPES
-    from cnncalc.schema import PARAMETER_SCHEMAS
-    from cnncalc.spec import _CONVERSIONS
+    from cnncalc.formats.schema import PARAMETER_SCHEMAS
+    from cnncalc.formats.spec import _CONVERSIONS
+    from cnncalc.kinds import PARAMETER_TYPES
 
     assert set(PARAMETER_TYPES) == set(PARAMETER_SCHEMAS) == set(_CONVERSIONS)
     declared = {p.base for cls in REGISTRY.values() for p in cls.parameters.values()}

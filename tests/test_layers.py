@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from cnncalc.errors import GeometryError, UsageError
-from cnncalc.layers import (
+from cnncalc.core.errors import GeometryError, UsageError
+from cnncalc.core.shapes import Shape
+from cnncalc.kinds import (
     FC,
     LRN,
     AdaptiveAvgPool,
@@ -31,7 +32,6 @@ from cnncalc.layers import (
     PReLU,
     ReLU,
     RFStep,
-    Shape,
     TConv,
     Unpool,
     Upsample,

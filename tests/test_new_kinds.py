@@ -16,9 +16,12 @@ from click.testing import CliRunner, Result
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from cnncalc.analysis.tracer import trace
 from cnncalc.cli import main
-from cnncalc.errors import GeometryError, UsageError
-from cnncalc.layers import (
+from cnncalc.core.errors import GeometryError, UsageError
+from cnncalc.core.shapes import Shape
+from cnncalc.formats.spec import load_inline, load_spec
+from cnncalc.kinds import (
     GELU,
     Chunk,
     DropPath,
@@ -29,7 +32,6 @@ from cnncalc.layers import (
     LayerScale,
     Mish,
     RFStep,
-    Shape,
     Shuffle,
     SiLU,
     Unpool,
@@ -37,8 +39,6 @@ from cnncalc.layers import (
     layer_class,
 )
 from cnncalc.render import layer_report
-from cnncalc.spec import load_inline, load_spec
-from cnncalc.tracer import trace
 
 ENV = {"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None}
 

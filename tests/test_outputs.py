@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner, Result
 
+from cnncalc.analysis.tracer import trace
 from cnncalc.api import load
 from cnncalc.cli import main
-from cnncalc.tracer import trace
 
 HEADS = """\
 input: 64x64x3

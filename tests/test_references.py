@@ -3,8 +3,8 @@ lexical lookup so that a block can refer to its own layers."""
 
 import pytest
 
-from cnncalc.spec import load_spec
-from cnncalc.tracer import trace
+from cnncalc.analysis.tracer import trace
+from cnncalc.formats.spec import load_spec
 
 RESIDUAL = """
 input: 8x8x16

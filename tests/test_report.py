@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 import cnncalc
 from cnncalc import render, report
+from cnncalc.analysis.tracer import trace
 from cnncalc.cli import main
-from cnncalc.tracer import trace
 
 # --- the data contract ---------------------------------------------------------------------
 

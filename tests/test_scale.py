@@ -11,9 +11,9 @@ import pytest
 
 import cnncalc
 from cnncalc import render, report
-from cnncalc.errors import SpecError
-from cnncalc.graph import Pos
-from cnncalc.tracer import trace
+from cnncalc.analysis.tracer import trace
+from cnncalc.core.errors import SpecError
+from cnncalc.core.positions import Pos
 
 SPEC = """\
 input: 8x8x4

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cnncalc.formats.schema import spec_schema
+from cnncalc.formats.spec import SpecError, load_spec
 from cnncalc.graph import MERGES
-from cnncalc.layers import ALIASES, REGISTRY
-from cnncalc.schema import spec_schema
-from cnncalc.spec import SpecError, load_spec
+from cnncalc.kinds import ALIASES, REGISTRY
 
 jsonschema = pytest.importorskip("jsonschema")
 

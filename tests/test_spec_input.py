@@ -17,8 +17,8 @@ from click.testing import CliRunner, Result
 
 from cnncalc import render
 from cnncalc.cli import main
-from cnncalc.graph import Pos, Problem
-from cnncalc.spec import MAX_DEPTH
+from cnncalc.core.positions import Pos, Problem
+from cnncalc.formats.spec import MAX_DEPTH
 
 ENV = {"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None}
 

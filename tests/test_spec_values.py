@@ -2,8 +2,8 @@
 
 import pytest
 
-from cnncalc.spec import load_spec
-from cnncalc.tracer import trace
+from cnncalc.analysis.tracer import trace
+from cnncalc.formats.spec import load_spec
 
 
 def output(layer: str, shape: str = "17x17x3") -> str:

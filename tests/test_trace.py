@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnncalc.layers import Conv, MaxPool, Shape
-from cnncalc.notation import format_shape
-from cnncalc.spec import load_inline, load_spec
-from cnncalc.tracer import expectation_problems, fold, trace
+from cnncalc.analysis.tracer import expectation_problems, fold, trace
+from cnncalc.core.notation import format_shape
+from cnncalc.core.shapes import Shape
+from cnncalc.formats.spec import load_inline, load_spec
+from cnncalc.kinds import Conv, MaxPool
 
 
 def traced(text: str):
@@ -344,7 +345,7 @@ def test_a_traced_sequence_equals_applying_each_layer(n, c, layers):
     ],
 )
 def test_spec_errors_point_at_the_offending_place(text, line, column, message):
-    from cnncalc.spec import SpecError
+    from cnncalc.formats.spec import SpecError
 
     with pytest.raises(SpecError) as caught:
         load_spec(text, "bad.yaml")
@@ -353,7 +354,7 @@ def test_spec_errors_point_at_the_offending_place(text, line, column, message):
 
 
 def test_all_problems_of_a_spec_are_reported_at_once():
-    from cnncalc.spec import SpecError
+    from cnncalc.formats.spec import SpecError
 
     with pytest.raises(SpecError) as caught:
         load_spec(
@@ -415,7 +416,7 @@ def test_a_spatial_layer_after_fc_is_an_error(kind):
     ids=["second-bare-value", "repeat-inline", "unclosed-bracket"],
 )
 def test_inline_mistakes_are_named_where_they_are(inline, column, message):
-    from cnncalc.spec import SpecError
+    from cnncalc.formats.spec import SpecError
 
     with pytest.raises(SpecError) as caught:
         load_inline(inline)

@@ -13,8 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cnncalc.cli import main
-from cnncalc.errors import GeometryError, UsageError
-from cnncalc.layers import DepthwiseConv, Shape
+from cnncalc.core.errors import GeometryError, UsageError
+from cnncalc.core.shapes import Shape
+from cnncalc.kinds import DepthwiseConv
 
 
 def run(*args: str) -> Result:

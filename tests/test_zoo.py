@@ -13,12 +13,12 @@ from importlib.resources import files
 import pytest
 import yaml
 
-from cnncalc.errors import SpecError
+from cnncalc.analysis.tracer import Trace, trace
+from cnncalc.core.errors import SpecError
+from cnncalc.core.notation import format_shape
+from cnncalc.core.shapes import Shape
+from cnncalc.formats.spec import load_spec
 from cnncalc.graph import TASKS, Network
-from cnncalc.layers import Shape
-from cnncalc.notation import format_shape
-from cnncalc.spec import load_spec
-from cnncalc.tracer import Trace, trace
 
 ZOO = files("cnncalc.zoo")
 NAMES = sorted(p.name.removesuffix(".yaml") for p in ZOO.iterdir() if p.name.endswith(".yaml"))

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from cnncalc import zoo
+from cnncalc.analysis.tracer import trace
 from cnncalc.api import load
+from cnncalc.formats.spec import load_spec
 from cnncalc.graph import network_data
-from cnncalc.spec import load_spec
-from cnncalc.tracer import trace
 
 
 def from_yaml(name: str):

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from cnncalc import zoo
+from cnncalc.analysis.tracer import Trace, trace
 from cnncalc.api import load
-from cnncalc.tracer import Trace, trace
 
 # model: (trainable parameters, batch-norm running statistics, MACs)
 REFERENCE = {

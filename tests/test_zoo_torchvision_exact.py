@@ -16,10 +16,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from cnncalc.analysis.tracer import trace
 from cnncalc.api import load
 from cnncalc.cli import main
-from cnncalc.layers import Shape
-from cnncalc.tracer import trace
+from cnncalc.core.shapes import Shape
 
 # name: (input, params, buffers, macs, output)
 TORCHVISION = {

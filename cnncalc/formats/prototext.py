@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .errors import SpecError
-from .graph import Pos, Problem
+from cnncalc.core.errors import SpecError
+from cnncalc.core.positions import Pos, Problem
 
 
 class Scalar(NamedTuple):

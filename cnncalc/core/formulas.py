@@ -21,6 +21,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from .errors import GeometryError, UsageError
+from .numbers import bounded
 
 Pad = tuple[int, int]
 """Padding of one dimension as (before, after)."""
@@ -257,7 +258,7 @@ def checked(function: _F) -> _F:
     >>> checked(conv_output)(32, 5, 0)
     Traceback (most recent call last):
     ...
-    cnncalc.errors.UsageError: conv_output: s must be a whole number of at least 1, not 0
+    cnncalc.core.errors.UsageError: conv_output: s must be a whole number of at least 1, not 0
     """
     code = function.__code__
     names = code.co_varnames[: code.co_argcount]
@@ -301,6 +302,4 @@ def _at_least(value: Any, where: str, name: str, minimum: int) -> None:
         raise UsageError(
             f"{where}: {name} must be a whole number of at least {minimum}, not {value!r:.40}"
         )
-    from .notation import bounded  # which imports the layers, which import this module
-
     bounded(value, f"{where}: {name}")

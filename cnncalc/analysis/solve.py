@@ -1,7 +1,7 @@
 """The inverse question: which kernel, stride, padding and dilation turn N into a wanted size.
 
 A search over small bounds for F, S and D; for each, the paddings are solved from the
-inequalities behind :func:`cnncalc.formulas.conv_output` (a test checks them against
+inequalities behind :func:`cnncalc.core.formulas.conv_output` (a test checks them against
 that formula), so a kernel or stride of any size is answered at once. Exact solutions
 come first; floored ones (the course formula is not an integer, so the last
 positions of the padded input are never reached) follow, with their remainder.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from . import formulas as fm
-from .errors import UsageError
+from cnncalc.core import formulas as fm
+from cnncalc.core.errors import UsageError
 
 MAX_F = 11
 MAX_S = 4

@@ -17,10 +17,10 @@ import re
 from collections import Counter
 from typing import Any, NamedTuple
 
-from .errors import SpecError, UsageError
-from .graph import INPUT, MERGES, Dag, Network, lower
-from .layers import ALIASES, REGISTRY, Layer
-from .notation import format_shape
+from cnncalc.core.errors import SpecError, UsageError
+from cnncalc.core.notation import format_shape
+from cnncalc.graph import INPUT, MERGES, Dag, Network, lower
+from cnncalc.kinds import ALIASES, REGISTRY, Layer
 
 TARGETS = ("yaml",)
 """The languages ``convert`` writes."""
@@ -61,7 +61,7 @@ def convert(net: Network, to: str = "yaml") -> str:
       params: 112
       macs: 6912
     """
-    from .tracer import trace
+    from cnncalc.analysis.tracer import trace
 
     if to not in TARGETS:
         raise UsageError(f"convert: cannot write {to!r:.40} (only {', '.join(TARGETS)})")
@@ -764,7 +764,7 @@ def _inline(layer: Layer, word: str, values: dict[str, Any]) -> str | None:
     """``conv 64 f3 s2 p1 nobias``: the layer in the inline form, or None when a value
     cannot be written so."""
     tokens = [word]
-    from .spec import WORDS
+    from cnncalc.formats.spec import WORDS
 
     primary = layer.primary
     if "f" in layer.parameters and "f" not in values:
@@ -800,7 +800,7 @@ def _scalar(text: str) -> str:
 def _verify(flat: _Flat, text: str) -> None:
     """Read the written spec back; refuse it unless every node is the same layer reading the
     same nodes, with the same outputs."""
-    from .spec import load_spec
+    from cnncalc.formats.spec import load_spec
 
     try:
         back = _Flat(lower(load_spec(text, "<converted>")))

@@ -20,12 +20,15 @@ import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from . import layers as k
-from .errors import CnnCalcError, SpecError
-from .graph import INPUT, NOWHERE, Dag, DagNode, Network, Pos, Problem, Sequence
-from .layers import Layer, Shape
-from .notation import MAX_NUMBER, MAX_SPATIAL, shape_from_sizes
-from .prototext import Field, Message, Scalar, parse
+from cnncalc import kinds as k
+from cnncalc.core.errors import CnnCalcError, SpecError
+from cnncalc.core.notation import MAX_SPATIAL, shape_from_sizes
+from cnncalc.core.numbers import MAX_NUMBER
+from cnncalc.core.positions import NOWHERE, Pos, Problem
+from cnncalc.core.shapes import Shape
+from cnncalc.formats.prototext import Field, Message, Scalar, parse
+from cnncalc.graph import INPUT, Dag, DagNode, Network, Sequence
+from cnncalc.kinds import Layer
 
 LAYOUT = "chw"
 """Shapes of a Caffe net are written channels first (``3x227x227``), as Caffe prints them."""

@@ -33,8 +33,18 @@ from typing import Any
 
 import yaml
 
-from .errors import ParameterError, SpecError, UsageError
-from .graph import (
+from cnncalc.core.errors import ParameterError, SpecError, UsageError
+from cnncalc.core.notation import (
+    channels_first_hint,
+    parse_ints,
+    parse_padding,
+    shape_from_sizes,
+    shape_sizes,
+)
+from cnncalc.core.numbers import MAX_NUMBER, bounded, parse_whole
+from cnncalc.core.positions import Pos, Problem
+from cnncalc.core.shapes import Shape
+from cnncalc.graph import (
     MERGES,
     TASKS,
     Expectations,
@@ -42,24 +52,12 @@ from .graph import (
     Merge,
     Network,
     Node,
-    Pos,
-    Problem,
     Ref,
     Repeat,
     Sequence,
     without_gc_pauses,
 )
-from .layers import ALIASES, FRAMEWORKS, REGISTRY, Layer, Shape, layer_class
-from .notation import (
-    MAX_NUMBER,
-    bounded,
-    channels_first_hint,
-    parse_ints,
-    parse_padding,
-    parse_whole,
-    shape_from_sizes,
-    shape_sizes,
-)
+from cnncalc.kinds import ALIASES, FRAMEWORKS, REGISTRY, Layer, layer_class
 
 MAX_REPEAT = 100_000
 """A single repeat count above this is a typo, not a network."""
@@ -257,7 +255,7 @@ def evaluate(text: str, scope: Mapping[str, Any]) -> Any:
     >>> evaluate("2 if 1 < c else x", {"c": 3})
     Traceback (most recent call last):
     ...
-    cnncalc.spec.UnknownName: unknown name 'x'
+    cnncalc.formats.spec.UnknownName: unknown name 'x'
     """
     if _INTEGER.fullmatch(text.strip()):  # the common case, and its digits counted first
         try:

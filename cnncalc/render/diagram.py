@@ -1,7 +1,7 @@
 """Diagrams of a traced network: Mermaid flowcharts and Graphviz DOT graphs.
 
-One node per row of the trace, or per block folded at a depth as :func:`cnncalc.tracer.fold`
-folds rows; each edge labelled with the shape flowing along it; every branch of a merge
+One node per row of the trace, or per block folded at a depth as
+:func:`cnncalc.analysis.tracer.fold` folds rows; each edge labelled with the shape flowing along it; every branch of a merge
 feeding the merge; a ``from`` reference continuing from the layer it names; blocks and
 repeats drawn as nested subgraphs. The drawing is built as data first
 (:func:`build_diagram`), then written in either language.
@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .errors import UsageError
-from .graph import MERGES
-from .layers import Shape
-from .notation import format_shape
-from .tracer import Row, Trace, fold
+from cnncalc.analysis.tracer import Row, Trace, fold
+from cnncalc.core.errors import UsageError
+from cnncalc.core.notation import format_shape
+from cnncalc.core.shapes import Shape
+from cnncalc.graph import MERGES
 
 
 class Node(NamedTuple):

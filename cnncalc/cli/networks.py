@@ -11,23 +11,23 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import render, report
-from .api import FORMATS
-from .cli import COUNT, NATURAL, WIDTH, UsageFailure, reported
-from .errors import SpecError, UsageError
-from .notation import channels_first_hint, shape_sizes
-from .tracer import DTYPE_BYTES
+from cnncalc import render, report
+from cnncalc.analysis.tracer import DTYPE_BYTES
+from cnncalc.api import FORMATS
+from cnncalc.cli.options import COUNT, NATURAL, WIDTH, UsageFailure, reported
+from cnncalc.core.errors import SpecError, UsageError
+from cnncalc.core.notation import channels_first_hint, shape_sizes
 
 if TYPE_CHECKING:
-    from .graph import Network
-    from .layers import Shape
+    from cnncalc.core.shapes import Shape
+    from cnncalc.graph import Network
 
 
 def load_network(
     spec: str, input_shape: str | None = None, source_format: str | None = None
 ) -> tuple[Network, Shape | None]:
     """A network named on the command line; a faulty spec ends the command with its problems."""
-    from .api import load, parse_input
+    from cnncalc.api import load, parse_input
 
     try:
         net = load(spec, source_format)
@@ -52,7 +52,7 @@ def complete_zoo(ctx: click.Context, param: click.Parameter, incomplete: str) ->
     """The zoo networks whose names start with what is typed."""
     from click.shell_completion import CompletionItem
 
-    from . import zoo as bundled
+    from cnncalc import zoo as bundled
 
     return [CompletionItem(n) for n in bundled.names() if n.startswith(incomplete.lower())]
 
@@ -142,7 +142,7 @@ def trace(
     strict: bool,
 ) -> None:
     """Trace a network layer by layer: shapes, parameters, MACs, memory, receptive field."""
-    from .tracer import trace as run
+    from cnncalc.analysis.tracer import trace as run
 
     net, shape = load_network(spec, input_shape, source_format)
     with reported():
@@ -205,7 +205,7 @@ def check(
     output_format: str,
 ) -> None:
     """Check specs for CI: every shape fits and every expectation holds."""
-    from .api import check as verdict
+    from cnncalc.api import check as verdict
 
     expect: dict[str, Any] = {"params": expect_params, "macs": expect_macs, "outputs": {}}
     for given in expect_output:
@@ -260,7 +260,7 @@ Examples:
 )
 def convert(spec: str, source_format: str | None, target: str) -> None:
     """Write any network (a Darknet cfg, a Caffe prototxt, a spec) as a cnncalc spec."""
-    from .convert import convert as write
+    from cnncalc.formats.convert import convert as write
 
     net, _ = load_network(spec, None, source_format)
     try:
@@ -298,9 +298,9 @@ Examples:
 )
 def zoo_list(output_format: str) -> None:
     """Every zoo network with its input, parameters and GMACs (traced now)."""
-    from . import zoo as bundled
-    from .api import load
-    from .tracer import trace as run
+    from cnncalc import zoo as bundled
+    from cnncalc.analysis.tracer import trace as run
+    from cnncalc.api import load
 
     entries = [(name, run(load(name))) for name in bundled.names()]
     click.echo(render.zoo_report(entries, output_format))
@@ -315,7 +315,7 @@ Examples:
 @click.argument("name", shell_complete=complete_zoo)
 def zoo_show(name: str) -> None:
     """Print a zoo network's spec, to copy and edit."""
-    from . import zoo as bundled
+    from cnncalc import zoo as bundled
 
     path = bundled.path(name)
     if path is None:
@@ -333,7 +333,7 @@ Examples:
 )
 def kinds() -> None:
     """The layer kinds a spec can use, with their parameters and defaults."""
-    from .layers import ALIASES, REGISTRY
+    from cnncalc.kinds import ALIASES, REGISTRY
 
     aliases: dict[str, list[str]] = {}
     for alias, kind in ALIASES.items():
@@ -348,7 +348,7 @@ Examples:
 )
 def schema() -> None:
     """The JSON Schema of spec files, for editors that complete and validate YAML."""
-    from .schema import spec_schema
+    from cnncalc.formats.schema import spec_schema
 
     click.echo(render.json_text(spec_schema(), indent=2))
 
@@ -372,8 +372,8 @@ def diagram(
     depth: int | None,
 ) -> None:
     """Draw a network as a Mermaid or Graphviz diagram, with shapes on the edges."""
-    from . import diagram as draw
-    from .tracer import trace as run
+    from cnncalc.analysis.tracer import trace as run
+    from cnncalc.render import diagram as draw
 
     net, shape = load_network(spec, input_shape, source_format)
     with reported():

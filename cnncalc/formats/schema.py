@@ -14,8 +14,9 @@ import json
 from itertools import combinations
 from typing import Any
 
-from .graph import MERGES, TASKS
-from .layers import ALIASES, PAD_MODES, REGISTRY, Layer, Parameter
+from cnncalc.core.shapes import PAD_MODES
+from cnncalc.graph import MERGES, TASKS
+from cnncalc.kinds import ALIASES, REGISTRY, Layer, Parameter
 
 SCHEMA_ID = "https://cnncalc.dev/schema/spec.json"
 
@@ -67,7 +68,14 @@ _COUNT: Schema = {"type": ["integer", "string"], "minimum": 0, "pattern": r"^\s*
 
 def spec_schema() -> Schema:
     """The JSON Schema (draft-07) of a spec file: top-level keys, items, blocks, expect."""
-    from .spec import CONVENTIONS, EXPECT_KEYS, ITEM_KEYS, NAME_PATTERN, SHORT, TOP_KEYS
+    from cnncalc.formats.spec import (
+        CONVENTIONS,
+        EXPECT_KEYS,
+        ITEM_KEYS,
+        NAME_PATTERN,
+        SHORT,
+        TOP_KEYS,
+    )
 
     expectations: dict[str, Schema] = {
         "output": {

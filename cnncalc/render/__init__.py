@@ -18,22 +18,15 @@ from functools import lru_cache
 from itertools import starmap
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import formulas as fm
-from . import report
-from .errors import UsageError
-from .layers import (
-    FC,
-    Layer,
-    Outcome,
-    Shape,
-    TConv,
-    Unpool,
-    dimension_names,
-)
-from .notation import format_shape
+from cnncalc import report
+from cnncalc.core import formulas as fm
+from cnncalc.core.errors import UsageError
+from cnncalc.core.notation import format_shape
+from cnncalc.core.shapes import Shape, dimension_names
+from cnncalc.kinds import FC, Layer, Outcome, TConv, Unpool
 
 if TYPE_CHECKING:
-    from .solve import Solution
+    from cnncalc.analysis.solve import Solution
 
 FORMATS = ("table", "json", "markdown", "latex")
 DRAW_LIMIT = 16
@@ -858,7 +851,7 @@ def _trace_summary(data: dict[str, Any]) -> list[str]:
 def trace_report(data: dict[str, Any], fmt: str, width: int | None = None) -> str:
     """A trace's data (:func:`cnncalc.report.trace_data`) in one of :data:`TRACE_FORMATS`;
     failures are in the data too."""
-    from .graph import without_gc_pauses
+    from cnncalc.graph import without_gc_pauses
 
     _known(fmt, TRACE_FORMATS)
     with without_gc_pauses():  # a row's cells are many small strings: a third of the time

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import GeometryError, UsageError
-from .layers import Shape
-from .notation import MAX_SPATIAL
+from cnncalc.core.errors import GeometryError, UsageError
+from cnncalc.core.notation import MAX_SPATIAL
+from cnncalc.core.shapes import Shape
 
 
 def spatial_rank(f: Any, dims: int | None) -> int:

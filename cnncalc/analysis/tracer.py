@@ -12,9 +12,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple, Union, cast
 
-from .errors import CnnCalcError, GeometryError
-from .graph import INPUT, Dag, DagNode, Network, Pos, Problem, lower, without_gc_pauses
-from .layers import Join, Layer, Outcome, RFStep, Shape
+from cnncalc.core.errors import CnnCalcError, GeometryError
+from cnncalc.core.positions import Pos, Problem
+from cnncalc.core.shapes import Shape
+from cnncalc.graph import INPUT, Dag, DagNode, Network, lower, without_gc_pauses
+from cnncalc.kinds import Join, Layer, Outcome, RFStep
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 
@@ -351,7 +353,7 @@ def fold(trace: Trace, depth: int) -> list[Row]:
 
 def expectation_problems(trace: Trace) -> list[Problem]:
     """What the spec's ``expect`` says that the trace does not deliver."""
-    from .notation import format_shape
+    from cnncalc.core.notation import format_shape
 
     net, problems = trace.network, []
     layout = net.layout

@@ -21,9 +21,12 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
-from .errors import SpecError, UsageError
-from .graph import INPUT, NOWHERE, Dag, DagNode, Network, Pos, Problem, Sequence
-from .layers import (
+from cnncalc.core.errors import SpecError, UsageError
+from cnncalc.core.numbers import MAX_NUMBER
+from cnncalc.core.positions import NOWHERE, Pos, Problem
+from cnncalc.core.shapes import Shape
+from cnncalc.graph import INPUT, Dag, DagNode, Network, Sequence
+from cnncalc.kinds import (
     FC,
     GELU,
     LRN,
@@ -46,14 +49,12 @@ from .layers import (
     ReLU,
     ReLU6,
     Reorg,
-    Shape,
     Sigmoid,
     SiLU,
     Softmax,
     Tanh,
     Upsample,
 )
-from .notation import MAX_NUMBER
 
 ACTIVATIONS: dict[str, Layer | None] = {
     "linear": None,

@@ -1,0 +1,279 @@
+"""The single-layer commands: each only turns its options into one layer; reading the input
+shape, applying the layer, rendering and reporting errors are shared (``layer_command``)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from cnncalc import render
+from cnncalc.cli.inputs import read_input, resolve_groups, spatial_rank
+from cnncalc.cli.options import (
+    COUNT,
+    DILATION,
+    DIMS,
+    DRAW,
+    FORMAT,
+    INPUT_OPTIONS,
+    NATURAL,
+    OFFSETS,
+    PADDING_OPTION,
+    WEIGHTS,
+    Failure,
+    UsageFailure,
+    f_option,
+    reported,
+    stack,
+    stride_option,
+)
+from cnncalc.core.errors import GeometryError, UsageError
+from cnncalc.core.notation import channels_first_hint
+from cnncalc.core.shapes import Shape
+from cnncalc.kinds import (
+    FC,
+    UNPOOL_MODES,
+    AvgPool,
+    Conv,
+    GlobalAvgPool,
+    GlobalMaxPool,
+    Layer,
+    MaxPool,
+    TConv,
+    Unpool,
+)
+
+COMMANDS: dict[str, Callable[[], click.Command]] = {}
+"""Command name -> a factory of its click command, called by the group when it is needed."""
+
+
+def lazy_command(
+    *options: Callable[[Any], Any], epilog: str | Callable[[], str]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a command whose click options are made only when it runs (see LazyGroup);
+    an epilog that needs a module's constants can be a function, called then too."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        def build() -> click.Command:
+            text = epilog() if callable(epilog) else epilog
+            return click.command(epilog=text)(stack(*options)(function))
+
+        COMMANDS[function.__name__] = build
+        return function
+
+    return register
+
+
+def solve_module() -> Any:
+    """cnncalc.solve, imported when ``solve`` runs rather than at every start."""
+    from cnncalc.analysis import solve
+
+    return solve
+
+
+def layer_command(
+    *options: Callable[[Any], Any], epilog: str, flat: bool = False
+) -> Callable[[Callable[..., Layer]], Any]:
+    """Register a single-layer command whose function only builds the layer from its options."""
+
+    def decorate(build: Callable[..., Layer]) -> Any:
+        @functools.wraps(build)
+        def command(
+            n: tuple[int, ...],
+            depth: int | None,
+            dims: int | None,
+            layout: str | None,
+            output_format: str,
+            strict: bool,
+            draw: bool = False,
+            **options: Any,
+        ) -> None:
+            if draw and output_format == "json":
+                raise UsageFailure(
+                    "--draw: a drawing is text; use --format table, markdown or latex"
+                )
+            hint = None if layout else channels_first_hint(n, "hwc")
+            if hint:
+                click.echo(
+                    f"warning: --n {hint}; if it is CxHxW, add --layout chw "
+                    "(--layout hwc says it is not)",
+                    err=True,
+                )
+            layout = layout or "hwc"
+            with reported():
+                x = read_input(n, spatial_rank(options.get("f"), dims), depth, layout, flat)
+                layer = build(x, **options)
+                outcome = layer.apply(x)
+                if strict and outcome.warnings:
+                    raise GeometryError("; ".join(outcome.warnings) + " (--strict)")
+                click.echo(render.layer_report(layer, x, outcome, output_format, layout, draw))
+            for warning in outcome.warnings:
+                click.echo(f"warning: {warning}", err=True)
+
+        return lazy_command(INPUT_OPTIONS, *options, epilog=epilog)(command)
+
+    return decorate
+
+
+@layer_command(
+    f_option(required=True),
+    stride_option(default="1"),
+    PADDING_OPTION,
+    DILATION,
+    WEIGHTS,
+    DRAW,
+    epilog="""\b
+Examples:
+  cnncalc conv --n 32 --f 5 --pad 2
+  cnncalc conv --n 32x32x3 --f 5 --filters 10 --stride 1 --pad 2
+  cnncalc conv --n 224x224x3 --f 3 --stride 2 --pad same
+  cnncalc conv --n 112x112x32 --f 3 --pad 1 --groups depthwise
+  cnncalc conv --n 16x16x16x1 --f 3x3x3 --filters 8 --pad 1
+  cnncalc conv --n 5 --f 3 --stride 2 --pad 1 --draw""",
+)
+def conv(x: Shape, groups: int | str, filters: int | None, **options: Any) -> Layer:
+    """Convolution: output size (N - F + 2P)/S + 1, parameters and MACs."""
+    g, k = resolve_groups(groups, filters, x)
+    return Conv(filters=k, groups=g, **options)
+
+
+@layer_command(
+    click.option("--type", "kind", type=click.Choice(["max", "avg"]), default="max"),
+    f_option(default="2"),
+    stride_option(help="Stride S, or one per dimension.  [default: F]"),
+    PADDING_OPTION,
+    DILATION,
+    click.option("--ceil", is_flag=True, help="Ceil mode (PyTorch): keep a partial last window."),
+    DRAW,
+    epilog="""\b
+Examples:
+  cnncalc pool --n 8x8x10 --f 2 --stride 2
+  cnncalc pool --n 7x7x64 --f 2 --ceil
+  cnncalc pool --n 5 --f 2 --stride 2 --pad 1 --ceil --draw
+  cnncalc pool --n 112x112x64 --type avg --f 3 --stride 2 --pad 1""",
+)
+def pool(x: Shape, kind: str, **options: Any) -> Layer:
+    """Max or average pooling: output size, floor or ceil mode."""
+    return {"max": MaxPool, "avg": AvgPool}[kind](**options)
+
+
+@layer_command(
+    click.option("--type", "kind", type=click.Choice(["avg", "max"]), default="avg"),
+    epilog="""\b
+Examples:
+  cnncalc gpool --n 100x100x3
+  cnncalc gpool --n 7x7x512 --type max""",
+)
+def gpool(x: Shape, kind: str) -> Layer:
+    """Global average or max pooling: H x W x C -> 1 x 1 x C."""
+    return {"avg": GlobalAvgPool, "max": GlobalMaxPool}[kind]()
+
+
+@layer_command(
+    f_option(required=True),
+    stride_option(default="1"),
+    click.option("--pad", type=OFFSETS, default="0", help="Padding P, or one per dimension."),
+    DILATION,
+    click.option(
+        "--output-padding",
+        type=OFFSETS,
+        help="Output padding a (below max(S, D)), or one per dimension.  [default: 0]",
+    ),
+    click.option(
+        "--target",
+        type=DIMS,
+        help="Choose the output padding so the output is this size (undoing a conv of it).",
+    ),
+    WEIGHTS,
+    epilog="""\b
+Examples:
+  cnncalc tconv --n 3 --f 3 --stride 2 --pad 1 --output-padding 1
+  cnncalc tconv --n 16x16x64 --f 4 --stride 2 --pad 1 --filters 32
+  cnncalc tconv --n 3 --f 3 --stride 2 --pad 1 --target 6""",
+)
+def tconv(
+    x: Shape, groups: int | str, filters: int | None, output_padding: Any, **options: Any
+) -> Layer:
+    """Transposed convolution: (N-1)*S - 2P + D*(F-1) + a + 1."""
+    if options["target"] is not None and output_padding is not None:
+        raise UsageError("--target chooses the output padding; give one or the other")
+    g, k = resolve_groups(groups, filters, x)
+    return TConv(filters=k, groups=g, output_padding=output_padding or 0, **options)
+
+
+@layer_command(
+    click.option("--mode", type=click.Choice(UNPOOL_MODES), default="nearest"),
+    click.option("--factor", type=DIMS, default="2", help="Upsampling factor (nails, nearest)."),
+    f_option(default="2", help="Kernel size F of the pool being inverted (max)."),
+    stride_option(help="Stride of the pool being inverted (max).  [default: F]"),
+    click.option(
+        "--pad", type=OFFSETS, default="0", help="Padding of the pool being inverted (max)."
+    ),
+    epilog="""\b
+Examples:
+  cnncalc unpool --n 4x4x8 --mode nails --factor 2
+  cnncalc unpool --n 4x4x8 --mode nearest --factor 2x3
+  cnncalc unpool --n 4x4x8 --mode max --f 3 --stride 2 --pad 1""",
+)
+def unpool(x: Shape, **options: Any) -> Layer:
+    """Unpooling: bed of nails or nearest neighbour by a factor, or max unpooling."""
+    return Unpool(**options)
+
+
+@layer_command(
+    click.option("--out", type=COUNT, required=True, help="Output features."),
+    click.option("--bias/--no-bias", default=True, help="Count one bias per output feature."),
+    flat=True,
+    epilog="""\b
+Examples:
+  cnncalc fc --n 7x7x512 --out 4096
+  cnncalc fc --n 4096 --out 1000 --no-bias""",
+)
+def fc(x: Shape, out: int, bias: bool) -> Layer:
+    """Fully connected: the input flattened (a bare --n is a feature count)."""
+    return FC(out, bias)
+
+
+@lazy_command(
+    click.option("--n", type=COUNT, required=True, help="Input size N of one dimension."),
+    click.option("--out", type=COUNT, required=True, help="Wanted output size."),
+    click.option("--f", type=COUNT, help="Fix the kernel size F."),
+    click.option("--stride", type=COUNT, help="Fix the stride S."),
+    click.option("--pad", type=NATURAL, help="Fix the padding P."),
+    click.option("--dilation", type=COUNT, help="Fix the dilation D."),
+    click.option("--exact", is_flag=True, help="Only solutions where the division is exact."),
+    FORMAT,
+    epilog=lambda: (
+        f"""\b
+Search bounds for the free values: {solve_module().BOUNDS}.
+Symmetric padding only; exact solutions are listed first, then floored
+ones (the division leaves a remainder: the last rows are never reached).
+
+\b
+Examples:
+  cnncalc solve --n 32 --out 32 --f 5
+  cnncalc solve --n 224 --out 112 --f 3
+  cnncalc solve --n 28 --out 14 --exact"""
+    ),
+)
+def solve(
+    n: int,
+    out: int,
+    f: int | None,
+    stride: int | None,
+    pad: int | None,
+    dilation: int | None,
+    exact: bool,
+    output_format: str,
+) -> None:
+    """Which F, S, P, D give a wanted output size from N: the inverse of conv."""
+    solver = solve_module()
+    with reported():
+        solutions = solver.solve(n, out, f, stride, pad, dilation)
+    if exact:
+        solutions = [s for s in solutions if not s.remainder]
+    if not solutions:
+        raise Failure(f"nothing within {solver.BOUNDS} takes {n} to {out}")
+    click.echo(render.solutions_report(n, out, solutions, output_format))

@@ -1,0 +1,298 @@
+"""The machinery of layer kinds: a kind is a small frozen value class that knows its own
+arithmetic, declared once with everything about it.
+
+A layer's ``apply`` takes an input :class:`Shape` and returns an :class:`Outcome`: output
+shape, trainable parameters, non-trainable buffers, multiply-accumulates, the padding it
+actually used, its receptive-field step and any warnings. Everything is computed per spatial
+dimension with the formulas of :mod:`cnncalc.core.formulas`, so 1D, 2D and 3D inputs share one
+code path.
+
+Counting conventions (those of torchvision's model table): MACs count the
+multiply-accumulates of convolution and fully connected weights only; bias, batch norm,
+activations and pooling cost 0. Transposed convolutions count per input position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from math import isfinite
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+from cnncalc.core.errors import GeometryError, ParameterError, UsageError
+from cnncalc.core.formulas import Pad
+from cnncalc.core.shapes import Shape, per_dim
+
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**kwargs):
+        return lambda cls: cls
+
+
+FRAMEWORKS = ("pytorch", "tensorflow", "caffe")
+"""Frameworks whose defaults a spec can ask for (``convention: caffe``)."""
+
+
+class RFStep(NamedTuple):
+    """Receptive-field step of one dimension [ADS19]: ``r += growth * j``, ``j *= down / up``."""
+
+    growth: int = 0
+    down: int = 1
+    up: int = 1
+
+
+class Outcome(NamedTuple):
+    """What one layer does to one input."""
+
+    shape: Shape
+    params: int | None = 0
+    buffers: int = 0
+    macs: int | None = 0
+    padding: tuple[Pad, ...] = ()
+    rf: tuple[RFStep, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def _frozen(value: Any) -> Any:
+    """Lists as tuples, two levels deep (a padding per dimension: ``[[0, 1], [1, 0]]``), so
+    that a layer written from Python is a hashable value like one read from a spec."""
+    if isinstance(value, (list, tuple)):
+        return tuple(tuple(v) if isinstance(v, (list, tuple)) else v for v in value)
+    return value
+
+
+class Parameter:
+    """One declared parameter of a layer kind: its annotation (as written), the type it names
+    (a key of PARAMETER_TYPES, which every front end and the schema convert by) and default.
+
+    A plain class: a named tuple costs more to define than many of this module's kinds together."""
+
+    __slots__ = ("type", "base", "optional", "default")
+
+    def __init__(self, type: str, default: Any) -> None:
+        self.type, self.default = type, default
+        self.base = type.removesuffix(" | None")
+        self.optional = self.base != type
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.type!r}, {self.default!r})"
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _dims(value: object) -> bool:
+    return _whole(value) or (isinstance(value, tuple) and bool(value) and all(map(_whole, value)))
+
+
+def _padding(value: object) -> bool:
+    pairs = isinstance(value, tuple) and all(
+        _whole(v) or (isinstance(v, tuple) and len(v) == 2 and all(map(_whole, v))) for v in value
+    )
+    return isinstance(value, str) or _whole(value) or pairs
+
+
+PARAMETER_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "int": (_whole, "a whole number"),
+    "bool": (lambda v: isinstance(v, bool), "True or False"),
+    "float": (lambda v: _whole(v) or (isinstance(v, float) and isfinite(v)), "a finite number"),
+    "str": (lambda v: isinstance(v, str), "a word"),
+    "Dims": (_dims, "a whole number, or one per dimension"),
+    "PadSpec": (_padding, "a number, a mode, or per dimension a number or (before, after)"),
+}
+"""What each parameter type admits, and how to say so: the types a kind may declare. The
+spec reader's conversions and the schema's JSON types are keyed by the same names (a test
+holds all three to one set)."""
+
+
+LIMITS: dict[str, tuple[str, int]] = {
+    "filters": ("filters", 1),
+    "f": ("kernel size f", 1),
+    "stride": ("stride", 1),
+    "pad": ("padding", 0),
+    "dilation": ("dilation", 1),
+    "output_padding": ("output padding", 0),
+    "target": ("target", 1),
+    "groups": ("groups", 1),
+    "multiplier": ("multiplier", 1),
+    "out": ("output features", 1),
+    "size": ("size", 1),
+    "factor": ("factor", 1),
+    "border": ("crop border", 0),
+    "parts": ("parts", 1),
+    "index": ("index", 0),
+    "offset": ("crop offset", 0),
+}
+"""What a whole-number parameter is called in messages and its least value, the same in
+every kind that declares a parameter of that name; checked when a layer is made."""
+
+
+def _numbers(value: object) -> list[int]:
+    """The whole numbers in a parameter value (a number, or one per dimension)."""
+    if isinstance(value, tuple):
+        return [n for v in value for n in _numbers(v)]
+    return [value] if _whole(value) else []  # type: ignore[list-item]
+
+
+def _check_type(kind: str, name: str, parameter: Parameter, value: object) -> None:
+    """A UsageError unless ``value`` is of the type the kind declares for ``name`` and each of
+    its numbers at least the parameter's least value (LIMITS)."""
+    if value is None and parameter.optional:
+        return
+    admits, what = PARAMETER_TYPES[parameter.base]
+    if not admits(value):
+        raise ParameterError(f"{kind}: {name} must be {what}, not {value!r:.40}", name)
+    if name not in LIMITS:
+        return
+    label, least = LIMITS[name]
+    for n in _numbers(value):
+        if n < least:
+            raise ParameterError(f"{kind}: {label} must be at least {least}, not {n}", name)
+
+
+@dataclass_transform(frozen_default=True)
+class Layer:
+    """Base of every layer kind: a frozen value whose parameters are its annotated attributes.
+
+    Subclasses declare parameters as annotated class attributes with defaults, as a
+    dataclass would; ``__init_subclass__`` collects them into ``parameters``. Kinds
+    are defined this way rather than with ``@dataclass`` because generating code for the
+    first 27 kinds took ~35 ms of every start-up, a third of a command's time.
+    """
+
+    kind: ClassVar[str]
+    summary: ClassVar[str]
+    references: ClassVar[tuple[str, ...]] = ()
+    """Fields that name another layer, whose output shape the tracer supplies."""
+    spatial: ClassVar[bool] = False
+    """Whether the kind works on spatial dimensions, so a flat input (after fc) is an error."""
+    joins: ClassVar[bool] = False
+    """Whether the kind joins several inputs, the branches of a merge (see Join)."""
+    primary: ClassVar[str | None] = None
+    """The parameter a bare value sets in the inline form: ``conv 64`` has 64 filters."""
+    words: ClassVar[dict[str, tuple[str, Any]]] = {}
+    """Bare words of the inline form and the parameter value each sets: ``ceil``, ``nobias``."""
+    conventions: ClassVar[dict[str, dict[str, Any]]] = {}
+    """Defaults a framework's convention changes, by convention: TensorFlow pads SAME."""
+    worked: ClassVar[str] = ""
+    """The formula a single-layer report works through for this kind (``window``,
+    ``transposed``, ``unpooled``, ``global``, ``dense``), if any: render writes it out."""
+    parameters: ClassVar[dict[str, Parameter]] = {}
+    """Every parameter in declaration order, base classes first."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = {
+            name: Parameter(str(annotation), cls.__dict__.get(name))
+            for name, annotation in cls.__dict__.get("__annotations__", {}).items()
+            if not str(annotation).startswith("ClassVar")
+        }
+        cls.parameters = {**cls.parameters, **own}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        names = list(self.parameters)
+        if len(args) > len(names):
+            most = f"at most {len(names)} values ({', '.join(names)})" if names else "no values"
+            raise UsageError(f"{self.kind} takes {most}")
+        values = {name: p.default for name, p in self.parameters.items()}
+        values.update(zip(names, map(_frozen, args)))
+        for name, value in kwargs.items():
+            if name not in values:
+                raise UsageError(
+                    f"{self.kind} has no parameter {name!r} (it takes {', '.join(names) or 'none'})"
+                )
+            values[name] = _frozen(value)
+        for name, value in values.items():
+            _check_type(self.kind, name, self.parameters[name], value)
+        self.__dict__.update(values)
+        key = (type(self), tuple(values.values()))
+        self.__dict__["_key"] = key
+        self.__dict__["_hash"] = hash(key)  # hashable: every admitted type is
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a layer is a value: use replace() to change {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Layer) and self.__dict__["_key"] == other.__dict__["_key"]
+
+    def __hash__(self) -> int:
+        return self.__dict__["_hash"]
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.parameters)
+        return f"{type(self).__name__}({args})"
+
+    def dims(self, name: str, ndim: int, value: Any = None) -> tuple[int, ...]:
+        """Parameter ``name`` (or ``value`` in its place) for each of ``ndim`` dimensions; its
+        least value was checked when the layer was made."""
+        return per_dim(getattr(self, name) if value is None else value, ndim, LIMITS[name][0])
+
+    def replace(self, **changes: Any) -> Layer:
+        """A copy with some parameters changed."""
+        return type(self)(**{**{n: getattr(self, n) for n in self.parameters}, **changes})
+
+    def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
+        """This layer with every referenced name replaced by what it needs of that shape."""
+        return self
+
+    def apply(self, x: Shape) -> Outcome:
+        """Output shape, counts and receptive-field step for input ``x``."""
+        raise NotImplementedError
+
+    def _identity(self, x: Shape) -> Outcome:
+        return Outcome(x, rf=tuple(RFStep() for _ in x.spatial))
+
+
+REGISTRY: dict[str, type[Layer]] = {}
+
+
+ALIASES: dict[str, str] = {}
+
+
+def register(*aliases: str) -> Callable[[type[Layer]], type[Layer]]:
+    """Class decorator adding a layer kind (and aliases) to the registry."""
+
+    def add(cls: type[Layer]) -> type[Layer]:
+        REGISTRY[cls.kind] = cls
+        for alias in aliases:
+            ALIASES[alias] = cls.kind
+        return cls
+
+    return add
+
+
+def one_of(kind: str, given: dict[str, object]) -> None:
+    """A UsageError unless at most one of the alternative parameters ``given`` is set."""
+    set_ = [name for name, value in given.items() if value is not None]
+    if len(set_) > 1:
+        raise UsageError(f"{kind} takes one of {', '.join(given)}, not both {' and '.join(set_)}")
+
+
+def unbound(kind: str, to: str | None) -> None:
+    """A reference left unbound: the layer was applied outside a traced network."""
+    if to is not None:
+        raise UsageError(f"{kind}: to={to} names a layer, so needs a traced network")
+
+
+def depth(kind: str, x: Shape) -> int:
+    """The input's channels, which a per-channel kind cannot do without."""
+    if x.channels is None:
+        raise UsageError(f"{kind} needs the input depth")
+    return x.channels
+
+
+def divides(kind: str, what: str, n: int, c: int) -> None:
+    """A GeometryError naming both numbers unless ``n`` divides ``c`` channels."""
+    if c % n:
+        raise GeometryError(f"{kind}: {what} {n} does not divide the {c} input channels")
+
+
+def layer_class(kind: str) -> type[Layer]:
+    """The class of a layer kind or alias; raises UsageError for an unknown one."""
+    name = kind.lower()
+    cls = REGISTRY.get(ALIASES.get(name, name))
+    if cls is None:
+        raise UsageError(f"unknown layer kind {kind!r}")
+    return cls

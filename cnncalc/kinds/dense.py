@@ -1,0 +1,33 @@
+"""The fully connected layer: its input flattened and mapped to ``out`` features."""
+
+from __future__ import annotations
+
+from cnncalc.core.shapes import Shape
+
+from .base import Layer, Outcome, RFStep, register
+
+
+@register("linear", "dense", "fully_connected")
+class FC(Layer):
+    """Fully connected: the input is flattened (H*W*C) and mapped to ``out`` features."""
+
+    kind = "fc"
+    worked = "dense"
+    primary = "out"
+    words = {"nobias": ("bias", False)}
+    summary = "fully connected: out features, bias (input flattened first)"
+    out: int = 1
+    bias: bool = True
+
+    def apply(self, x: Shape) -> Outcome:
+        n_in = x.size
+        params = macs = None
+        if n_in is not None:
+            macs = n_in * self.out
+            params = macs + (self.out if self.bias else 0)
+        return Outcome(
+            Shape((), self.out),
+            params,
+            macs=macs,
+            rf=tuple(RFStep(n - 1, n) for n in x.spatial),
+        )

@@ -1,0 +1,469 @@
+"""Kinds that slide a window over the spatial dimensions, or undo one: convolution,
+transposed convolution, pooling (windowed, global, adaptive), unpooling and upsampling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from math import gcd, prod
+
+from cnncalc.core import formulas as fm
+from cnncalc.core.errors import GeometryError, UsageError
+from cnncalc.core.shapes import PAD_MODES, Dims, PadSpec, Shape, dimension_names, resolve_padding
+
+from .base import Layer, Outcome, RFStep, one_of, register, unbound
+
+PAD_WORDS = {mode: ("pad", mode) for mode in PAD_MODES}
+"""The padding modes as bare words: ``conv 64 f3 same``."""
+
+
+def _leftover_warnings(
+    op: str,
+    ns: tuple[int, ...],
+    fs: tuple[int, ...],
+    ss: tuple[int, ...],
+    pads: tuple[fm.Pad, ...],
+    ds: tuple[int, ...],
+) -> tuple[str, ...]:
+    """One warning per distinct case where input rows or columns are never reached by a
+    window (a remainder that leaves out only padding loses nothing, so is not one);
+    dimensions with the same numbers (a square input) share one warning."""
+    cases: dict[tuple[int, int, int, fm.Pad, int], list[str]] = {}
+    for name, n, f, s, pad, d in zip(dimension_names(len(ns)), ns, fs, ss, pads, ds):
+        if fm.unreached(n, f, s, pad, d):
+            cases.setdefault((n, f, s, pad, d), []).append(name)
+    warnings = []
+    for (n, f, s, pad, d), names in cases.items():
+        extent = fm.effective_kernel(f, d)
+        span = n + pad[0] + pad[1] - extent
+        missed = fm.unreached(n, f, s, pad, d)
+        if missed > 1:
+            where = f"{' and '.join(names)} {n - missed + 1}-{n}"
+        else:
+            where = f"{' and '.join(name[:-1] for name in names)} {n}"
+        warnings.append(
+            f"{op}: {' and '.join(names)}: ({n} + {pad[0] + pad[1]} - {extent})/{s} + 1 = "
+            f"{_div(span + s, s)} is not an integer; floored to {span // s + 1}, "
+            f"input {where} (of {n}) never covered by a window"
+        )
+    return tuple(warnings)
+
+
+def _check_groups(groups: int, cin: int | None, cout: int | None) -> None:
+    """Groups (at least 1, checked when the layer was made) that divide both channel counts."""
+    for what, c in (("input channels", cin), ("filters", cout)):
+        if c is not None and c % groups:
+            raise GeometryError(f"groups {groups} does not divide the {c} {what}")
+
+
+@register("conv2d", "convolution")
+class Conv(Layer):
+    spatial = True
+    kind = "conv"
+    worked = "window"
+    primary = "filters"
+    words = {**PAD_WORDS, "nobias": ("bias", False)}
+    conventions = {"tensorflow": {"pad": "same"}}
+    summary = "convolution: filters (K), f, stride, pad, dilation, groups, bias"
+    filters: int | None = None
+    f: Dims = 3
+    stride: Dims = 1
+    pad: PadSpec = 0
+    dilation: Dims = 1
+    groups: int = 1
+    bias: bool = True
+
+    def windows(self, x: Shape) -> tuple[tuple[int, ...], ...]:
+        """Kernel, stride, dilation per dimension, validated."""
+        nd = len(x.spatial)
+        return self.dims("f", nd), self.dims("stride", nd), self.dims("dilation", nd)
+
+    def apply(self, x: Shape) -> Outcome:
+        fs, ss, ds = self.windows(x)
+        pads = resolve_padding(self.pad, x.spatial, fs, ss, ds)
+        out = tuple(
+            fm.conv_output(n, f, s, p, d) for n, f, s, p, d in zip(x.spatial, fs, ss, pads, ds)
+        )
+        cin, cout = x.channels, self.filters
+        _check_groups(self.groups, cin, cout)
+        params = macs = None
+        if cin is not None and cout is not None:
+            weights = cout * (cin // self.groups) * prod(fs)
+            params = weights + (cout if self.bias else 0)
+            macs = prod(out) * weights
+        return Outcome(
+            Shape(out, cout),
+            params,
+            macs=macs,
+            padding=pads,
+            rf=tuple(RFStep(d * (f - 1), s) for f, s, d in zip(fs, ss, ds)),
+            warnings=_leftover_warnings(self.kind, x.spatial, fs, ss, pads, ds),
+        )
+
+
+@register("depthwise", "dwconv2d")
+class DepthwiseConv(Conv):
+    """A convolution with one group per input channel, as PyTorch's ``Conv2d(C, K, groups=C)``
+    and Keras' ``DepthwiseConv2D``: K filters, a multiple of C (Keras' depth multiplier K/C)."""
+
+    kind = "dwconv"
+    summary = (
+        "depthwise convolution: filters (a multiple of the input channels; default C) "
+        "or multiplier, f, stride, pad"
+    )
+    groups: int | None = None  # type: ignore[assignment]  # None: C, whatever C is
+    """Always the input channels; given only to be checked."""
+    multiplier: int | None = None
+
+    def apply(self, x: Shape) -> Outcome:
+        c = x.channels
+        if c is None:
+            raise UsageError("a depthwise convolution needs the input depth")
+        if self.groups is not None and self.groups != c:
+            raise GeometryError(
+                f"a depthwise convolution has one group per input channel ({c}), not "
+                f"{self.groups}; a grouped convolution is conv with groups"
+            )
+        filters = self.filters
+        if self.multiplier is not None:
+            if filters is not None and filters != c * self.multiplier:
+                raise UsageError(
+                    f"filters {filters} disagrees with multiplier {self.multiplier} "
+                    f"({c} input channels x {self.multiplier} = {c * self.multiplier})"
+                )
+            filters = c * self.multiplier
+        filters = c if filters is None else filters
+        if filters % c:
+            raise GeometryError(
+                f"a depthwise convolution's {filters} filters are not a multiple of its "
+                f"{c} input channels"
+            )
+        shared = {n: getattr(self, n) for n in Conv.parameters if n not in ("groups", "filters")}
+        return Conv(filters, groups=c, **shared).apply(x)
+
+
+@register("deconv", "convtranspose", "conv_transpose", "transposed")
+class TConv(Layer):
+    spatial = True
+    kind = "tconv"
+    worked = "transposed"
+    primary = "filters"
+    words = {"nobias": ("bias", False)}
+    summary = "transposed convolution: filters, f, stride, pad, output_padding, dilation, groups"
+    filters: int | None = None
+    f: Dims = 3
+    stride: Dims = 1
+    pad: Dims = 0
+    dilation: Dims = 1
+    output_padding: Dims = 0
+    groups: int = 1
+    bias: bool = True
+    target: Dims | None = None
+    """When set, the output padding is chosen so the output has this size."""
+
+    def apply(self, x: Shape) -> Outcome:
+        nd = len(x.spatial)
+        fs, ss, ds = self.dims("f", nd), self.dims("stride", nd), self.dims("dilation", nd)
+        ps = self.dims("pad", nd)
+        pads = tuple((p, p) for p in ps)
+        if self.target is None:
+            ops = self.dims("output_padding", nd)
+        else:
+            targets = self.dims("target", nd)
+            found = [
+                fm.tconv_output_padding(m, n, f, s, p, d)
+                for m, n, f, s, p, d in zip(targets, x.spatial, fs, ss, pads, ds)
+            ]
+            for m, a in zip(targets, found):
+                if a is None:
+                    raise GeometryError(
+                        f"no output padding makes a {x} input reach {m}: "
+                        f"no convolution with these settings maps {m} to {x.spatial}"
+                    )
+            ops = tuple(a for a in found if a is not None)
+        out = tuple(
+            fm.tconv_output(n, f, s, p, d, a)
+            for n, f, s, p, d, a in zip(x.spatial, fs, ss, pads, ds, ops)
+        )
+        cin, cout = x.channels, self.filters
+        _check_groups(self.groups, cin, cout)
+        params = macs = None
+        if cin is not None and cout is not None:
+            weights = cin * (cout // self.groups) * prod(fs)
+            params = weights + (cout if self.bias else 0)
+            macs = prod(x.spatial) * weights
+        return Outcome(
+            Shape(out, cout),
+            params,
+            macs=macs,
+            padding=pads,
+            rf=tuple(RFStep(d * (f - 1) // s, 1, s) for f, s, d in zip(fs, ss, ds)),
+        )
+
+
+class Pool(Layer):
+    """Max or average pooling; the stride defaults to the kernel size."""
+
+    spatial = True
+    kind = "pool"
+    worked = "window"
+    primary = "f"
+    words = {**PAD_WORDS, "ceil": ("ceil", True)}
+    conventions = {"tensorflow": {"pad": "same"}, "caffe": {"ceil": True}}
+    summary = "pooling: f, stride (default f), pad (at most f/2), ceil, dilation"
+    f: Dims = 2
+    stride: Dims | None = None
+    pad: PadSpec = 0
+    dilation: Dims = 1
+    ceil: bool = False
+
+    def apply(self, x: Shape) -> Outcome:
+        nd = len(x.spatial)
+        fs = self.dims("f", nd)
+        ss = self.dims("stride", nd, fs if self.stride is None else None)
+        ds = self.dims("dilation", nd)
+        pads = resolve_padding(self.pad, x.spatial, fs, ss, ds)
+        for f, (before, after) in zip(fs, pads):
+            if max(before, after) * 2 > f:
+                raise GeometryError(
+                    f"pooling padding {max(before, after)} is more than half the kernel size {f}"
+                )
+        out = tuple(
+            fm.pool_output(n, f, s, p, d, self.ceil)
+            for n, f, s, p, d in zip(x.spatial, fs, ss, pads, ds)
+        )
+        warnings = () if self.ceil else _leftover_warnings(self.kind, x.spatial, fs, ss, pads, ds)
+        return Outcome(
+            Shape(out, x.channels),
+            padding=pads,
+            rf=tuple(RFStep(d * (f - 1), s) for f, s, d in zip(fs, ss, ds)),
+            warnings=warnings,
+        )
+
+
+@register("pool", "max_pool", "maxpool2d")
+class MaxPool(Pool):
+    kind = "maxpool"
+    summary = "max pooling: f, stride (default f), pad, ceil"
+
+
+@register("avg_pool", "avgpool2d")
+class AvgPool(Pool):
+    kind = "avgpool"
+    summary = "average pooling: f, stride (default f), pad, ceil"
+
+
+def _global(x: Shape) -> Outcome:
+    return Outcome(
+        Shape(tuple(1 for _ in x.spatial), x.channels),
+        rf=tuple(RFStep(n - 1, n) for n in x.spatial),
+    )
+
+
+@register("gap", "global_avg_pool", "globalavgpool")
+class GlobalAvgPool(Layer):
+    spatial = True
+    kind = "gavgpool"
+    worked = "global"
+    summary = "global average pooling: H x W x C -> 1 x 1 x C"
+
+    def apply(self, x: Shape) -> Outcome:
+        return _global(x)
+
+
+@register("gmp", "global_max_pool", "globalmaxpool")
+class GlobalMaxPool(Layer):
+    spatial = True
+    kind = "gmaxpool"
+    worked = "global"
+    summary = "global max pooling: H x W x C -> 1 x 1 x C"
+
+    def apply(self, x: Shape) -> Outcome:
+        return _global(x)
+
+
+def _adaptive_window(n: int, m: int) -> int:
+    """Widest window of adaptive pooling from n to m: window i is
+    ``floor(i*n/m) .. ceil((i+1)*n/m)`` [PT AdaptiveAvgPool2d], so may exceed ``ceil(n/m)``.
+
+    With ``n = q*m + r`` window i is ``q + ceil((a + r)/m)`` wide, where ``a = i*r mod m``
+    runs over the multiples of ``gcd(r, m)`` below m: the widest is q when r = 0, q + 1 when r
+    divides m (then a + r <= m always), else q + 2. Arithmetic, so a size of 10**8 is instant.
+
+    >>> _adaptive_window(8, 4), _adaptive_window(7, 3), _adaptive_window(5, 3)   # q, q+1, q+2
+    (2, 3, 3)
+    >>> _adaptive_window(3, 4)      # a larger output: windows overlap, as in PyTorch
+    2
+    """
+    q, r = divmod(n, m)
+    return q if r == 0 else q + 1 if m % r == 0 else q + 2
+
+
+@register("adaptiveavgpool", "adaptive_avg_pool")
+class AdaptiveAvgPool(Layer):
+    spatial = True
+    kind = "adaptivepool"
+    primary = "size"
+    summary = "adaptive average pooling to a fixed output size"
+    size: Dims = 1
+
+    def apply(self, x: Shape) -> Outcome:
+        sizes = self.dims("size", len(x.spatial))
+        return Outcome(
+            Shape(sizes, x.channels),
+            rf=tuple(
+                RFStep(_adaptive_window(n, m) - 1, max(n // m, 1)) for n, m in zip(x.spatial, sizes)
+            ),
+        )
+
+
+UNPOOL_MODES = ("nails", "nearest", "max")
+
+
+@register()
+class Unpool(Layer):
+    """Bed of nails or nearest neighbour by a factor; max-unpool as the inverse of a pool,
+    to the size the pool's input had (``size``, or ``to`` a named layer: SegNet's indices)."""
+
+    spatial = True
+    kind = "unpool"
+    worked = "unpooled"
+    primary = "factor"
+    words = {mode: ("mode", mode) for mode in UNPOOL_MODES}
+    summary = (
+        "unpooling: mode nails|nearest (factor) or max (f, stride, pad of the pool; "
+        "size or to: the pool's input size, or the layer that fed the pool)"
+    )
+    mode: str = "nearest"
+    factor: Dims = 2
+    f: Dims = 2
+    stride: Dims | None = None
+    pad: Dims = 0
+    size: Dims | None = None
+    """Max unpooling: the output size, as PyTorch's ``MaxUnpool2d(...)(x, i, output_size)``."""
+    to: str | None = None
+    references = ("to",)
+
+    def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
+        if self.to is None or self.size is not None:
+            return self  # apply refuses size and to together
+        return self.replace(size=shape_of(self.to).spatial, to=None)
+
+    def apply(self, x: Shape) -> Outcome:
+        nd = len(x.spatial)
+        if self.mode not in UNPOOL_MODES:
+            raise UsageError(
+                f"unknown unpooling mode {self.mode!r} (use {', '.join(UNPOOL_MODES)})"
+            )
+        one_of(self.kind, {"size": self.size, "to": self.to})
+        if self.mode != "max" and (self.size, self.to) != (None, None):
+            raise UsageError(
+                f"unpool: size and to are for mode=max, not {self.mode} "
+                "(upsample size= or to= resizes by interpolation)"
+            )
+        unbound(self.kind, self.to)
+        if self.mode == "max":
+            fs = self.dims("f", nd)
+            ss = self.dims("stride", nd, fs if self.stride is None else None)
+            ps = self.dims("pad", nd)
+            if self.size is None:
+                out = tuple(
+                    fm.max_unpool_output(n, f, s, p) for n, f, s, p in zip(x.spatial, fs, ss, ps)
+                )
+            else:
+                out = self.dims("size", nd)
+                _check_unpooled(x, out, fs, ss, ps)
+            rf = tuple(RFStep(0, 1, s) for s in ss)
+        else:
+            factors = self.dims("factor", nd)
+            out = tuple(fm.upsample_output(n, k) for n, k in zip(x.spatial, factors))
+            rf = tuple(RFStep(0, 1, k) for k in factors)
+        return Outcome(Shape(out, x.channels), rf=rf)
+
+
+def _check_unpooled(
+    x: Shape,
+    sizes: tuple[int, ...],
+    fs: tuple[int, ...],
+    ss: tuple[int, ...],
+    ps: tuple[int, ...],
+) -> None:
+    """A GeometryError unless pooling ``sizes`` with these windows (floor or ceil mode) gives
+    the unpool's input: only then can the pool's indices point back into that size."""
+    cannot = f"max unpooling of a {x} input cannot give {'x'.join(map(str, sizes))}"
+    for name, n, m, f, s, p in zip(dimension_names(len(sizes)), x.spatial, sizes, fs, ss, ps):
+        try:
+            floor, ceil = (fm.pool_output(m, f, s, (p, p), 1, ceil) for ceil in (False, True))
+        except GeometryError as e:
+            raise GeometryError(f"{cannot}: pooling {m} {name}: {e}") from None
+        if n not in (floor, ceil):
+            gives = f"{floor}" if floor == ceil else f"{floor} ({ceil} in ceil mode)"
+            raise GeometryError(
+                f"{cannot}: pooling {m} {name} with f {f}, stride {s}, pad {p} gives {gives}, "
+                f"not {n}"
+            )
+
+
+UPSAMPLE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+"""torch.nn.functional.interpolate's modes: each gives the same shape."""
+
+
+@register("upsampling", "interpolate")
+class Upsample(Layer):
+    """Upsampling by an integer factor, or resizing to a fixed size or to a named layer's
+    size (FCN's and DeepLab's ``F.interpolate(x, size=...)``), whatever the input size."""
+
+    spatial = True
+    kind = "upsample"
+    primary = "factor"
+    words = {mode: ("mode", mode) for mode in ("nearest", "bilinear", "bicubic")}
+    summary = (
+        "upsampling (nearest or bilinear: same shape): factor (default 2), size, "
+        "or to (a named layer's size)"
+    )
+    factor: Dims | None = None
+    """None: 2, unless size or to is given."""
+    mode: str = "nearest"
+    size: Dims | None = None
+    to: str | None = None
+    references = ("to",)
+
+    def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
+        if self.to is None or self.size is not None or self.factor is not None:
+            return self  # apply refuses more than one of them
+        return self.replace(size=shape_of(self.to).spatial, to=None)
+
+    def apply(self, x: Shape) -> Outcome:
+        nd = len(x.spatial)
+        if self.mode not in UPSAMPLE_MODES:
+            modes = ", ".join(UPSAMPLE_MODES)
+            raise UsageError(f"unknown upsampling mode {self.mode!r} (PyTorch's: {modes})")
+        one_of(self.kind, {"factor": self.factor, "size": self.size, "to": self.to})
+        unbound(self.kind, self.to)
+        if self.size is not None:
+            out = self.dims("size", nd)
+            # the jump scales by in/out exactly: a Fraction when the scale is not whole
+            rf = tuple(RFStep(0, n, m) for n, m in zip(x.spatial, out))
+            return Outcome(Shape(out, x.channels), rf=rf)
+        factor = 2 if self.factor is None else self.factor
+        factors = self.dims("factor", nd, factor)
+        out = tuple(fm.upsample_output(n, k) for n, k in zip(x.spatial, factors))
+        return Outcome(Shape(out, x.channels), rf=tuple(RFStep(0, 1, k) for k in factors))
+
+
+def _div(a: int, b: int) -> str:
+    """``a/b`` exactly: a decimal when it ends (``112.5``), else the reduced fraction (``8/3``).
+
+    >>> _div(1000001, 2), _div(8, 3), _div(15, 6), _div(-7, 4)
+    ('500000.5', '8/3', '2.5', '-1.75')
+    """
+    g = gcd(a, b)
+    a, b = a // g, b // g
+    twos, fives = (b & -b).bit_length() - 1, 0
+    while b % 5 ** (fives + 1) == 0:
+        fives += 1
+    if b != 2**twos * 5**fives:
+        return f"{a}/{b}"
+    places = max(twos, fives)
+    digits = str(abs(a) * 10**places // b).rjust(places + 1, "0")
+    sign = "-" if a < 0 else ""
+    return f"{sign}{digits[:-places]}.{digits[-places:]}" if places else f"{sign}{digits}"
