@@ -1,11 +1,11 @@
 """Diagrams of a traced network: Mermaid flowcharts and Graphviz DOT graphs.
 
 One node per row of the trace, or per block folded at a depth as
-:func:`cnncalc.analysis.tracer.fold` folds rows; each edge labelled with the shape flowing along it; every branch of a merge
-feeding the merge; a ``from`` reference continuing from the layer it names; blocks and
-repeats drawn as nested subgraphs. The drawing is built as data first
-(:func:`build_diagram`), then written in either language.
-"""
+:func:`cnncalc.analysis.tracer.fold` folds rows; each edge labelled with the shape flowing
+along it; every branch of a merge feeding the merge; a ``from`` reference continuing from the
+layer it names; blocks and repeats drawn as nested subgraphs. The drawing is built as data
+first (:func:`build_diagram`), then written in either language.
+
 
 from __future__ import annotations
 
