@@ -5,6 +5,7 @@ One node per row of the trace, or per block folded at a depth as
 along it; every branch of a merge feeding the merge; a ``from`` reference continuing from the
 layer it names; blocks and repeats drawn as nested subgraphs. The drawing is built as data
 first (:func:`build_diagram`), then written in either language.
+"""
 
 
 from __future__ import annotations
