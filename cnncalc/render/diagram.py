@@ -7,7 +7,6 @@ layer it names; blocks and repeats drawn as nested subgraphs. The drawing is bui
 first (:func:`build_diagram`), then written in either language.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
