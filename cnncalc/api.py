@@ -64,7 +64,9 @@ def load(spec: str | Path, format: str | None = None) -> Network:
     if other == "YAML text":
         return _language().load_spec(text, "<spec>")
     if other == "an inline spec":
-        return _language().load_inline(text)
+        from cnncalc.formats.inline import load_inline
+
+        return load_inline(text)
     bundled = zoo.path(text)
     if bundled is not None:
         return load_zoo(text.lower(), bundled)

@@ -19,7 +19,8 @@ from cnncalc.analysis.tracer import Trace, trace
 from cnncalc.api import load
 from cnncalc.core.positions import NOWHERE, Pos
 from cnncalc.core.shapes import Shape
-from cnncalc.formats.spec import load_inline, load_spec
+from cnncalc.formats.inline import load_inline
+from cnncalc.formats.spec import load_spec
 from cnncalc.graph import INPUT, Dag, DagNode, Network, Sequence, lower
 from cnncalc.kinds import FC, Concat, Conv
 

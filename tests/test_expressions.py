@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cnncalc.cli import main
-from cnncalc.formats.spec import ExpressionError, _parse_expression, evaluate
+from cnncalc.formats.expressions import ExpressionError, evaluate, parse_expression
 
 ENV = {"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None}
 HEAD = re.compile(r"^(?P<source>.+?):(?P<line>\d+):(?P<column>\d+): error: (?P<message>.*)$")
@@ -410,7 +410,7 @@ def test_any_text_is_a_value_or_an_expression_error(text):
 
 
 def test_python_syntax_warnings_do_not_reach_the_user():
-    _parse_expression.cache_clear()
+    parse_expression.cache_clear()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert params("8x8x3 | conv (4if 1 else 2) f1") == 4 * 3 + 4  # Python warns of "4if"

@@ -13,8 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from cnncalc.cli import main
+from cnncalc.formats.inline import load_inline
 from cnncalc.formats.schema import spec_schema
-from cnncalc.formats.spec import load_inline, load_spec
+from cnncalc.formats.spec import load_spec
 from cnncalc.graph import MERGES, LayerNode
 from cnncalc.kinds import REGISTRY
 
@@ -84,11 +85,11 @@ def test_a_convention_changes_the_defaults_the_kind_declares(kind, convention):
 def test_every_parameter_type_is_read_checked_and_described_by_one_name():
     """A kind may declare only the parameter types that the core checks, the spec reader
     converts and the schema describes: one set of names, so none can drift from another."""
+    from cnncalc.formats.language import CONVERSIONS
     from cnncalc.formats.schema import PARAMETER_SCHEMAS
-    from cnncalc.formats.spec import _CONVERSIONS
     from cnncalc.kinds import PARAMETER_TYPES
 
-    assert set(PARAMETER_TYPES) == set(PARAMETER_SCHEMAS) == set(_CONVERSIONS)
+    assert set(PARAMETER_TYPES) == set(PARAMETER_SCHEMAS) == set(CONVERSIONS)
     declared = {p.base for cls in REGISTRY.values() for p in cls.parameters.values()}
     assert declared <= set(PARAMETER_TYPES)
 

@@ -20,7 +20,8 @@ from cnncalc.analysis.tracer import trace
 from cnncalc.cli import main
 from cnncalc.core.errors import GeometryError, UsageError
 from cnncalc.core.shapes import Shape
-from cnncalc.formats.spec import load_inline, load_spec
+from cnncalc.formats.inline import load_inline
+from cnncalc.formats.spec import load_spec
 from cnncalc.kinds import (
     GELU,
     Chunk,

@@ -39,3 +39,17 @@ layers:
   - unit: {f: 7x1, pad: 3x0}
 """
     assert str(trace(load_spec(text)).output) == "17x17x8"
+
+
+def test_reading_specs_keeps_none_of_their_values():
+    """A process that reads many specs (an editor's checker, a test suite) must not keep
+    each one's YAML nodes: PyYAML's constructor remembers every node it built."""
+    from cnncalc.formats import yaml_source
+
+    items = "".join(
+        f"  - conv: {{filters: {i + 1}, bias: no}}\n  - leakyrelu: {{slope: 0.1}}\n"
+        for i in range(50)
+    )
+    for _ in range(3):
+        load_spec(f"name: t\ninput: 8x8x3\nlayers:\n{items}")
+    assert not yaml_source._CONSTRUCTOR.constructed_objects

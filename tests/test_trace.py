@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from cnncalc.analysis.tracer import expectation_problems, fold, trace
 from cnncalc.core.notation import format_shape
 from cnncalc.core.shapes import Shape
-from cnncalc.formats.spec import load_inline, load_spec
+from cnncalc.formats.inline import load_inline
+from cnncalc.formats.spec import load_spec
 from cnncalc.kinds import Conv, MaxPool
 
 
@@ -345,7 +346,7 @@ def test_a_traced_sequence_equals_applying_each_layer(n, c, layers):
     ],
 )
 def test_spec_errors_point_at_the_offending_place(text, line, column, message):
-    from cnncalc.formats.spec import SpecError
+    from cnncalc.core.errors import SpecError
 
     with pytest.raises(SpecError) as caught:
         load_spec(text, "bad.yaml")
@@ -354,7 +355,7 @@ def test_spec_errors_point_at_the_offending_place(text, line, column, message):
 
 
 def test_all_problems_of_a_spec_are_reported_at_once():
-    from cnncalc.formats.spec import SpecError
+    from cnncalc.core.errors import SpecError
 
     with pytest.raises(SpecError) as caught:
         load_spec(
@@ -416,7 +417,7 @@ def test_a_spatial_layer_after_fc_is_an_error(kind):
     ids=["second-bare-value", "repeat-inline", "unclosed-bracket"],
 )
 def test_inline_mistakes_are_named_where_they_are(inline, column, message):
-    from cnncalc.formats.spec import SpecError
+    from cnncalc.core.errors import SpecError
 
     with pytest.raises(SpecError) as caught:
         load_inline(inline)

@@ -764,7 +764,7 @@ def _inline(layer: Layer, word: str, values: dict[str, Any]) -> str | None:
     """``conv 64 f3 s2 p1 nobias``: the layer in the inline form, or None when a value
     cannot be written so."""
     tokens = [word]
-    from cnncalc.formats.spec import WORDS
+    from cnncalc.formats.language import WORDS
 
     primary = layer.primary
     if "f" in layer.parameters and "f" not in values:

@@ -68,7 +68,7 @@ _COUNT: Schema = {"type": ["integer", "string"], "minimum": 0, "pattern": r"^\s*
 
 def spec_schema() -> Schema:
     """The JSON Schema (draft-07) of a spec file: top-level keys, items, blocks, expect."""
-    from cnncalc.formats.spec import (
+    from cnncalc.formats.language import (
         CONVENTIONS,
         EXPECT_KEYS,
         ITEM_KEYS,

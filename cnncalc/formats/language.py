@@ -1,0 +1,175 @@
+"""The spec language's grammar, stated once for its reader and for ``convert``'s writer: the
+keys of a spec, the inline form's words and shorthands (``conv 64 f3 s2 p1 nobias``), the
+naming rule, and how a value as written becomes each parameter type.
+
+The words, bare values and conventions come from the kinds' own declarations.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from typing import Any
+
+from cnncalc.core.errors import UsageError
+from cnncalc.core.notation import parse_ints, parse_padding
+from cnncalc.core.numbers import bounded, parse_whole
+from cnncalc.formats.expressions import shown
+from cnncalc.kinds import FRAMEWORKS, REGISTRY
+
+CONVENTIONS: dict[str, dict[str, dict[str, Any]]] = {
+    name: {kind: cls.conventions[name] for kind, cls in REGISTRY.items() if name in cls.conventions}
+    for name in FRAMEWORKS
+}
+"""Defaults each convention changes, by kind, as each kind declares them."""
+
+
+PRIMARY = {kind: cls.primary for kind, cls in REGISTRY.items() if cls.primary}
+"""The parameter a bare value sets, as each kind declares it: ``conv 64``, ``fc 10``."""
+
+
+SHORT = {"f": "f", "s": "stride", "p": "pad", "d": "dilation", "g": "groups"}
+"""Inline shorthands in the course notation: ``f3 s2 p1``."""
+
+
+WORDS: dict[str, tuple[str, Any]] = {
+    word: setting for cls in REGISTRY.values() for word, setting in cls.words.items()
+}
+"""Every kind's bare words of the inline form and the parameter each one sets."""
+
+
+NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$"
+"""A layer's name, as the reader and the JSON Schema both check it."""
+
+
+NAME = re.compile(NAME_PATTERN)
+
+
+TOP_KEYS = (
+    "name",
+    "description",
+    "input",
+    "layout",
+    "convention",
+    "blocks",
+    "layers",
+    "outputs",
+    "expect",
+    "task",
+    "origin",
+)
+
+
+ITEM_KEYS = ("name", "if")
+
+
+EXPECT_KEYS = ("output", "params", "macs", "shapes")
+
+
+@lru_cache(maxsize=4096)
+def inline_tokens(text: str) -> tuple[tuple[str, Any, int, int], ...]:
+    """(parameter, raw value, offset of the token, offset of its value) of each token; the
+    first token is the kind itself."""
+    tokens = []
+    for i, (token, offset) in enumerate(_tokens(text)):
+        key, raw = ("", token) if i == 0 else _split_token(token)
+        at = offset + len(token) - len(raw)
+        if key == "" and raw in WORDS and i > 0:
+            key, raw = WORDS[raw]
+        tokens.append((key, raw, offset, at))
+    return tuple(tokens)
+
+
+def _tokens(text: str) -> Iterator[tuple[str, int]]:
+    """Whitespace-separated tokens with their offsets; brackets keep an expression together."""
+    depth, start = 0, None
+    for i, ch in enumerate(text + " "):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch.isspace() and depth <= 0:
+            if start is not None:
+                yield text[start:i], start
+                start = None
+        elif start is None:
+            start = i
+    if start is not None:  # an unclosed bracket: the rest is one token, reported as a bad value
+        yield text[start:], start
+
+
+_SHORT_TOKEN = re.compile(r"(f|s|p|d|g)([0-9(].*)")
+
+
+def _split_token(token: str) -> tuple[str, str]:
+    """``key=value``, a shorthand like ``f3`` or ``p0:1``, or a bare value (key "")."""
+    if "=" in token and not token.startswith("("):
+        key, _, value = token.partition("=")
+        return key, value
+    m = _SHORT_TOKEN.fullmatch(token)
+    if m:
+        return SHORT[m.group(1)], m.group(2)
+    return "", token
+
+
+def as_dims(value: Any, key: str) -> int | tuple[int, ...]:
+    if isinstance(value, str):
+        return parse_ints(value, key)
+    if isinstance(value, tuple):
+        return tuple(as_int(v, key) for v in value)
+    return as_int(value, key)
+
+
+def as_padding(value: Any, key: str) -> Any:
+    if isinstance(value, str):
+        return parse_padding(value)
+    if isinstance(value, tuple):
+        return tuple(tuple(v) if isinstance(v, tuple) else as_int(v, key) for v in value)
+    return as_int(value, key)
+
+
+def as_int(value: Any, key: str) -> int:
+    """A whole number within MAX_NUMBER; digits are counted before Python converts them."""
+    if isinstance(value, str):
+        try:
+            return parse_whole(value, key)
+        except UsageError:
+            raise
+        except ValueError:
+            pass
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # an expression's 64 / 2, or round(...) of a real number
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"{key} must be a whole number, not {shown(value)}")
+    return bounded(value, key)
+
+
+def as_bool(value: Any, key: str) -> bool:
+    """True or false; the words yes/no/on/off were made booleans where they were read."""
+    if not isinstance(value, bool):
+        raise UsageError(f"{key} must be true or false, not {shown(value)}")
+    return value
+
+
+def as_real(value: Any, key: str) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UsageError(f"{key} must be a number, not {shown(value)}")
+    return value
+
+
+def as_text(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise UsageError(f"{key} must be a word, not {shown(value)}")
+    return value
+
+
+CONVERSIONS: dict[str, Callable[[Any, str], Any]] = {
+    "int": as_int,
+    "Dims": as_dims,
+    "PadSpec": as_padding,
+    "bool": as_bool,
+    "float": as_real,
+    "str": as_text,
+}
+"""How a value as written becomes each of the layers' PARAMETER_TYPES."""
