@@ -96,6 +96,6 @@ def test_every_parameter_type_is_read_checked_and_described_by_one_name():
 
 @pytest.mark.parametrize("kind", sorted(k for k, cls in REGISTRY.items() if cls.worked))
 def test_the_formula_a_kind_declares_is_written_out(kind):
-    from cnncalc.render import WORKED
+    from cnncalc.render.layer import WORKED
 
     assert REGISTRY[kind].worked in WORKED

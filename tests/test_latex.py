@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from cnncalc.cli import main
-from cnncalc.render import _latex, latex_escape
+from cnncalc.render.text import latex as latex_table
+from cnncalc.render.text import latex_escape
 
 LAYER_COMMANDS = [
     "conv --n 32x32x3 --f 5 --filters 10 --pad 2",
@@ -94,7 +95,7 @@ def test_every_special_character_is_escaped():
         "5\\% of a\\_b \\& c \\# \\$d \\{e\\} \\textasciitilde{} \\textasciicircum{} "
         "\\textbackslash{}"
     )
-    table = _latex(["name", "share"], [("conv_1", "5%")])
+    table = latex_table(["name", "share"], [("conv_1", "5%")])
     assert "conv\\_1 & 5\\% \\\\" in table.splitlines()
 
 
@@ -112,7 +113,7 @@ PDFLATEX = shutil.which("pdflatex")
 def test_tables_compile_with_booktabs(tmp_path):
     tables = [latex(command) for command in LAYER_COMMANDS + TRACES]
     tables.append(latex("pool --n 5 --f 2 --stride 2 --pad 1 --ceil --draw"))
-    tables.append(_latex(["name", "odd"], [("a_b", "5% & #1 $x$ {y} ~z^ \\w <> |")]))
+    tables.append(latex(["name", "odd"], [("a_b", "5% & #1 $x$ {y} ~z^ \\w <> |")]))
     (tmp_path / "tables.tex").write_text(DOCUMENT % "\n\n".join(tables), encoding="utf-8")
     result = subprocess.run(
         [PDFLATEX, "-interaction=nonstopmode", "-halt-on-error", "tables.tex"],

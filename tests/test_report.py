@@ -1,7 +1,7 @@
 """The report model and the table writer.
 
 ``cnncalc.report`` builds the data that ``trace --format json`` prints and ``cnncalc.trace()``
-returns, without knowing how it is shown. The tables are written by ``render._table`` without
+returns, without knowing how it is shown. The tables are written by ``render.table`` without
 rich's Console; what rich's ``Table`` printed for the same cells, at the same width and in the
 same environment, is the oracle here: the look on a terminal and in a pipe must not change.
 """
@@ -132,16 +132,16 @@ SETTINGS = {  # name: environment
 def test_a_table_looks_as_rich_printed_it(environment, case, setting, width):
     environment(**SETTINGS[setting])
     title, header, rows = CASES[case]
-    assert render._table(title, header, rows, width) == rich_table(title, header, rows, width)
+    assert render.table(title, header, rows, width) == rich_table(title, header, rows, width)
 
 
 def test_a_width_asked_for_is_kept_on_a_dumb_terminal(environment):
     """The one difference from rich, on purpose: without LINES, rich took a dumb terminal as
     80 columns even when told another width."""
     environment(FORCE_COLOR="1", TERM="dumb")
-    text = render._table(*CASES["trace"], 50)
+    text = render.table(*CASES["trace"], 50)
     assert max(map(len, text.splitlines())) == 50 and "\x1b[" not in text
-    assert render._table(*CASES["empty"]) == rich_table(*CASES["empty"])  # 80 wide, as rich
+    assert render.table(*CASES["empty"]) == rich_table(*CASES["empty"])  # 80 wide, as rich
 
 
 def test_the_oracle_sees_styles_and_folds(environment):
@@ -155,13 +155,13 @@ def test_the_oracle_sees_styles_and_folds(environment):
 
 def test_a_terminal_table_has_rich_styles(environment):
     environment(FORCE_COLOR="1", COLUMNS="100")
-    text = render._table(*CASES["trace"])
+    text = render.table(*CASES["trace"])
     assert text.startswith("\x1b[3mlenet5: input 32x32x1")  # italic title
     assert "┃\x1b[1m \x1b[0m\x1b[1mlayer \x1b[0m\x1b[1m \x1b[0m┃" in text  # bold header
 
 
 def test_a_narrow_table_folds_at_spaces_and_splits_long_words(environment):
-    text = render._table("t", ["name", "kind"], [("a" * 30, "add ← one, two, three")], 24)
+    text = render.table("t", ["name", "kind"], [("a" * 30, "add ← one, two, three")], 24)
     assert text == rich_table("t", ["name", "kind"], [("a" * 30, "add ← one, two, three")], 24)
     assert "…" not in text and max(map(len, text.splitlines())) <= 24
     assert "".join(line.split("│")[1].strip() for line in text.splitlines()[4:-1]) == "a" * 30
@@ -195,4 +195,4 @@ def test_any_table_looks_as_rich_printed_it(table, width, setting):
         for name, value in SETTINGS[setting].items():
             monkeypatch.setenv(name, value)
         title, header, rows = table
-        assert render._table(title, header, rows, width) == rich_table(title, header, rows, width)
+        assert render.table(title, header, rows, width) == rich_table(title, header, rows, width)
