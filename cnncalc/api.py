@@ -98,7 +98,7 @@ def load_zoo(name: str, path: str) -> Network:
     """A zoo network from its compiled form when there is one (no YAML parser to start)."""
     import json
 
-    from cnncalc.graph import network_from_data
+    from cnncalc.formats.compiled import network_from_data
 
     compiled = zoo.compiled_path(name)
     if os.path.isfile(compiled):

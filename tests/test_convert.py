@@ -19,7 +19,6 @@ from cnncalc.api import load
 from cnncalc.cli import main
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.formats.convert import convert
-from cnncalc.graph import lower
 from cnncalc.kinds import REGISTRY
 
 ROOT = Path(__file__).parents[1]
@@ -58,7 +57,7 @@ def test_converted_spec_traces_the_same(spec):
     data, memory = comparable(cnncalc.trace(back), skip=named, memory=not named), not named
     assert data == comparable(cnncalc.trace(net), memory=memory)
     # the edges too: each row reads the rows at the same places
-    before, after = lower(net), lower(back)
+    before, after = net.graph, back.graph
     assert len(before.nodes) + named == len(after.nodes)
     assert cnncalc.api.check(text).problems == []  # its own expect: holds
 
@@ -159,13 +158,13 @@ outputs: [head-1, head2]
 def test_a_node_that_reads_the_input_gets_a_named_input():
     from cnncalc.core.positions import Pos
     from cnncalc.core.shapes import Shape
-    from cnncalc.graph import Dag, DagNode, Network, Sequence
+    from cnncalc.graph import Dag, DagNode, Network
 
     nodes = [  # a residual add of the network's input, as an importer builds it
         DagNode("1", Pos(1, 1), REGISTRY["conv"](4, pad=1), ("",)),
         DagNode("2", Pos(2, 1), REGISTRY["add"](), ("1", "")),
     ]
-    net = Network("n", Shape((8, 8), 4), Sequence("", Pos(1, 1), []), graph=Dag(nodes))
+    net = Network("n", Shape((8, 8), 4), Dag(nodes))
     text = convert(net)
     assert "  - identity name=input\n" in text
     # the identity's row keeps the input in memory, so only that total differs
@@ -232,7 +231,7 @@ def test_every_parameter_is_in_a_case():
 def test_every_kind_and_value_survives(kind, params):
     from cnncalc.core.positions import Pos
     from cnncalc.core.shapes import Shape
-    from cnncalc.graph import Dag, DagNode, Network, Sequence
+    from cnncalc.graph import Dag, DagNode, Network
 
     layer = REGISTRY[kind](**params)
     refs = (("ref", "ref"),) if "to" in params else ()
@@ -241,9 +240,9 @@ def test_every_kind_and_value_survives(kind, params):
         DagNode("0 odd.name", Pos(2, 1), layer, ("ref",), refs),
     ]
     shape = Shape((16, 16), 8)
-    net = Network("kinds", shape, Sequence("", Pos(1, 1), []), graph=Dag(nodes))
+    net = Network("kinds", shape, Dag(nodes))
     text = convert(net)
-    back = lower(cnncalc.load(text)).nodes
+    back = cnncalc.load(text).graph.nodes
     assert back[-1].layer == layer.replace(to="ref") if "to" in params else layer
     assert back[-1].name == "_0_odd_name"
 
@@ -251,11 +250,11 @@ def test_every_kind_and_value_survives(kind, params):
 def test_a_value_that_cannot_be_written_is_an_error():
     from cnncalc.core.positions import Pos
     from cnncalc.core.shapes import Shape
-    from cnncalc.graph import Dag, DagNode, Network, Sequence
+    from cnncalc.graph import Dag, DagNode, Network
 
     layer = REGISTRY["upsample"](mode="yes")  # read back as a boolean: cannot be said
     node = DagNode("up", Pos(1, 1), layer, ("",))
-    net = Network("n", Shape((4, 4), 2), Sequence("", Pos(1, 1), []), graph=Dag([node]))
+    net = Network("n", Shape((4, 4), 2), Dag([node]))
     with pytest.raises((UsageError, SpecError)):
         convert(net)
 
@@ -300,7 +299,7 @@ def test_convert_of_a_missing_file_is_a_usage_error():
 def test_darknet_residual_units_become_one_repeated_merge():
     from cnncalc.core.positions import Pos
     from cnncalc.core.shapes import Shape
-    from cnncalc.graph import Dag, DagNode, Network, Sequence
+    from cnncalc.graph import Dag, DagNode, Network
 
     pos = Pos(1, 1)
     nodes = [DagNode("0", pos, REGISTRY["conv"](64, pad=1), ("",))]
@@ -311,7 +310,7 @@ def test_darknet_residual_units_become_one_repeated_merge():
             DagNode(str(b + 1), pos, REGISTRY["conv"](64, pad=1), (str(b),)),
             DagNode(str(b + 2), pos, REGISTRY["add"](), (str(b + 1), str(b - 1))),
         ]
-    net = Network("y", Shape((16, 16), 3), Sequence("", pos, []), graph=Dag(nodes))
+    net = Network("y", Shape((16, 16), 3), Dag(nodes))
     text = convert(net)
     assert "# 4 x 3 layers: 1 .. 12 (copies from 1, 4, ..., 10)\n  - repeat: 4\n" in text
     assert "      - add:\n          -\n            - conv 32 f1\n" in text

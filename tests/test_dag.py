@@ -17,11 +17,11 @@ import pytest
 from cnncalc import zoo
 from cnncalc.analysis.tracer import Trace, trace
 from cnncalc.api import load
-from cnncalc.core.positions import NOWHERE, Pos
+from cnncalc.core.positions import Pos
 from cnncalc.core.shapes import Shape
 from cnncalc.formats.inline import load_inline
 from cnncalc.formats.spec import load_spec
-from cnncalc.graph import INPUT, Dag, DagNode, Network, Sequence, lower
+from cnncalc.graph import INPUT, Dag, DagNode, Network
 from cnncalc.kinds import FC, Concat, Conv
 
 ROOT = Path(__file__).parent.parent
@@ -171,7 +171,7 @@ def hand_built(second_input: str = "a") -> Network:
             DagNode("fc", pos[3], FC(out=10), ("cat",)),
         ]
     )
-    return Network("hand", Shape((8, 8), 3), Sequence("", NOWHERE, []), graph=dag)
+    return Network("hand", Shape((8, 8), 3), dag)
 
 
 def test_a_graph_built_directly_traces_without_a_tree():
@@ -221,13 +221,13 @@ def test_an_input_that_is_not_there_stops_the_trace_with_a_row():
 
 def test_the_tree_is_lowered_into_full_names_that_name_their_inputs():
     net = load_spec(CASES["ends-with-ref"])
-    dag = lower(net)
+    dag = net.graph
     assert [(n.name, n.inputs) for n in dag.nodes] == [
         ("a", (INPUT,)),
         ("conv1", ("a",)),
         ("back1.conv1", ("conv1",)),
     ]
-    assert dag.nodes[1] == DagNode("conv1", Pos(7, 5), net.body.items[1].layer, ("a",))
+    assert dag.nodes[1] == DagNode("conv1", Pos(7, 5), Conv(4), ("a",))
     assert dag.output == "a"
     assert dag.groups == [(2, "back1", "back")]
     assert (3, "back1.from1", "a") in dag.aliases and (3, "back1", "a") in dag.aliases

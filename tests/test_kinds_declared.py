@@ -16,7 +16,7 @@ from cnncalc.cli import main
 from cnncalc.formats.inline import load_inline
 from cnncalc.formats.schema import spec_schema
 from cnncalc.formats.spec import load_spec
-from cnncalc.graph import MERGES, LayerNode
+from cnncalc.graph import MERGES
 from cnncalc.kinds import REGISTRY
 
 KINDS_PAGE = Path(__file__).parents[1] / "docs" / "kinds.md"
@@ -45,8 +45,7 @@ def test_every_kind_has_a_description_a_schema_and_a_doc_entry(kind):
 
 
 def only_layer(network):
-    (node,) = network.body.items
-    assert isinstance(node, LayerNode)
+    (node,) = network.graph.nodes
     return node.layer
 
 

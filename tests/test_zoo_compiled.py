@@ -15,8 +15,8 @@ import pytest
 from cnncalc import zoo
 from cnncalc.analysis.tracer import trace
 from cnncalc.api import load
+from cnncalc.formats.compiled import network_data
 from cnncalc.formats.spec import load_spec
-from cnncalc.graph import network_data
 
 
 def from_yaml(name: str):

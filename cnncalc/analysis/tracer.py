@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple, Union, cast
 from cnncalc.core.errors import CnnCalcError, GeometryError
 from cnncalc.core.positions import Pos, Problem
 from cnncalc.core.shapes import Shape
-from cnncalc.graph import INPUT, Dag, DagNode, Network, lower, without_gc_pauses
+from cnncalc.graph import INPUT, Dag, DagNode, Network, without_gc_pauses
 from cnncalc.kinds import Join, Layer, Outcome, RFStep
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
@@ -295,7 +295,7 @@ def trace(net: Network, input: Shape | None = None) -> Trace:
     x = Tensor(x0, ones, ones)
     walker = _Walker(result, x)
     with without_gc_pauses():
-        dag = lower(net)
+        dag = net.graph
         try:
             walker.walk(dag)
             x = walker.out[dag.output]

@@ -24,10 +24,10 @@ from cnncalc import kinds as k
 from cnncalc.core.errors import CnnCalcError, SpecError
 from cnncalc.core.notation import MAX_SPATIAL, shape_from_sizes
 from cnncalc.core.numbers import MAX_NUMBER
-from cnncalc.core.positions import NOWHERE, Pos, Problem
+from cnncalc.core.positions import Pos, Problem
 from cnncalc.core.shapes import Shape
 from cnncalc.formats.prototext import Field, Message, Scalar, parse
-from cnncalc.graph import INPUT, Dag, DagNode, Network, Sequence
+from cnncalc.graph import INPUT, Dag, DagNode, Network
 from cnncalc.kinds import Layer
 
 LAYOUT = "chw"
@@ -211,12 +211,10 @@ class _Reader:
         return Network(
             net_name,
             input_shape,
-            Sequence("", NOWHERE, []),
+            dag,
             LAYOUT,
             source=self.source,
             text=self.text,
-            outputs=tuple((name, pos) for name, pos, _, _ in dag.outputs),
-            graph=dag,
         )
 
     def top_level_input(self, top: dict[str, list[Field]]) -> Shape | None:

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.notation import format_shape
-from cnncalc.graph import INPUT, MERGES, Dag, Network, lower
+from cnncalc.graph import INPUT, MERGES, Dag, Network
 from cnncalc.kinds import ALIASES, REGISTRY, Layer
 
 TARGETS = ("yaml",)
@@ -68,7 +68,7 @@ def convert(net: Network, to: str = "yaml") -> str:
     t = trace(net)
     if t.errors:
         raise SpecError(t.errors, net.source, net.text)
-    flat = _Flat(lower(net))
+    flat = _Flat(net.graph)
     text = _Writer(net, flat, t).text()
     _verify(flat, text)
     return text
@@ -803,7 +803,7 @@ def _verify(flat: _Flat, text: str) -> None:
     from cnncalc.formats.spec import load_spec
 
     try:
-        back = _Flat(lower(load_spec(text, "<converted>")))
+        back = _Flat(load_spec(text, "<converted>").graph)
     except SpecError as e:
         raise UsageError(f"convert: the written spec does not read back: {e}") from None
     for p in range(min(len(flat), len(back))):

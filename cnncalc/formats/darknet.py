@@ -23,9 +23,9 @@ from typing import NamedTuple
 
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.numbers import MAX_NUMBER
-from cnncalc.core.positions import NOWHERE, Pos, Problem
+from cnncalc.core.positions import Pos, Problem
 from cnncalc.core.shapes import Shape
-from cnncalc.graph import INPUT, Dag, DagNode, Network, Sequence
+from cnncalc.graph import INPUT, Dag, DagNode, Network
 from cnncalc.kinds import (
     FC,
     GELU,
@@ -654,11 +654,9 @@ def load(text: str, source: str = "<cfg>") -> Network:
     return Network(
         name,
         shape,
-        Sequence("", NOWHERE, []),
+        dag,
         source=source,
         text=text,
-        outputs=tuple(heads),
-        graph=dag,
         read_from="darknet",
     )
 

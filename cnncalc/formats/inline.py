@@ -8,7 +8,8 @@ from cnncalc.core.notation import channels_first_hint, shape_sizes
 from cnncalc.core.positions import Pos, Problem
 from cnncalc.core.shapes import Shape
 from cnncalc.formats.spec import Builder, Context, Invalid, read_shape
-from cnncalc.graph import Network, Node, Sequence
+from cnncalc.formats.tree import Node, Sequence, lower
+from cnncalc.graph import Network
 
 
 def load_inline(text: str) -> Network:
@@ -47,7 +48,7 @@ def load_inline(text: str) -> Network:
     return Network(
         "inline",
         input_shape,
-        Sequence("", Pos(1, 1), body),
+        lower(Sequence("", Pos(1, 1), body)),
         source="<inline>",
         text=text,
         input_hint=input_hint,

@@ -60,6 +60,7 @@ from cnncalc.formats.language import (
     as_int,
     inline_tokens,
 )
+from cnncalc.formats.tree import LayerNode, Merge, Node, Ref, Repeat, Sequence, lower
 from cnncalc.formats.yaml_source import (
     MAX_DEPTH,
     NOTATION,
@@ -72,19 +73,7 @@ from cnncalc.formats.yaml_source import (
     yaml_loader,
     yaml_problem,
 )
-from cnncalc.graph import (
-    MERGES,
-    TASKS,
-    Expectations,
-    LayerNode,
-    Merge,
-    Network,
-    Node,
-    Ref,
-    Repeat,
-    Sequence,
-    without_gc_pauses,
-)
+from cnncalc.graph import MERGES, TASKS, Expectations, Network, without_gc_pauses
 from cnncalc.kinds import ALIASES, REGISTRY, Layer, layer_class
 
 MAX_REPEAT = 100_000
@@ -725,23 +714,26 @@ def _load_spec(text: str, source: str) -> Network:
             pass  # recorded: layers is not a list, or the spec is too big or too deep
     expect = _read_expectations(builder, top["expect"][1], layout) if "expect" in top else None
     outputs = _read_outputs(builder, top["outputs"][1]) if "outputs" in top else ()
-    network = Network(
+    description, task, origin = (
+        scalar("description", ""),
+        scalar("task", "", TASKS),
+        scalar("origin", ""),
+    )
+    if builder.problems:
+        raise SpecError(builder.problems, source, text)
+    return Network(
         name,
         input_shape,
-        Sequence("", Pos(1, 1), body),
+        lower(Sequence("", Pos(1, 1), body), outputs),
         layout,
         expect or Expectations(),
         source,
         text,
-        scalar("description", ""),
+        description,
         input_hint,
-        outputs,
-        task=scalar("task", "", TASKS),
-        origin=scalar("origin", ""),
+        task=task,
+        origin=origin,
     )
-    if builder.problems:
-        raise SpecError(builder.problems, source, text)
-    return network
 
 
 def _read_blocks(builder: Builder, node: yaml.Node) -> None:
