@@ -18,7 +18,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import cnncalc
-from cnncalc import api, render
+from cnncalc import api
 from cnncalc.analysis import solve
 from cnncalc.analysis.tracer import DTYPE_BYTES
 from cnncalc.analysis.tracer import trace as run_trace
@@ -29,6 +29,8 @@ from cnncalc.core.numbers import MAX_NUMBER
 from cnncalc.core.shapes import Shape
 from cnncalc.kinds import AdaptiveAvgPool, Conv, ReLU
 from cnncalc.kinds.windows import _adaptive_window, _leftover_warnings
+from cnncalc.render.layer import layer_report, solutions_report
+from cnncalc.render.network import human, trace_report, zoo_report
 from cnncalc.report import trace_data
 
 RESNET18_PARAMS = 11_689_512  # torchvision's table
@@ -112,10 +114,10 @@ def test_an_unknown_format_is_an_error_never_a_table(report):
     layer = Conv(8)
     x = Shape((32, 32), 3)
     call = {
-        "trace": lambda: render.trace_report(trace_data(t), "yaml"),
-        "layer": lambda: render.layer_report(layer, x, layer.apply(x), "yaml"),
-        "solutions": lambda: render.solutions_report(32, 32, solve.solve(32, 32, f=3), "yaml"),
-        "zoo": lambda: render.zoo_report([("net", t)], "yaml"),
+        "trace": lambda: trace_report(trace_data(t), "yaml"),
+        "layer": lambda: layer_report(layer, x, layer.apply(x), "yaml"),
+        "solutions": lambda: solutions_report(32, 32, solve.solve(32, 32, f=3), "yaml"),
+        "zoo": lambda: zoo_report([("net", t)], "yaml"),
     }[report]
     with pytest.raises(UsageError, match="unknown format 'yaml'"):
         call()
@@ -382,7 +384,7 @@ def test_check_reports_macs_past_a_floats_range():
     ],
 )
 def test_human_writes_any_number(value, text):
-    assert render.human(value) == text
+    assert human(value) == text
 
 
 def test_a_receptive_field_keeps_every_digit():

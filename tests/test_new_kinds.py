@@ -39,7 +39,7 @@ from cnncalc.kinds import (
     Upsample,
     layer_class,
 )
-from cnncalc.render import layer_report
+from cnncalc.render.layer import layer_report
 
 ENV = {"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None}
 

@@ -1,7 +1,7 @@
 """The report model and the table writer.
 
 ``cnncalc.report`` builds the data that ``trace --format json`` prints and ``cnncalc.trace()``
-returns, without knowing how it is shown. The tables are written by ``render.table`` without
+returns, without knowing how it is shown. The tables are written by ``render.tables.table`` without
 rich's Console; what rich's ``Table`` printed for the same cells, at the same width and in the
 same environment, is the oracle here: the look on a terminal and in a pipe must not change.
 """
@@ -19,9 +19,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import cnncalc
-from cnncalc import render, report
+from cnncalc import report
 from cnncalc.analysis.tracer import trace
 from cnncalc.cli import main
+from cnncalc.render.network import TRACE_COLUMNS, trace_report
+from cnncalc.render.tables import table
 
 # --- the data contract ---------------------------------------------------------------------
 
@@ -49,7 +51,7 @@ def test_the_json_output_is_the_report_data_and_the_api_returns_it():
 
 def test_a_table_is_rendered_from_the_data_alone():
     data = report.trace_data(trace(cnncalc.load("32x32x3 | conv 10 f5 p2 | relu")))
-    text = render.trace_report(data, "table")
+    text = trace_report(data, "table")
     assert text.splitlines()[0] == "inline: input 32x32x3"
     assert "│ conv1 │ conv │ 32x32x10 │ 760    │ 768K │ 41KB   │ 5/1 │" in text
 
@@ -103,7 +105,7 @@ def environment(monkeypatch):
     return set_to
 
 
-TRACE_HEADER = render.TRACE_COLUMNS
+TRACE_HEADER = TRACE_COLUMNS
 LENET_ROWS = [
     ("C1", "conv", "28x28x6", "156", "118K", "18.8KB", "5/1"),
     ("S2", "avgpool", "14x14x6", "0", "0", "4.7KB", "6/2"),
@@ -132,16 +134,16 @@ SETTINGS = {  # name: environment
 def test_a_table_looks_as_rich_printed_it(environment, case, setting, width):
     environment(**SETTINGS[setting])
     title, header, rows = CASES[case]
-    assert render.table(title, header, rows, width) == rich_table(title, header, rows, width)
+    assert table(title, header, rows, width) == rich_table(title, header, rows, width)
 
 
 def test_a_width_asked_for_is_kept_on_a_dumb_terminal(environment):
     """The one difference from rich, on purpose: without LINES, rich took a dumb terminal as
     80 columns even when told another width."""
     environment(FORCE_COLOR="1", TERM="dumb")
-    text = render.table(*CASES["trace"], 50)
+    text = table(*CASES["trace"], 50)
     assert max(map(len, text.splitlines())) == 50 and "\x1b[" not in text
-    assert render.table(*CASES["empty"]) == rich_table(*CASES["empty"])  # 80 wide, as rich
+    assert table(*CASES["empty"]) == rich_table(*CASES["empty"])  # 80 wide, as rich
 
 
 def test_the_oracle_sees_styles_and_folds(environment):
@@ -155,13 +157,13 @@ def test_the_oracle_sees_styles_and_folds(environment):
 
 def test_a_terminal_table_has_rich_styles(environment):
     environment(FORCE_COLOR="1", COLUMNS="100")
-    text = render.table(*CASES["trace"])
+    text = table(*CASES["trace"])
     assert text.startswith("\x1b[3mlenet5: input 32x32x1")  # italic title
     assert "┃\x1b[1m \x1b[0m\x1b[1mlayer \x1b[0m\x1b[1m \x1b[0m┃" in text  # bold header
 
 
 def test_a_narrow_table_folds_at_spaces_and_splits_long_words(environment):
-    text = render.table("t", ["name", "kind"], [("a" * 30, "add ← one, two, three")], 24)
+    text = table("t", ["name", "kind"], [("a" * 30, "add ← one, two, three")], 24)
     assert text == rich_table("t", ["name", "kind"], [("a" * 30, "add ← one, two, three")], 24)
     assert "…" not in text and max(map(len, text.splitlines())) <= 24
     assert "".join(line.split("│")[1].strip() for line in text.splitlines()[4:-1]) == "a" * 30
@@ -187,12 +189,12 @@ def tables(draw):
 @example(("t", ["a", "b"], [("a" * 70, "b " * 30)]), 40, "terminal")
 @example(("t", None, [("中文" * 20, "x")]), 21, "piped")
 @example(("t", ["name", "RF"], [("conv33334", "33335/1"), ("b" * 16, "x y")]), 20, "piped")
-def test_any_table_looks_as_rich_printed_it(table, width, setting):
+def test_any_table_looks_as_rich_printed_it(drawn, width, setting):
     with pytest.MonkeyPatch.context() as monkeypatch:
         for name in CLEAN:
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("TERM", "xterm")
         for name, value in SETTINGS[setting].items():
             monkeypatch.setenv(name, value)
-        title, header, rows = table
-        assert render.table(title, header, rows, width) == rich_table(title, header, rows, width)
+        title, header, rows = drawn
+        assert table(title, header, rows, width) == rich_table(title, header, rows, width)

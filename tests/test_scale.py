@@ -10,10 +10,11 @@ from __future__ import annotations
 import pytest
 
 import cnncalc
-from cnncalc import render, report
+from cnncalc import report
 from cnncalc.analysis.tracer import trace
 from cnncalc.core.errors import SpecError
 from cnncalc.core.positions import Pos
+from cnncalc.render.network import trace_report
 
 SPEC = """\
 input: 8x8x4
@@ -85,7 +86,7 @@ def test_a_folded_long_table_shows_every_rows_own_cells():
 
     def cells(width: int) -> list[list[str]]:
         """Each body row's cells, with the pieces of a folded cell joined up again."""
-        lines = render.trace_report(data, "table", width).splitlines()
+        lines = trace_report(data, "table", width).splitlines()
         body = lines[lines.index(next(s for s in lines if s.startswith("┡"))) + 1 :]
         assert all(len(line) <= width for line in body if line[0] in "│└")
         rows: list[list[str]] = []

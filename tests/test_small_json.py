@@ -5,7 +5,7 @@ import json
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cnncalc.render import small_json
+from cnncalc.render.text import small_json
 
 plain = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cnncalc import render
 from cnncalc.cli import main
 from cnncalc.core.positions import Pos, Problem
 from cnncalc.formats.spec import MAX_DEPTH
+from cnncalc.render.problems import problem_report
 
 ENV = {"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None}
 
@@ -248,7 +248,7 @@ def test_errors_on_a_long_line_are_printed_briefly(here):
 
 def test_a_long_line_is_elided_around_the_column():
     line = "a" * 1000 + "X" + "b" * 1000
-    report = render.problem_report("f", line, [Problem(Pos(1, 1001), "", "here")])
+    report = problem_report("f", line, [Problem(Pos(1, 1001), "", "here")])
     quoted, caret = report.splitlines()[1:]
     assert len(quoted) < 140 and quoted.count("…") == 2
     assert quoted[caret.index("^")] == "X"

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from cnncalc import render
 from cnncalc.cli.inputs import read_input, resolve_groups, spatial_rank
 from cnncalc.cli.options import (
     COUNT,
@@ -44,6 +43,7 @@ from cnncalc.kinds import (
     TConv,
     Unpool,
 )
+from cnncalc.render.layer import layer_report, solutions_report
 
 COMMANDS: dict[str, Callable[[], click.Command]] = {}
 """Command name -> a factory of its click command, called by the group when it is needed."""
@@ -108,7 +108,7 @@ def layer_command(
                 outcome = layer.apply(x)
                 if strict and outcome.warnings:
                     raise GeometryError("; ".join(outcome.warnings) + " (--strict)")
-                click.echo(render.layer_report(layer, x, outcome, output_format, layout, draw))
+                click.echo(layer_report(layer, x, outcome, output_format, layout, draw))
             for warning in outcome.warnings:
                 click.echo(f"warning: {warning}", err=True)
 
@@ -276,4 +276,4 @@ def solve(
         solutions = [s for s in solutions if not s.remainder]
     if not solutions:
         raise Failure(f"nothing within {solver.BOUNDS} takes {n} to {out}")
-    click.echo(render.solutions_report(n, out, solutions, output_format))
+    click.echo(solutions_report(n, out, solutions, output_format))

@@ -11,12 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cnncalc import render, report
+from cnncalc import report
 from cnncalc.analysis.tracer import DTYPE_BYTES
 from cnncalc.api import FORMATS
 from cnncalc.cli.options import COUNT, NATURAL, WIDTH, UsageFailure, reported
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.notation import channels_first_hint, shape_sizes
+from cnncalc.render.network import (
+    TRACE_FORMATS,
+    check_line,
+    kinds_report,
+    trace_report,
+    warning_summary,
+    zoo_report,
+)
+from cnncalc.render.problems import github_annotations, problem_report
+from cnncalc.render.text import json_text
 
 if TYPE_CHECKING:
     from cnncalc.core.shapes import Shape
@@ -32,7 +42,7 @@ def load_network(
     try:
         net = load(spec, source_format)
     except SpecError as error:
-        click.echo(render.problem_report(error.source, error.text, error.problems), err=True)
+        click.echo(problem_report(error.source, error.text, error.problems), err=True)
         raise SystemExit(1) from None
     except UsageError as error:
         raise UsageFailure(str(error)) from None
@@ -124,7 +134,7 @@ Examples:
     default="float32",
     help="Element type for the memory columns.",
 )
-@click.option("--format", "output_format", type=click.Choice(render.TRACE_FORMATS), default="table")
+@click.option("--format", "output_format", type=click.Choice(TRACE_FORMATS), default="table")
 @click.option("--width", type=WIDTH, help="Table width (default: the terminal).")
 @click.option(
     "--strict",
@@ -147,13 +157,13 @@ def trace(
     net, shape = load_network(spec, input_shape, source_format)
     with reported():
         t = run(net, shape)
-    click.echo(render.trace_report(report.trace_data(t, dtype, depth), output_format, width))
+    click.echo(trace_report(report.trace_data(t, dtype, depth), output_format, width))
     if t.errors:
-        click.echo(render.problem_report(net.source, net.text, t.errors), err=True)
+        click.echo(problem_report(net.source, net.text, t.errors), err=True)
     if strict and t.warnings:
-        click.echo(render.problem_report(net.source, net.text, t.warnings), err=True)
+        click.echo(problem_report(net.source, net.text, t.warnings), err=True)
     elif t.warnings:
-        click.echo(render.warning_summary(t.warnings), err=True)
+        click.echo(warning_summary(t.warnings), err=True)
     if t.errors or (strict and t.warnings):
         raise SystemExit(1)
 
@@ -222,14 +232,14 @@ def check(
             checked = verdict(spec, strict, source_format, expect, input_shape)
         failed |= bool(checked.problems)
         if output_format == "github":
-            report = render.github_annotations(checked.source, checked.problems)
-            report += "\n" + render.github_annotations(checked.source, checked.warnings, "warning")
+            report = github_annotations(checked.source, checked.problems)
+            report += "\n" + github_annotations(checked.source, checked.warnings, "warning")
             if report.strip():
                 click.echo(report.strip())
         if checked.problems and output_format == "text":
-            click.echo(render.problem_report(checked.source, checked.text, checked.problems))
+            click.echo(problem_report(checked.source, checked.text, checked.problems))
         elif checked.trace is not None and not checked.problems:
-            click.echo(render.check_line(checked.source, checked.trace))
+            click.echo(check_line(checked.source, checked.trace))
     if failed:
         raise SystemExit(1)
 
@@ -267,7 +277,7 @@ def convert(spec: str, source_format: str | None, target: str) -> None:
         with reported():
             text = write(net, target)
     except SpecError as error:
-        click.echo(render.problem_report(error.source, error.text, error.problems), err=True)
+        click.echo(problem_report(error.source, error.text, error.problems), err=True)
         raise SystemExit(1) from None
     click.echo(text, nl=False)
 
@@ -303,7 +313,7 @@ def zoo_list(output_format: str) -> None:
     from cnncalc.api import load
 
     entries = [(name, run(load(name))) for name in bundled.names()]
-    click.echo(render.zoo_report(entries, output_format))
+    click.echo(zoo_report(entries, output_format))
 
 
 @zoo.command(
@@ -338,7 +348,7 @@ def kinds() -> None:
     aliases: dict[str, list[str]] = {}
     for alias, kind in ALIASES.items():
         aliases.setdefault(kind, []).append(alias)
-    click.echo(render.kinds_report(REGISTRY, aliases))
+    click.echo(kinds_report(REGISTRY, aliases))
 
 
 @click.command(
@@ -350,7 +360,7 @@ def schema() -> None:
     """The JSON Schema of spec files, for editors that complete and validate YAML."""
     from cnncalc.formats.schema import spec_schema
 
-    click.echo(render.json_text(spec_schema(), indent=2))
+    click.echo(json_text(spec_schema(), indent=2))
 
 
 @click.command(
@@ -380,5 +390,5 @@ def diagram(
         t = run(net, shape)
         click.echo(getattr(draw, output_format)(t, depth, net.layout))
     if t.errors:  # drawn up to the failing node, which is marked
-        click.echo(render.problem_report(net.source, net.text, t.errors), err=True)
+        click.echo(problem_report(net.source, net.text, t.errors), err=True)
         raise SystemExit(1)

@@ -10,9 +10,10 @@ from typing import Any, NoReturn
 
 import click
 
-from cnncalc import render
 from cnncalc.core.errors import GeometryError, UsageError
 from cnncalc.core.notation import parse_ints, parse_padding
+from cnncalc.render.layer import DRAW_LIMIT
+from cnncalc.render.text import FORMATS
 
 
 class OptionError(click.BadParameter):
@@ -118,7 +119,7 @@ def stack(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
 FORMAT = click.option(
     "--format",
     "output_format",
-    type=click.Choice(render.FORMATS),
+    type=click.Choice(FORMATS),
     default="table",
     help="A table with the formulas worked out, or the plain data as JSON, Markdown or "
     "LaTeX (booktabs).",
@@ -177,7 +178,7 @@ PADDING_OPTION = click.option(
 DRAW = click.option(
     "--draw",
     is_flag=True,
-    help=f"Draw the padded input and the first windows (up to {render.DRAW_LIMIT} a side).",
+    help=f"Draw the padded input and the first windows (up to {DRAW_LIMIT} a side).",
 )
 WEIGHTS = stack(
     click.option("--filters", type=COUNT, help="Number of filters K (output depth)."),

@@ -15,7 +15,6 @@ from cnncalc.core.errors import UsageError
 from cnncalc.core.notation import format_shape
 from cnncalc.core.shapes import Shape, dimension_names
 from cnncalc.kinds import FC, Layer, Outcome, TConv, Unpool
-from cnncalc.render.tables import table
 from cnncalc.render.text import (
     FORMATS,
     TEXT_TABLES,
@@ -58,6 +57,8 @@ def layer_report(
         text = TEXT_TABLES[fmt](["quantity", "value"], rows)
         return text + (f"\n\n{begin}\n{drawing(layer, x, outcome)}\n{end}" if draw else "")
     title = f"{layer.kind}: {format_shape(x, layout)} -> {format_shape(outcome.shape, layout)}"
+    from cnncalc.render.tables import table  # not for the plain formats: they start sooner
+
     text = table(title, None, _layer_rows(layer, x, outcome, layout))
     return text + (f"\n\n{drawing(layer, x, outcome)}" if draw else "")
 
@@ -75,6 +76,8 @@ def solutions_report(n: int, out: int, solutions: list[Solution], fmt: str) -> s
         (*row[:4], window_formula(n, s.f, s.s, (s.p, s.p), s.d, out), _remainder(s.remainder))
         for row, s in zip(rows, solutions)
     ]
+    from cnncalc.render.tables import table
+
     return table(f"{n} -> {out}", ["F", "S", "P", "D", "worked", "division"], worked)
 
 
