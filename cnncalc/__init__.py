@@ -89,7 +89,6 @@ def to_spec(spec: str | Path | Network, format: str | None = None) -> str:
     >>> print(to_spec("8x8x3 | conv 4 f3 p1").splitlines()[4])
       - conv 4 f3 p1
     """
-    from cnncalc.api import network
-    from cnncalc.formats.convert import convert
+    from cnncalc.api import to_spec as write
 
-    return convert(network(spec, format))
+    return write(spec, format)

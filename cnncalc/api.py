@@ -311,3 +311,31 @@ def trace(
     net = network(spec)
     shape = None if input is None else parse_input(input, net.input, net.layout)
     return trace_data(run(net, shape), dtype)
+
+
+def traced_expectations(net: Network) -> Expectations:
+    """What tracing ``net`` gives, as the expectations a spec states: its output (or named
+    outputs), parameters and MACs. Raises SpecError, with the located problem, when it does not
+    trace."""
+    from cnncalc.analysis.tracer import trace as run
+
+    t = run(net)
+    if t.errors:
+        raise SpecError(t.errors, net.source, net.text)
+    totals = t.totals()
+    return Expectations(
+        None if t.outputs or t.output is None else (t.output, NOWHERE),
+        (totals.params, NOWHERE),
+        (totals.macs, NOWHERE),
+        outputs={name: (shape, NOWHERE) for name, shape in t.outputs.items()},
+    )
+
+
+def to_spec(spec: str | Path | Network, format: str | None = None, to: str = "yaml") -> str:
+    """A network written as a cnncalc spec that traces to the same shapes, parameters and MACs,
+    its expectations included: what ``cnncalc convert`` prints. Refuses a network that does not
+    trace (SpecError) and a layer or value the spec language cannot say (UsageError)."""
+    from cnncalc.formats.convert import convert
+
+    net = network(spec, format)
+    return convert(net, traced_expectations(net), to)

@@ -15,10 +15,9 @@ from click.testing import CliRunner
 
 import cnncalc
 from cnncalc import zoo
-from cnncalc.api import load
+from cnncalc.api import load, to_spec
 from cnncalc.cli import main
 from cnncalc.core.errors import SpecError, UsageError
-from cnncalc.formats.convert import convert
 from cnncalc.kinds import REGISTRY
 
 ROOT = Path(__file__).parents[1]
@@ -50,7 +49,7 @@ def comparable(data: dict[str, Any], skip: int = 0, memory: bool = True) -> dict
 @pytest.mark.parametrize("spec", SPECS)
 def test_converted_spec_traces_the_same(spec):
     net = load(spec)
-    text = convert(net)
+    text = to_spec(net)
     back = cnncalc.load(text)
     # a layer that reads the network's input needs it named: one identity row more
     named = "# the network's input, named" in text
@@ -70,15 +69,15 @@ def uncommented(text: str) -> list[str]:
 def test_converting_again_is_stable(spec):
     if spec.endswith("examples"):
         spec = sorted(str(p) for p in Path(spec).glob("*.yaml"))[-1]
-    once = convert(load(spec))
-    twice = convert(cnncalc.load(once))
+    once = to_spec(load(spec))
+    twice = to_spec(cnncalc.load(once))
     # the comments name the nodes each converted from, so differ
     assert uncommented(twice) == uncommented(once)
-    assert convert(cnncalc.load(twice)) == twice
+    assert to_spec(cnncalc.load(twice)) == twice
 
 
 def test_repeats_make_a_resnet_short():
-    text = convert(load("resnet152"))
+    text = to_spec(load("resnet152"))
     assert len(text.splitlines()) <= 70  # 614 nodes
     # the bottleneck is a block; the repeat begins where the original's units do
     assert '  bottleneck_2:\n    args: {c: null, c_2: "c * 4"}\n' in text
@@ -93,7 +92,7 @@ def test_darknet_layers_become_block_calls(tmp_path):
 
     path = tmp_path / "yolov3.cfg"
     path.write_text(yolov3())
-    text = convert(load(str(path)))
+    text = to_spec(load(str(path)))
     assert len(text.splitlines()) <= 100  # 251 nodes, 107 Darknet layers
     # conv, bn and leaky of one Darknet layer are one call, named by its index
     assert '  cbl:\n    args: {c: null, f: 3, s: 1, p: "f // 2"}\n' in text
@@ -101,10 +100,10 @@ def test_darknet_layers_become_block_calls(tmp_path):
     assert "  - cbl c=64 s=2 name=_1\n" in text
     assert "  - concat: [from _85, from repeat_2.7]\n" in text
     assert numbers(cnncalc.trace(text)) == numbers(cnncalc.trace(str(path)))
-    again = convert(cnncalc.load(text))
+    again = to_spec(cnncalc.load(text))
     assert uncommented(again) == uncommented(text)  # the blocks are found again, alike
     path.write_text(yolov3_tiny())
-    tiny = convert(load(str(path)))
+    tiny = to_spec(load(str(path)))
     assert len(tiny.splitlines()) <= 45
     assert numbers(cnncalc.trace(tiny)) == numbers(cnncalc.trace(str(path)))
 
@@ -116,13 +115,13 @@ def numbers(data: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def test_repeated_merges_make_a_densenet_short():
-    text = convert(load("densenet121"))
+    text = to_spec(load("densenet121"))
     assert len(text.splitlines()) < 100  # 484 nodes
     assert "  - repeat: 24\n    name: denseblock3\n    layers:\n      - concat:\n" in text
 
 
 def test_names_are_kept_or_made_valid():
-    text = convert(load("resnet18"))
+    text = to_spec(load("resnet18"))
     assert "fc 1000 name=fc" in text
     # a call keeps the name of the original's unit, the block the names within it
     assert "  - basic_2 128 name=layer2_0\n" in text
@@ -145,7 +144,7 @@ layers:
   - conv 255 f1 name=head2
 outputs: [head-1, head2]
 """
-    text = convert(cnncalc.load(spec))
+    text = to_spec(cnncalc.load(spec))
     assert "upsample f2 to=stem" not in text  # upsample has no kernel
     assert "- upsample to=stem" in text
     assert "- conv 255 f1 name=head2" in text
@@ -165,7 +164,7 @@ def test_a_node_that_reads_the_input_gets_a_named_input():
         DagNode("2", Pos(2, 1), REGISTRY["add"](), ("1", "")),
     ]
     net = Network("n", Shape((8, 8), 4), Dag(nodes))
-    text = convert(net)
+    text = to_spec(net)
     assert "  - identity name=input\n" in text
     # the identity's row keeps the input in memory, so only that total differs
     after = comparable(cnncalc.trace(text), skip=1, memory=False)
@@ -174,7 +173,7 @@ def test_a_node_that_reads_the_input_gets_a_named_input():
 
 def test_the_output_need_not_be_the_last_layer():
     spec = "input: 8x8x4\nlayers:\n  - conv 4 f3 p1 name=a\n  - relu\n  - from a\n"
-    text = convert(cnncalc.load(spec))
+    text = to_spec(cnncalc.load(spec))
     assert text.split("expect:")[0].endswith("  - from a\n")
 
 
@@ -241,7 +240,7 @@ def test_every_kind_and_value_survives(kind, params):
     ]
     shape = Shape((16, 16), 8)
     net = Network("kinds", shape, Dag(nodes))
-    text = convert(net)
+    text = to_spec(net)
     back = cnncalc.load(text).graph.nodes
     assert back[-1].layer == layer.replace(to="ref") if "to" in params else layer
     assert back[-1].name == "_0_odd_name"
@@ -256,7 +255,7 @@ def test_a_value_that_cannot_be_written_is_an_error():
     node = DagNode("up", Pos(1, 1), layer, ("",))
     net = Network("n", Shape((4, 4), 2), Dag([node]))
     with pytest.raises((UsageError, SpecError)):
-        convert(net)
+        to_spec(net)
 
 
 # --- the command --------------------------------------------------------------------------
@@ -311,7 +310,7 @@ def test_darknet_residual_units_become_one_repeated_merge():
             DagNode(str(b + 2), pos, REGISTRY["add"](), (str(b + 1), str(b - 1))),
         ]
     net = Network("y", Shape((16, 16), 3), Dag(nodes))
-    text = convert(net)
+    text = to_spec(net)
     assert "# 4 x 3 layers: 1 .. 12 (copies from 1, 4, ..., 10)\n  - repeat: 4\n" in text
     assert "      - add:\n          -\n            - conv 32 f1\n" in text
     assert "          - []\n" in text

@@ -288,7 +288,7 @@ def test_markdown_shows_darknet_bflops():
 def test_convert_writes_a_spec_that_traces_the_same(path):
     """The same shapes, counts and outputs row for row; rows Darknet labels (a head, ``elu``,
     a one-layer route) are identities in cnncalc's language."""
-    from cnncalc.formats.convert import convert
+    from cnncalc.api import to_spec
     from cnncalc.kinds import REGISTRY
 
     def kind(row: dict) -> str:  # a head's row is labelled by its section; it converts to head
@@ -308,7 +308,7 @@ def test_convert_writes_a_spec_that_traces_the_same(path):
         ]
 
     before = cnncalc.trace(path)
-    after = cnncalc.trace(convert(load(path)))
+    after = cnncalc.trace(to_spec(load(path)))
     assert comparable(after) == comparable(before)
     assert list(after.get("outputs", {}).values()) == list(before.get("outputs", {}).values())
 

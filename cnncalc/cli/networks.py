@@ -270,12 +270,12 @@ Examples:
 )
 def convert(spec: str, source_format: str | None, target: str) -> None:
     """Write any network (a Darknet cfg, a Caffe prototxt, a spec) as a cnncalc spec."""
-    from cnncalc.formats.convert import convert as write
+    from cnncalc.api import to_spec
 
     net, _ = load_network(spec, None, source_format)
     try:
         with reported():
-            text = write(net, target)
+            text = to_spec(net, to=target)
     except SpecError as error:
         click.echo(problem_report(error.source, error.text, error.problems), err=True)
         raise SystemExit(1) from None

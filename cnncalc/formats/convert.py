@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.notation import format_shape
-from cnncalc.graph import INPUT, MERGES, Dag, Network
+from cnncalc.graph import INPUT, MERGES, Dag, Expectations, Network
 from cnncalc.kinds import ALIASES, REGISTRY, Layer
 
 TARGETS = ("yaml",)
@@ -42,14 +42,15 @@ _BOOLEAN_WORDS = {"true", "false", "yes", "no", "on", "off", "null"}
 _SHORT = {"f": "f", "stride": "s", "pad": "p", "dilation": "d", "groups": "g"}
 
 
-def convert(net: Network, to: str = "yaml") -> str:
-    """The network as spec text in the language ``to`` (one of TARGETS).
+def convert(net: Network, expect: Expectations, to: str = "yaml") -> str:
+    """The network as spec text in the language ``to`` (one of TARGETS), with ``expect``, what
+    tracing it gives (:func:`cnncalc.api.to_spec` traces it first).
 
-    Refuses a network that does not trace (SpecError with the located problem), and a layer
-    or value the spec language cannot say (UsageError naming the node).
+    Refuses a layer or value the spec language cannot say (UsageError naming the node).
 
-    >>> from cnncalc.api import load
-    >>> print(convert(load("8x8x3 | conv 4 f3 p1 | relu")), end="")
+    >>> from cnncalc.api import load, traced_expectations
+    >>> net = load("8x8x3 | conv 4 f3 p1 | relu")
+    >>> print(convert(net, traced_expectations(net)), end="")
     # Written by cnncalc convert from <inline>.
     name: inline
     input: 8x8x3
@@ -61,15 +62,10 @@ def convert(net: Network, to: str = "yaml") -> str:
       params: 112
       macs: 6912
     """
-    from cnncalc.analysis.tracer import trace
-
     if to not in TARGETS:
         raise UsageError(f"convert: cannot write {to!r:.40} (only {', '.join(TARGETS)})")
-    t = trace(net)
-    if t.errors:
-        raise SpecError(t.errors, net.source, net.text)
     flat = _Flat(net.graph)
-    text = _Writer(net, flat, t).text()
+    text = _Writer(net, flat, expect).text()
     _verify(flat, text)
     return text
 
@@ -494,8 +490,8 @@ def _inner_items(flat: _Flat, block: _Block, path: str) -> list[_Item]:
 class _Writer:
     """The spec's text: header, blocks, items, expectations."""
 
-    def __init__(self, net: Network, flat: _Flat, t: Any) -> None:
-        self.net, self.flat, self.trace = net, flat, t
+    def __init__(self, net: Network, flat: _Flat, expect: Expectations) -> None:
+        self.net, self.flat, self.expect = net, flat, expect
         self.full: dict[int, str] = {}
         """Each position's full name in the written spec."""
         self.containers: dict[int, list[str]] = {}
@@ -597,7 +593,7 @@ class _Writer:
         return target[len(scope) + 1 :] if scope else target
 
     def text(self) -> str:
-        net, flat, t = self.net, self.flat, self.trace
+        net, flat, expect = self.net, self.flat, self.expect
         layout = net.layout
         lines = [f"# Written by cnncalc convert from {net.source}."]
         lines.append(f"name: {_scalar(net.name)}")
@@ -625,14 +621,14 @@ class _Writer:
             lines.append(f"outputs: [{', '.join(outputs)}]")
         lines.append("expect:")
         if outputs:
-            shapes = [format_shape(s, layout) for s in t.outputs.values()]
+            shapes = [format_shape(s, layout) for s, _ in expect.outputs.values()]
             pairs = ", ".join(f"{n}: {s}" for n, s in zip(outputs, shapes))
             lines.append(f"  output: {{{pairs}}}")
-        elif t.output is not None:
-            lines.append(f"  output: {format_shape(t.output, layout)}")
-        totals = t.totals()
-        lines.append(f"  params: {totals.params}")
-        lines.append(f"  macs: {totals.macs}")
+        elif expect.output is not None:
+            lines.append(f"  output: {format_shape(expect.output[0], layout)}")
+        for what, count in (("params", expect.params), ("macs", expect.macs)):
+            if count is not None:
+                lines.append(f"  {what}: {count[0]}")
         return "\n".join(lines) + "\n"
 
     def definition(self, block: _Block) -> list[str]:
