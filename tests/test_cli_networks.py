@@ -705,25 +705,6 @@ def test_the_examples_that_need_no_file_run(command):
 # --- snapshots ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def snapshot(request: pytest.FixtureRequest):
-    """Compare a text with tests/snapshots/NAME, or rewrite it under --update-snapshots."""
-    update = request.config.getoption("--update-snapshots")
-
-    def compare(name: str, text: str) -> None:
-        path = SNAPSHOTS / name
-        if update:
-            SNAPSHOTS.mkdir(exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            return
-        assert path.is_file(), f"no snapshot {path}: create it with pytest --update-snapshots"
-        assert text == path.read_text(encoding="utf-8"), (
-            f"{name} changed: review the diff, then pytest --update-snapshots"
-        )
-
-    return compare
-
-
 def transcript(args: list[str], result: Result) -> str:
     """What a person sees: the command, its exit status, stdout and stderr."""
     return (
@@ -740,8 +721,8 @@ def transcript(args: list[str], result: Result) -> str:
         ("trace-resnet18-depth1.txt", ["trace", "resnet18", "--depth", "1"], 0),
     ],
 )
-def test_snapshot(workdir, snapshot, name, args, status):
+def test_snapshot(workdir, golden, name, args, status):
     args = [*args, "--width", "100"]
     result = finished(run(*args), status)
     assert not re.search("\x1b\\[", result.stdout + result.stderr)  # no colour codes
-    snapshot(name, transcript(args, result))
+    golden(SNAPSHOTS / name, transcript(args, result))

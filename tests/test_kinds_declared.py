@@ -22,14 +22,11 @@ from cnncalc.kinds import REGISTRY
 KINDS_PAGE = Path(__file__).parents[1] / "docs" / "kinds.md"
 
 
-def test_the_kinds_page_is_what_cnncalc_kinds_prints(request):
+def test_the_kinds_page_is_what_cnncalc_kinds_prints(golden):
     listed = CliRunner().invoke(main, ["kinds"]).stdout
     text = KINDS_PAGE.read_text(encoding="utf-8")
     head, _, rest = text.partition("```text\n")
-    page = f"{head}```text\n{listed}```\n"
-    if request.config.getoption("--update-snapshots"):
-        KINDS_PAGE.write_text(page, encoding="utf-8")
-    assert text == page
+    golden(KINDS_PAGE, f"{head}```text\n{listed}```\n")
 
 
 @pytest.mark.parametrize("kind", sorted(REGISTRY))

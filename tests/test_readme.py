@@ -10,7 +10,6 @@ import re
 import shlex
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from cnncalc.cli import main
@@ -59,14 +58,9 @@ def regenerate(text: str) -> str:
     return text
 
 
-def test_readme_shows_what_the_commands_print(request, monkeypatch):
+def test_readme_shows_what_the_commands_print(golden, monkeypatch):
     monkeypatch.chdir(ROOT)
-    text = README.read_text(encoding="utf-8")
-    expected = regenerate(text)
-    if request.config.getoption("--update-snapshots"):
-        README.write_text(expected, encoding="utf-8")
-        pytest.skip("README.md rewritten")
-    assert text == expected
+    golden(README, regenerate(README.read_text(encoding="utf-8")))
 
 
 def test_readme_opens_with_the_two_commands_ci_runs():

@@ -26,14 +26,9 @@ def from_yaml(name: str):
 
 
 @pytest.mark.parametrize("name", zoo.names())
-def test_compiled_file_is_what_the_spec_gives(request, name):
-    compiled = Path(zoo.compiled_path(name))
-    expected = json.dumps(network_data(from_yaml(name)), separators=(",", ":")) + "\n"
-    if request.config.getoption("--update-snapshots"):
-        compiled.parent.mkdir(exist_ok=True)
-        compiled.write_text(expected, encoding="utf-8")
-        pytest.skip(f"{compiled.name} rewritten")
-    assert compiled.read_text(encoding="utf-8") == expected
+def test_compiled_file_is_what_the_spec_gives(golden, name):
+    data = network_data(from_yaml(name))
+    golden(Path(zoo.compiled_path(name)), json.dumps(data, separators=(",", ":")) + "\n")
 
 
 @pytest.mark.parametrize("name", ["resnet152", "googlenet", "unet", "inception_v3"])
