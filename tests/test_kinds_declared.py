@@ -123,3 +123,12 @@ def test_every_kind_explains_itself_in_a_single_layer_report(kind):
     assert re.search(rf"│ parameters +│ {outcome.params:,}\b", table)
     assert re.search(rf"│ MACs +│ {outcome.macs:,}\b", table)
     assert json.loads(layer_report(layer, x, outcome, "json"))["macs"] == outcome.macs
+
+
+@pytest.mark.parametrize("kind", sorted(set(REGISTRY) - set(MERGES)))
+def test_a_kind_with_macs_declares_what_they_are_so_they_are_counted(kind):
+    from cnncalc.analysis.costs import FLOPS_PER_MAC
+
+    layer, x = REGISTRY[kind](**GIVEN.get(kind, {})), Shape((8, 8), 8)
+    if layer.apply(x).macs:
+        assert layer.cost in FLOPS_PER_MAC["flops"]

@@ -1,6 +1,6 @@
 """Every layer kind, one module per family, each kind declared once with all it knows (shape
-rule, parameters, MACs, receptive-field step, worked formula); the registry by kind name
-and alias.
+rule, parameters, MACs and what they are, receptive-field step, worked formula); the
+registry by kind name and alias.
 
 Importing this package registers every kind: ``REGISTRY["conv"]`` is :class:`Conv`.
 """

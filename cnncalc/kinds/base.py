@@ -10,7 +10,9 @@ the other (:class:`Worked`): the formulas with the numbers put in, as data a rep
 
 Counting conventions (those of torchvision's model table): MACs count the
 multiply-accumulates of convolution and fully connected weights only; bias, batch norm,
-activations and pooling cost 0. Transposed convolutions count per input position.
+activations and pooling cost 0. Transposed convolutions count per input position. A kind
+declares what its MACs are (``cost``); the conventions that count them (FLOPs, Darknet's
+BFLOPs) are keyed by that, never by a kind's name (:mod:`cnncalc.analysis.costs`).
 """
 
 from __future__ import annotations
@@ -245,6 +247,10 @@ class Layer:
     """Bare words of the inline form and the parameter value each sets: ``ceil``, ``nobias``."""
     conventions: ClassVar[dict[str, dict[str, Any]]] = {}
     """Defaults a framework's convention changes, by convention: TensorFlow pads SAME."""
+    cost: ClassVar[str] = ""
+    """What the kind's MACs are, which decides how each counting convention counts them
+    (:mod:`cnncalc.analysis.costs`): ``"weights"``, multiply-accumulates of learnt weights
+    (convolutions, fully connected); ``""``, a kind without MACs."""
     parameters: ClassVar[dict[str, Parameter]] = {}
     """Every parameter in declaration order, base classes first."""
 

@@ -12,6 +12,7 @@ class FC(Layer):
     """Fully connected: the input is flattened (H*W*C) and mapped to ``out`` features."""
 
     kind = "fc"
+    cost = "weights"
     primary = "out"
     words = {"nobias": ("bias", False)}
     summary = "fully connected: out features, bias (input flattened first)"

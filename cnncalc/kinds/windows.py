@@ -109,6 +109,7 @@ def _check_groups(groups: int, cin: int | None, cout: int | None) -> None:
 class Conv(Layer):
     spatial = True
     kind = "conv"
+    cost = "weights"
     primary = "filters"
     words = {**PAD_WORDS, "nobias": ("bias", False)}
     conventions = {"tensorflow": {"pad": "same"}}
@@ -207,6 +208,7 @@ class DepthwiseConv(Conv):
 class TConv(Layer):
     spatial = True
     kind = "tconv"
+    cost = "weights"
     primary = "filters"
     words = {"nobias": ("bias", False)}
     summary = "transposed convolution: filters, f, stride, pad, output_padding, dilation, groups"

@@ -115,7 +115,7 @@ def _layer_rows(layer: Layer, x: Shape, outcome: Outcome, layout: str) -> Rows:
         ("MACs", worked.macs, outcome.macs),
     ):
         rows.append((quantity, _count(count, unknown) if formula is None else _written(formula)))
-    flops = report.flops(outcome)
+    flops = report.flops(layer, outcome)
     rows.append(("FLOPs", f"{flops:,} = 2 x MACs" if flops else _count(flops, unknown)))
     return rows
 
