@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cnncalc.analysis import costs
 from cnncalc.core.notation import shape_sizes
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def trace_data(t: Trace, dtype: str = "float32", depth: int | None = None) -> di
             "trainable_params": totals.params,
             "non_trainable_params": totals.buffers,
             "macs": totals.macs,
-            "flops": 2 * totals.macs,
+            "flops": costs.trace_flops(t),
             "activations": totals.activations * size,
             "param_bytes": (totals.params + totals.buffers) * size,
             "rf": _rf(final_rf, final_jump),
@@ -79,11 +80,11 @@ def trace_data(t: Trace, dtype: str = "float32", depth: int | None = None) -> di
 
 
 def _darknet_totals(t: Trace) -> dict[str, float]:
-    """Darknet's own figure for a network read from a cfg: ``BFLOPs = 2 x MACs / 10^9``,
-    summed over its convolutional and connected layers (the only kinds with MACs there)."""
+    """Darknet's own figure for a network read from a cfg: its FLOPs (``2 x MACs`` of the
+    kinds it counts) in billions."""
     if t.network.read_from != "darknet":
         return {}
-    return {"bflops": 2 * sum(r.macs for r in t.rows if r.kind in ("conv", "fc")) / 1e9}
+    return {"bflops": costs.trace_flops(t, "darknet") / 1e9}
 
 
 def _layer_data(r: Row, layout: str, size: int) -> dict[str, Any]:
@@ -103,9 +104,9 @@ def _layer_data(r: Row, layout: str, size: int) -> dict[str, Any]:
     return layer
 
 
-def flops(outcome: Outcome) -> int | None:
-    """One multiply and one add per MAC."""
-    return None if outcome.macs is None else 2 * outcome.macs
+def flops(layer: Layer, outcome: Outcome) -> int | None:
+    """The layer's FLOPs, by what its MACs are; None when they are unknown."""
+    return None if outcome.macs is None else costs.flops(outcome.macs, layer.cost)
 
 
 def layer_data(layer: Layer, x: Shape, outcome: Outcome, layout: str = "hwc") -> dict[str, Any]:
@@ -117,7 +118,7 @@ def layer_data(layer: Layer, x: Shape, outcome: Outcome, layout: str = "hwc") ->
         "output": shape_sizes(outcome.shape, layout),
         "params": outcome.params,
         "macs": outcome.macs,
-        "flops": flops(outcome),
+        "flops": flops(layer, outcome),
         "padding": [list(pad) for pad in outcome.padding],
         "warnings": list(outcome.warnings),
     }

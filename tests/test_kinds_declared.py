@@ -7,12 +7,16 @@ inline form's bare values and words and the conventions' defaults come from the 
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cnncalc.cli import main
+from cnncalc.core.errors import UsageError
+from cnncalc.core.shapes import Shape
 from cnncalc.formats.inline import load_inline
 from cnncalc.formats.schema import spec_schema
 from cnncalc.formats.spec import load_spec
@@ -90,8 +94,38 @@ def test_every_parameter_type_is_read_checked_and_described_by_one_name():
     assert declared <= set(PARAMETER_TYPES)
 
 
-@pytest.mark.parametrize("kind", sorted(k for k, cls in REGISTRY.items() if cls.worked))
-def test_the_formula_a_kind_declares_is_written_out(kind):
-    from cnncalc.render.layer import WORKED
+GIVEN = {"conv": {"filters": 4}, "tconv": {"filters": 4}, "groupnorm": {"groups": 4}}
+GIVEN["crop"] = {"size": 4}
+"""Parameters a kind needs on an 8x8x8 input, or shows its counts with."""
 
-    assert REGISTRY[kind].worked in WORKED
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_every_kind_explains_itself_in_a_single_layer_report(kind):
+    """Each kind's working is its own (a default of input, output and counts when it has no
+    formula of its own), and the counts it explains are the counts it has. A join has several
+    inputs, so there is no single-layer report of one: applying it to one input is refused."""
+    from cnncalc.render.layer import layer_report
+
+    layer, x = REGISTRY[kind](**GIVEN.get(kind, {})), Shape((8, 8), 8)
+    if kind in MERGES:
+        with pytest.raises(UsageError, match=rf"^{kind} joins branches: write {kind}: \["):
+            layer.apply(x)
+        return
+    outcome = layer.apply(x)
+    worked = layer.worked(x, outcome)
+    for formula, count in ((worked.params, outcome.params), (worked.macs, outcome.macs)):
+        assert formula is None or formula[0] == count
+    table = layer_report(layer, x, outcome, "table")
+    assert table.startswith(f"{kind}: 8x8x8 ->")  # the title wraps above a narrow table
+    assert re.search(rf"│ parameters +│ {outcome.params:,}\b", table)
+    assert re.search(rf"│ MACs +│ {outcome.macs:,}\b", table)
+    assert json.loads(layer_report(layer, x, outcome, "json"))["macs"] == outcome.macs
+
+
+@pytest.mark.parametrize("kind", sorted(set(REGISTRY) - set(MERGES)))
+def test_a_kind_with_macs_declares_what_they_are_so_they_are_counted(kind):
+    from cnncalc.analysis.costs import FLOPS_PER_MAC
+
+    layer, x = REGISTRY[kind](**GIVEN.get(kind, {})), Shape((8, 8), 8)
+    if layer.apply(x).macs:
+        assert layer.cost in FLOPS_PER_MAC["flops"]

@@ -22,6 +22,10 @@ import cnncalc
 from cnncalc import report
 from cnncalc.analysis.tracer import trace
 from cnncalc.cli import main
+from cnncalc.core.positions import Pos
+from cnncalc.core.shapes import Shape
+from cnncalc.graph import INPUT, Dag, DagNode, Network
+from cnncalc.kinds import Conv
 from cnncalc.render.network import TRACE_COLUMNS, trace_report
 from cnncalc.render.tables import table
 
@@ -54,6 +58,28 @@ def test_a_table_is_rendered_from_the_data_alone():
     text = trace_report(data, "table")
     assert text.splitlines()[0] == "inline: input 32x32x3"
     assert "│ conv1 │ conv │ 32x32x10 │ 760    │ 768K │ 41KB   │ 5/1 │" in text
+
+
+def test_costs_are_counted_by_what_a_kind_declares_its_macs_are_not_by_its_name():
+    """A weighted kind no table names counts in FLOPs and in Darknet's BFLOPs; the same MACs
+    declared of no sort count in neither."""
+
+    class Pointwise(Conv):  # a 1x1 convolution by another name, not registered
+        kind = "pointwise"
+
+    class Unweighted(Pointwise):
+        cost = ""
+
+    def totals(layer):
+        node = DagNode("a", Pos(1, 1), layer, (INPUT,))
+        net = Network("n", Shape((8, 8), 3), Dag([node]), read_from="darknet")
+        return report.trace_data(trace(net))["totals"]
+
+    macs = 8 * 8 * 3 * 4  # 64 positions x 4 filters of 3 weights
+    weighted, unweighted = totals(Pointwise(4, f=1)), totals(Unweighted(4, f=1))
+    assert weighted["macs"] == unweighted["macs"] == macs
+    assert (weighted["flops"], weighted["bflops"]) == (2 * macs, 2 * macs / 1e9)
+    assert (unweighted["flops"], unweighted["bflops"]) == (0, 0)
 
 
 # --- the table writer against rich -----------------------------------------------------------

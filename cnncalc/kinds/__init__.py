@@ -1,5 +1,6 @@
 """Every layer kind, one module per family, each kind declared once with all it knows (shape
-rule, parameters, MACs, receptive-field step); the registry by kind name and alias.
+rule, parameters, MACs and what they are, receptive-field step, worked formula); the
+registry by kind name and alias.
 
 Importing this package registers every kind: ``REGISTRY["conv"]`` is :class:`Conv`.
 """
@@ -10,10 +11,13 @@ from .base import (
     LIMITS,
     PARAMETER_TYPES,
     REGISTRY,
+    Formula,
     Layer,
+    Line,
     Outcome,
     Parameter,
     RFStep,
+    Worked,
     layer_class,
     register,
 )
@@ -49,6 +53,7 @@ from .windows import (
     DepthwiseConv,
     GlobalAvgPool,
     GlobalMaxPool,
+    GlobalPool,
     MaxPool,
     Pool,
     TConv,
@@ -62,10 +67,13 @@ __all__ = [
     "LIMITS",
     "PARAMETER_TYPES",
     "REGISTRY",
+    "Formula",
     "Layer",
+    "Line",
     "Outcome",
     "Parameter",
     "RFStep",
+    "Worked",
     "layer_class",
     "register",
     "FC",
@@ -114,6 +122,7 @@ __all__ = [
     "DepthwiseConv",
     "GlobalAvgPool",
     "GlobalMaxPool",
+    "GlobalPool",
     "MaxPool",
     "Pool",
     "TConv",

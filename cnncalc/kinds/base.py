@@ -5,11 +5,14 @@ A layer's ``apply`` takes an input :class:`Shape` and returns an :class:`Outcome
 shape, trainable parameters, non-trainable buffers, multiply-accumulates, the padding it
 actually used, its receptive-field step and any warnings. Everything is computed per spatial
 dimension with the formulas of :mod:`cnncalc.core.formulas`, so 1D, 2D and 3D inputs share one
-code path.
+code path. Its ``worked`` takes the same input and that outcome, and says how one follows from
+the other (:class:`Worked`): the formulas with the numbers put in, as data a report lays out.
 
 Counting conventions (those of torchvision's model table): MACs count the
 multiply-accumulates of convolution and fully connected weights only; bias, batch norm,
-activations and pooling cost 0. Transposed convolutions count per input position.
+activations and pooling cost 0. Transposed convolutions count per input position. A kind
+declares what its MACs are (``cost``); the conventions that count them (FLOPs, Darknet's
+BFLOPs) are keyed by that, never by a kind's name (:mod:`cnncalc.analysis.costs`).
 """
 
 from __future__ import annotations
@@ -52,6 +55,74 @@ class Outcome(NamedTuple):
     padding: tuple[Pad, ...] = ()
     rf: tuple[RFStep, ...] = ()
     warnings: tuple[str, ...] = ()
+
+
+Formula = str | tuple[str | int, ...]
+"""A formula with the numbers put in: its text, or its parts, text as written (symbols, and the
+sizes in a size formula) and counts as whole numbers, which render writes for people (25,088)."""
+
+
+class Line:
+    """One row of a kind's working: a quantity and its formula, one per spatial dimension
+    (``spatial``; a report shows one row when they agree) or one for the whole layer.
+
+    Plain classes, as Parameter below: every start-up defines them, and a named tuple costs more."""
+
+    __slots__ = ("quantity", "formulas", "spatial")
+
+    def __init__(self, quantity: str, formulas: tuple[Formula, ...], spatial: bool = True) -> None:
+        self.quantity, self.formulas, self.spatial = quantity, formulas, spatial
+
+
+class Worked:
+    """How a layer's outcome follows from its input, as data: the formulas that lead to the
+    output, how the parameters and the MACs arise (None: the count says all there is), and the
+    windows the layer slides (kernels, strides, dilations per dimension), for a drawing."""
+
+    __slots__ = ("lines", "params", "macs", "windows")
+
+    def __init__(
+        self,
+        lines: tuple[Line, ...] = (),
+        params: Formula | None = None,
+        macs: Formula | None = None,
+        windows: tuple[tuple[int, ...], ...] = (),
+    ) -> None:
+        self.lines, self.params, self.macs, self.windows = lines, params, macs, windows
+
+
+def weights_worked(
+    outcome: Outcome,
+    factors: list[str],
+    bias: bool,
+    positions: tuple[int, ...] = (),
+    where: str = "",
+) -> tuple[Formula | None, Formula | None]:
+    """The parameters and MACs of a weighted kind as formulas: the weights (the product of
+    ``factors``) and a bias per output channel; every weight at each of ``positions`` (its
+    ``where`` positions: output or input), or once when there are none. None when unknown.
+
+    >>> conv = Outcome(Shape((32, 32), 10), 760, macs=768_000)   # conv 10 f5 on 32x32x3
+    >>> params, macs = weights_worked(conv, ["10", "3", "5", "5"], True, (32, 32), "output")
+    >>> params
+    (760, ' = 10*3*5*5 weights', ' + ', 10, ' biases')
+    >>> macs
+    (768000, ' = 32*32 output positions x ', 750, ' weights')
+    """
+    if outcome.params is None or outcome.macs is None:
+        return None, None
+    biases = (outcome.shape.channels or 0) if bias else 0
+    weights = outcome.params - biases
+    product = f" = {'*'.join(factors)} weights"
+    params = (
+        (outcome.params, product, " + ", biases, " biases")
+        if bias
+        else (outcome.params, product + " (no bias)")
+    )
+    if not positions:
+        return params, (outcome.macs, " = one per weight")
+    at = "*".join(map(str, positions))
+    return params, (outcome.macs, f" = {at} {where} positions x ", weights, " weights")
 
 
 def _frozen(value: Any) -> Any:
@@ -176,9 +247,10 @@ class Layer:
     """Bare words of the inline form and the parameter value each sets: ``ceil``, ``nobias``."""
     conventions: ClassVar[dict[str, dict[str, Any]]] = {}
     """Defaults a framework's convention changes, by convention: TensorFlow pads SAME."""
-    worked: ClassVar[str] = ""
-    """The formula a single-layer report works through for this kind (``window``,
-    ``transposed``, ``unpooled``, ``global``, ``dense``), if any: render writes it out."""
+    cost: ClassVar[str] = ""
+    """What the kind's MACs are, which decides how each counting convention counts them
+    (:mod:`cnncalc.analysis.costs`): ``"weights"``, multiply-accumulates of learnt weights
+    (convolutions, fully connected); ``""``, a kind without MACs."""
     parameters: ClassVar[dict[str, Parameter]] = {}
     """Every parameter in declaration order, base classes first."""
 
@@ -240,6 +312,11 @@ class Layer:
     def apply(self, x: Shape) -> Outcome:
         """Output shape, counts and receptive-field step for input ``x``."""
         raise NotImplementedError
+
+    def worked(self, x: Shape, outcome: Outcome) -> Worked:
+        """How ``outcome`` (this layer's on ``x``) follows from ``x``: by default nothing
+        beyond the input, the output and the counts themselves."""
+        return Worked()
 
     def _identity(self, x: Shape) -> Outcome:
         return Outcome(x, rf=tuple(RFStep() for _ in x.spatial))

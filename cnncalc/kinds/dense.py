@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cnncalc.core.shapes import Shape
 
-from .base import Layer, Outcome, RFStep, register
+from .base import Layer, Line, Outcome, RFStep, Worked, register, weights_worked
 
 
 @register("linear", "dense", "fully_connected")
@@ -12,7 +12,7 @@ class FC(Layer):
     """Fully connected: the input is flattened (H*W*C) and mapped to ``out`` features."""
 
     kind = "fc"
-    worked = "dense"
+    cost = "weights"
     primary = "out"
     words = {"nobias": ("bias", False)}
     summary = "fully connected: out features, bias (input flattened first)"
@@ -30,4 +30,14 @@ class FC(Layer):
             params,
             macs=macs,
             rf=tuple(RFStep(n - 1, n) for n in x.spatial),
+        )
+
+    def worked(self, x: Shape, outcome: Outcome) -> Worked:
+        if x.size is None:
+            return Worked()
+        flat = "*".join(map(str, [*x.spatial, x.channels]))
+        count = (f"{flat} = ", x.size) if x.spatial else (x.size,)
+        features = Line("features in", (count,), spatial=False)
+        return Worked(
+            (features,), *weights_worked(outcome, [str(x.size), str(self.out)], self.bias)
         )

@@ -10,7 +10,7 @@ from cnncalc.core import formulas as fm
 from cnncalc.core.errors import GeometryError, UsageError
 from cnncalc.core.shapes import PAD_MODES, Dims, PadSpec, Shape, dimension_names, resolve_padding
 
-from .base import Layer, Outcome, RFStep, one_of, register, unbound
+from .base import Layer, Line, Outcome, RFStep, Worked, one_of, register, unbound, weights_worked
 
 PAD_WORDS = {mode: ("pad", mode) for mode in PAD_MODES}
 """The padding modes as bare words: ``conv 64 f3 same``."""
@@ -48,6 +48,56 @@ def _leftover_warnings(
     return tuple(warnings)
 
 
+def window_formula(
+    n: int, f: int, s: int, pad: fm.Pad, d: int, out: int, ceil: bool = False
+) -> str:
+    """``(N - F + 2P)/S + 1`` with the numbers put in; the rounding shown when S does not divide.
+
+    >>> window_formula(32, 5, 1, (2, 2), 1, 32)
+    '(32 - 5 + 2*2)/1 + 1 = 32'
+    >>> window_formula(224, 3, 2, (0, 1), 1, 112)
+    '(224 - 3 + 0+1)/2 + 1 = 112'
+    >>> window_formula(7, 2, 2, (0, 0), 1, 3)
+    'floor((7 - 2 + 2*0)/2) + 1 = floor(5/2) + 1 = 3'
+    """
+    before, after = pad
+    extent = fm.effective_kernel(f, d)
+    added = f"2*{before}" if before == after else f"{before}+{after}"
+    fraction = f"({n} - {extent} + {added})/{s}"
+    span = n + before + after - extent
+    if span % s == 0:
+        return f"{fraction} + 1 = {out}"
+    rounding = "ceil" if ceil else "floor"
+    rounded = (-(-span // s) if ceil else span // s) + 1
+    text = f"{rounding}({fraction}) + 1 = {rounding}({span}/{s}) + 1 = {rounded}"
+    if not ceil and not fm.unreached(n, f, s, pad, d):
+        text += " (only padding is left out)"
+    if rounded != out:
+        text += f"; the last window would start in the padding, so it is dropped: {out}"
+    return text
+
+
+def _windowed(
+    x: Shape, outcome: Outcome, windows: tuple[tuple[int, ...], ...], ceil: bool = False
+) -> tuple[Line, ...]:
+    """The output size of each dimension, after the dilated kernel when any is dilated."""
+    fs, ss, ds = windows
+    sizes = zip(x.spatial, fs, ss, outcome.padding, ds, outcome.shape.spatial)
+    output = Line(
+        "output",
+        tuple(window_formula(n, f, s, p, d, out, ceil) for n, f, s, p, d, out in sizes),
+    )
+    if all(d == 1 for d in ds):
+        return (output,)
+    extents = tuple(f"{d}*({f} - 1) + 1 = {fm.effective_kernel(f, d)}" for f, d in zip(fs, ds))
+    return Line("dilated kernel", extents), output
+
+
+def _per_group(channels: int | None, groups: int) -> str:
+    """The channels one filter sees: ``C``, or ``(C/G)`` when grouped."""
+    return f"({channels}/{groups})" if groups > 1 else str(channels)
+
+
 def _check_groups(groups: int, cin: int | None, cout: int | None) -> None:
     """Groups (at least 1, checked when the layer was made) that divide both channel counts."""
     for what, c in (("input channels", cin), ("filters", cout)):
@@ -59,7 +109,7 @@ def _check_groups(groups: int, cin: int | None, cout: int | None) -> None:
 class Conv(Layer):
     spatial = True
     kind = "conv"
-    worked = "window"
+    cost = "weights"
     primary = "filters"
     words = {**PAD_WORDS, "nobias": ("bias", False)}
     conventions = {"tensorflow": {"pad": "same"}}
@@ -99,6 +149,12 @@ class Conv(Layer):
             warnings=_leftover_warnings(self.kind, x.spatial, fs, ss, pads, ds),
         )
 
+    def worked(self, x: Shape, outcome: Outcome) -> Worked:
+        windows = self.windows(x)
+        factors = [str(self.filters), _per_group(x.channels, self.groups), *map(str, windows[0])]
+        counts = weights_worked(outcome, factors, self.bias, outcome.shape.spatial, "output")
+        return Worked(_windowed(x, outcome, windows), *counts, windows=windows)
+
 
 @register("depthwise", "dwconv2d")
 class DepthwiseConv(Conv):
@@ -115,6 +171,13 @@ class DepthwiseConv(Conv):
     multiplier: int | None = None
 
     def apply(self, x: Shape) -> Outcome:
+        return self._conv(x).apply(x)
+
+    def worked(self, x: Shape, outcome: Outcome) -> Worked:
+        return self._conv(x).worked(x, outcome)
+
+    def _conv(self, x: Shape) -> Conv:
+        """The grouped convolution this is on ``x``: one group per input channel."""
         c = x.channels
         if c is None:
             raise UsageError("a depthwise convolution needs the input depth")
@@ -138,14 +201,14 @@ class DepthwiseConv(Conv):
                 f"{c} input channels"
             )
         shared = {n: getattr(self, n) for n in Conv.parameters if n not in ("groups", "filters")}
-        return Conv(filters, groups=c, **shared).apply(x)
+        return Conv(filters, groups=c, **shared)
 
 
 @register("deconv", "convtranspose", "conv_transpose", "transposed")
 class TConv(Layer):
     spatial = True
     kind = "tconv"
-    worked = "transposed"
+    cost = "weights"
     primary = "filters"
     words = {"nobias": ("bias", False)}
     summary = "transposed convolution: filters, f, stride, pad, output_padding, dilation, groups"
@@ -199,13 +262,29 @@ class TConv(Layer):
             rf=tuple(RFStep(d * (f - 1) // s, 1, s) for f, s, d in zip(fs, ss, ds)),
         )
 
+    def worked(self, x: Shape, outcome: Outcome) -> Worked:
+        nd = len(x.spatial)
+        fs, ss, ds = self.dims("f", nd), self.dims("stride", nd), self.dims("dilation", nd)
+        formulas, chosen = [], []
+        for n, f, s, pad, d, out in zip(
+            x.spatial, fs, ss, outcome.padding, ds, outcome.shape.spatial
+        ):
+            a = fm.tconv_output_padding(out, n, f, s, pad, d)
+            formulas.append(f"({n} - 1)*{s} - 2*{pad[0]} + {d}*({f} - 1) + {a} + 1 = {out}")
+            chosen.append(f"a = {a}, found to reach the target {out}")
+        lines = [Line("output", tuple(formulas))]
+        if self.target is not None:
+            lines.append(Line("output padding", tuple(chosen)))
+        factors = [str(x.channels), _per_group(self.filters, self.groups), *map(str, fs)]
+        counts = weights_worked(outcome, factors, self.bias, x.spatial, "input")
+        return Worked(tuple(lines), *counts)
+
 
 class Pool(Layer):
     """Max or average pooling; the stride defaults to the kernel size."""
 
     spatial = True
     kind = "pool"
-    worked = "window"
     primary = "f"
     words = {**PAD_WORDS, "ceil": ("ceil", True)}
     conventions = {"tensorflow": {"pad": "same"}, "caffe": {"ceil": True}}
@@ -216,11 +295,18 @@ class Pool(Layer):
     dilation: Dims = 1
     ceil: bool = False
 
-    def apply(self, x: Shape) -> Outcome:
+    def windows(self, x: Shape) -> tuple[tuple[int, ...], ...]:
+        """Kernel, stride (the kernel's when unset), dilation per dimension, validated."""
         nd = len(x.spatial)
         fs = self.dims("f", nd)
-        ss = self.dims("stride", nd, fs if self.stride is None else None)
-        ds = self.dims("dilation", nd)
+        return (
+            fs,
+            self.dims("stride", nd, fs if self.stride is None else None),
+            self.dims("dilation", nd),
+        )
+
+    def apply(self, x: Shape) -> Outcome:
+        fs, ss, ds = self.windows(x)
         pads = resolve_padding(self.pad, x.spatial, fs, ss, ds)
         for f, (before, after) in zip(fs, pads):
             if max(before, after) * 2 > f:
@@ -239,6 +325,10 @@ class Pool(Layer):
             warnings=warnings,
         )
 
+    def worked(self, x: Shape, outcome: Outcome) -> Worked:
+        windows = self.windows(x)
+        return Worked(_windowed(x, outcome, windows, self.ceil), windows=windows)
+
 
 @register("pool", "max_pool", "maxpool2d")
 class MaxPool(Pool):
@@ -252,33 +342,32 @@ class AvgPool(Pool):
     summary = "average pooling: f, stride (default f), pad, ceil"
 
 
-def _global(x: Shape) -> Outcome:
-    return Outcome(
-        Shape(tuple(1 for _ in x.spatial), x.channels),
-        rf=tuple(RFStep(n - 1, n) for n in x.spatial),
-    )
+class GlobalPool(Layer):
+    """Pooling over the whole input: one value per channel."""
+
+    spatial = True
+
+    def apply(self, x: Shape) -> Outcome:
+        return Outcome(
+            Shape(tuple(1 for _ in x.spatial), x.channels),
+            rf=tuple(RFStep(n - 1, n) for n in x.spatial),
+        )
+
+    def worked(self, x: Shape, outcome: Outcome) -> Worked:
+        whole = f"the whole {'x'.join(map(str, x.spatial))} input, one value per channel"
+        return Worked((Line("window", (whole,), spatial=False),))
 
 
 @register("gap", "global_avg_pool", "globalavgpool")
-class GlobalAvgPool(Layer):
-    spatial = True
+class GlobalAvgPool(GlobalPool):
     kind = "gavgpool"
-    worked = "global"
     summary = "global average pooling: H x W x C -> 1 x 1 x C"
-
-    def apply(self, x: Shape) -> Outcome:
-        return _global(x)
 
 
 @register("gmp", "global_max_pool", "globalmaxpool")
-class GlobalMaxPool(Layer):
-    spatial = True
+class GlobalMaxPool(GlobalPool):
     kind = "gmaxpool"
-    worked = "global"
     summary = "global max pooling: H x W x C -> 1 x 1 x C"
-
-    def apply(self, x: Shape) -> Outcome:
-        return _global(x)
 
 
 def _adaptive_window(n: int, m: int) -> int:
@@ -317,6 +406,11 @@ class AdaptiveAvgPool(Layer):
 
 
 UNPOOL_MODES = ("nails", "nearest", "max")
+_UNPOOLING = {
+    "nails": "bed of nails: each value at one corner of its block, zeros elsewhere",
+    "nearest": "nearest neighbour: each value copied over its whole block",
+    "max": "max unpooling: each value back where the pool found its maximum, zeros elsewhere",
+}
 
 
 @register()
@@ -326,7 +420,6 @@ class Unpool(Layer):
 
     spatial = True
     kind = "unpool"
-    worked = "unpooled"
     primary = "factor"
     words = {mode: ("mode", mode) for mode in UNPOOL_MODES}
     summary = (
@@ -362,9 +455,7 @@ class Unpool(Layer):
             )
         unbound(self.kind, self.to)
         if self.mode == "max":
-            fs = self.dims("f", nd)
-            ss = self.dims("stride", nd, fs if self.stride is None else None)
-            ps = self.dims("pad", nd)
+            fs, ss, ps = self._pool(nd)
             if self.size is None:
                 out = tuple(
                     fm.max_unpool_output(n, f, s, p) for n, f, s, p in zip(x.spatial, fs, ss, ps)
@@ -378,6 +469,32 @@ class Unpool(Layer):
             out = tuple(fm.upsample_output(n, k) for n, k in zip(x.spatial, factors))
             rf = tuple(RFStep(0, 1, k) for k in factors)
         return Outcome(Shape(out, x.channels), rf=rf)
+
+    def worked(self, x: Shape, outcome: Outcome) -> Worked:
+        nd = len(x.spatial)
+        if self.mode == "max":
+            windows = zip(x.spatial, *self._pool(nd), outcome.shape.spatial)
+            if self.size is None:
+                formulas = [f"({n} - 1)*{s} - 2*{p} + {f} = {out}" for n, f, s, p, out in windows]
+            else:  # the size asked for, which pooling maps back to the input
+                formulas = [
+                    f"{out} as given (a pool with f {f}, stride {s}, pad {p} maps it to {n})"
+                    for n, f, s, p, out in windows
+                ]
+        else:
+            factors = zip(x.spatial, self.dims("factor", nd), outcome.shape.spatial)
+            formulas = [f"{n}*{k} = {out}" for n, k, out in factors]
+        mode = Line("mode", (_UNPOOLING[self.mode],), spatial=False)
+        return Worked((mode, Line("output", tuple(formulas))))
+
+    def _pool(self, nd: int) -> tuple[tuple[int, ...], ...]:
+        """Kernel, stride (the kernel's when unset) and padding of the pool max unpooling undoes."""
+        fs = self.dims("f", nd)
+        return (
+            fs,
+            self.dims("stride", nd, fs if self.stride is None else None),
+            self.dims("pad", nd),
+        )
 
 
 def _check_unpooled(

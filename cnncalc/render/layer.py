@@ -6,15 +6,15 @@ working line by line; JSON, Markdown and LaTeX carry the same plain data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from cnncalc import report
-from cnncalc.core import formulas as fm
 from cnncalc.core.errors import UsageError
 from cnncalc.core.notation import format_shape
 from cnncalc.core.shapes import Shape, dimension_names
-from cnncalc.kinds import FC, Layer, Outcome, TConv, Unpool
+from cnncalc.kinds import Formula, Layer, Outcome, Worked
+from cnncalc.kinds.windows import window_formula
 from cnncalc.render.text import (
     FORMATS,
     TEXT_TABLES,
@@ -33,14 +33,6 @@ DRAW_LIMIT = 16
 
 
 Rows = list[tuple[str, str]]
-
-
-class Worked(NamedTuple):
-    """What a layer kind adds to the table: its formulas, and how its counts arise."""
-
-    lines: Rows
-    params: str = ""
-    macs: str = ""
 
 
 def layer_report(
@@ -85,170 +77,45 @@ def _remainder(left: int) -> str:
     return "exact" if not left else f"floored, {left} position{'s' * (left > 1)} unused"
 
 
-def window_formula(
-    n: int, f: int, s: int, pad: fm.Pad, d: int, out: int, ceil: bool = False
-) -> str:
-    """``(N - F + 2P)/S + 1`` with the numbers put in; the rounding shown when S does not divide.
-
-    >>> window_formula(32, 5, 1, (2, 2), 1, 32)
-    '(32 - 5 + 2*2)/1 + 1 = 32'
-    >>> window_formula(224, 3, 2, (0, 1), 1, 112)
-    '(224 - 3 + 0+1)/2 + 1 = 112'
-    >>> window_formula(7, 2, 2, (0, 0), 1, 3)
-    'floor((7 - 2 + 2*0)/2) + 1 = floor(5/2) + 1 = 3'
-    """
-    before, after = pad
-    extent = fm.effective_kernel(f, d)
-    added = f"2*{before}" if before == after else f"{before}+{after}"
-    fraction = f"({n} - {extent} + {added})/{s}"
-    span = n + before + after - extent
-    if span % s == 0:
-        return f"{fraction} + 1 = {out}"
-    rounding = "ceil" if ceil else "floor"
-    rounded = (-(-span // s) if ceil else span // s) + 1
-    text = f"{rounding}({fraction}) + 1 = {rounding}({span}/{s}) + 1 = {rounded}"
-    if not ceil and not fm.unreached(n, f, s, pad, d):
-        text += " (only padding is left out)"
-    if rounded != out:
-        text += f"; the last window would start in the padding, so it is dropped: {out}"
-    return text
+def _written(formula: Formula) -> str:
+    """A kind's formula as text: its counts with thousands separators."""
+    if isinstance(formula, str):
+        return formula
+    return "".join(part if isinstance(part, str) else f"{part:,}" for part in formula)
 
 
-def _windowed(layer: Any, x: Shape, outcome: Outcome) -> Worked:
-    """A convolution's or a pool's output sizes; a convolution's counts from its filters."""
-    fs, ss, ds = _windows(layer, len(x.spatial))
-    ceil = getattr(layer, "ceil", False)
-    sizes = zip(x.spatial, fs, ss, outcome.padding, ds, outcome.shape.spatial)
-    lines = _per_dimension(
-        "output", [window_formula(n, f, s, p, d, out, ceil) for n, f, s, p, d, out in sizes]
-    )
-    if any(d > 1 for d in ds):
-        extents = [f"{d}*({f} - 1) + 1 = {fm.effective_kernel(f, d)}" for f, d in zip(fs, ds)]
-        lines = _per_dimension("dilated kernel", extents) + lines
-    if "filters" not in layer.parameters:
-        return Worked(lines)
-    factors = [str(layer.filters), _per_group(x.channels, layer.groups), *map(str, fs)]
-    return _counted(lines, factors, outcome, layer.bias, outcome.shape.spatial, "output")
-
-
-def _transposed(layer: TConv, x: Shape, outcome: Outcome) -> Worked:
-    fs, ss, ds = _windows(layer, len(x.spatial))
-    formulas, chosen = [], []
-    for n, f, s, pad, d, out in zip(x.spatial, fs, ss, outcome.padding, ds, outcome.shape.spatial):
-        a = fm.tconv_output_padding(out, n, f, s, pad, d)
-        formulas.append(f"({n} - 1)*{s} - 2*{pad[0]} + {d}*({f} - 1) + {a} + 1 = {out}")
-        chosen.append(f"a = {a}, found to reach the target {out}")
-    lines = _per_dimension("output", formulas)
-    if layer.target is not None:
-        lines += _per_dimension("output padding", chosen)
-    factors = [str(x.channels), _per_group(layer.filters, layer.groups), *map(str, fs)]
-    return _counted(lines, factors, outcome, layer.bias, x.spatial, "input")
-
-
-_UNPOOLING = {
-    "nails": "bed of nails: each value at one corner of its block, zeros elsewhere",
-    "nearest": "nearest neighbour: each value copied over its whole block",
-    "max": "max unpooling: each value back where the pool found its maximum, zeros elsewhere",
-}
-
-
-def _unpooled(layer: Unpool, x: Shape, outcome: Outcome) -> Worked:
-    nd = len(x.spatial)
-    if layer.mode == "max":
-        fs, ss, _ = _windows(layer, nd)
-        ps = layer.dims("pad", nd)
-        windows = zip(x.spatial, fs, ss, ps, outcome.shape.spatial)
-        if layer.size is None:
-            formulas = [f"({n} - 1)*{s} - 2*{p} + {f} = {out}" for n, f, s, p, out in windows]
-        else:  # the size asked for, which pooling maps back to the input
-            formulas = [
-                f"{out} as given (a pool with f {f}, stride {s}, pad {p} maps it to {n})"
-                for n, f, s, p, out in windows
-            ]
-    else:
-        factors = zip(x.spatial, layer.dims("factor", nd), outcome.shape.spatial)
-        formulas = [f"{n}*{k} = {out}" for n, k, out in factors]
-    return Worked([("mode", _UNPOOLING[layer.mode]), *_per_dimension("output", formulas)])
-
-
-def _global(layer: Layer, x: Shape, outcome: Outcome) -> Worked:
-    whole = "x".join(map(str, x.spatial))
-    return Worked([("window", f"the whole {whole} input, one value per channel")])
-
-
-def _dense(layer: FC, x: Shape, outcome: Outcome) -> Worked:
-    if x.size is None:
-        return Worked([])
-    flat = "*".join(map(str, [*x.spatial, x.channels]))
-    lines = [("features in", f"{flat} = {x.size:,}" if x.spatial else f"{x.size:,}")]
-    return _counted(lines, [str(x.size), str(layer.out)], outcome, layer.bias, (), "")
-
-
-WORKED: dict[str, Callable[[Any, Shape, Outcome], Worked]] = {
-    "window": _windowed,
-    "transposed": _transposed,
-    "unpooled": _unpooled,
-    "global": _global,
-    "dense": _dense,
-}
-"""How each formula a kind declares (``Layer.worked``) is written out for its report."""
-
-
-def _counted(
-    lines: Rows,
-    factors: list[str],
-    outcome: Outcome,
-    bias: bool,
-    positions: tuple[int, ...],
-    where: str,
-) -> Worked:
-    """The parameter and MAC rows of a weighted layer: weights + bias, positions x weights."""
-    if outcome.params is None or outcome.macs is None:
-        return Worked(lines)
-    biases = (outcome.shape.channels or 0) if bias else 0
-    weights = outcome.params - biases
-    params = f"{outcome.params:,} = {'*'.join(factors)} weights"
-    params += f" + {biases:,} biases" if bias else " (no bias)"
-    if positions:
-        at = "*".join(map(str, positions))
-        macs = f"{outcome.macs:,} = {at} {where} positions x {weights:,} weights"
-    else:
-        macs = f"{outcome.macs:,} = one per weight"
-    return Worked(lines, params, macs)
-
-
-def _per_group(channels: int | None, groups: int) -> str:
-    """The channels one filter sees: ``C``, or ``(C/G)`` when grouped."""
-    return f"({channels}/{groups})" if groups > 1 else str(channels)
-
-
-def _windows(layer: Any, nd: int) -> tuple[tuple[int, ...], ...]:
-    """Kernel, stride (the kernel when unset, as pools do) and dilation per dimension."""
-    fs = layer.dims("f", nd)
-    ss = layer.dims("stride", nd, fs if layer.stride is None else None)
-    return fs, ss, layer.dims("dilation", nd, getattr(layer, "dilation", 1))
-
-
-def _per_dimension(what: str, texts: list[str]) -> Rows:
-    """One row for all dimensions when they agree, else one row per dimension."""
-    names = dimension_names(len(texts))
-    if len(set(texts)) == 1:
-        return [(f"{what} {', '.join(names)}", texts[0])]
-    return [(f"{what} {name}", text) for name, text in zip(names, texts)]
+def _lines(worked: Worked) -> Rows:
+    """The rows of a kind's working: a spatial line in one row when its dimensions agree,
+    else one row per dimension."""
+    rows: Rows = []
+    for line in worked.lines:
+        texts = [_written(formula) for formula in line.formulas]
+        if not line.spatial:
+            rows.append((line.quantity, texts[0]))
+            continue
+        names = dimension_names(len(texts))
+        if len(set(texts)) == 1:
+            rows.append((f"{line.quantity} {', '.join(names)}", texts[0]))
+        else:
+            rows += [(f"{line.quantity} {name}", text) for name, text in zip(names, texts)]
+    return rows
 
 
 def _layer_rows(layer: Layer, x: Shape, outcome: Outcome, layout: str) -> Rows:
-    worked = WORKED[layer.worked](layer, x, outcome) if layer.worked else Worked([])
+    worked = layer.worked(x, outcome)
     rows = [("input", format_shape(x, layout)), ("output", format_shape(outcome.shape, layout))]
-    rows += worked.lines
+    rows += _lines(worked)
     if outcome.padding:
         names = dimension_names(len(outcome.padding))
         used = ", ".join(f"{name} {b}:{a}" for name, (b, a) in zip(names, outcome.padding))
         rows.append(("padding", f"{used} (before:after)"))
     unknown = "unknown: " + _missing_counts(x, outcome)
-    rows.append(("parameters", worked.params or _count(outcome.params, unknown)))
-    rows.append(("MACs", worked.macs or _count(outcome.macs, unknown)))
-    flops = report.flops(outcome)
+    for quantity, formula, count in (
+        ("parameters", worked.params, outcome.params),
+        ("MACs", worked.macs, outcome.macs),
+    ):
+        rows.append((quantity, _count(count, unknown) if formula is None else _written(formula)))
+    flops = report.flops(layer, outcome)
     rows.append(("FLOPs", f"{flops:,} = 2 x MACs" if flops else _count(flops, unknown)))
     return rows
 
@@ -277,7 +144,10 @@ def drawing(layer: Layer, x: Shape, outcome: Outcome) -> str:
     nd = len(x.spatial)
     if nd > 2:
         raise UsageError(f"--draw: only 1D and 2D inputs can be drawn, not {nd}D")
-    fs, ss, ds = _windows(layer, nd)
+    slid = layer.worked(x, outcome).windows
+    if not slid:
+        raise UsageError(f"--draw: {layer.kind} slides no window to draw")
+    fs, ss, ds = slid
     padded = [n + b + a for n, (b, a) in zip(x.spatial, outcome.padding)]
     if max(padded) > DRAW_LIMIT:
         size = "x".join(map(str, padded))
