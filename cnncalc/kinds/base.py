@@ -207,17 +207,19 @@ def _numbers(value: object) -> list[int]:
     return [value] if _whole(value) else []  # type: ignore[list-item]
 
 
-def _check_type(kind: str, name: str, parameter: Parameter, value: object) -> None:
+def _check_type(
+    kind: str, name: str, parameter: Parameter, value: object, limits: dict[str, tuple[str, int]]
+) -> None:
     """A UsageError unless ``value`` is of the type the kind declares for ``name`` and each of
-    its numbers at least the parameter's least value (LIMITS)."""
+    its numbers at least the parameter's least value (``limits``)."""
     if value is None and parameter.optional:
         return
     admits, what = PARAMETER_TYPES[parameter.base]
     if not admits(value):
         raise ParameterError(f"{kind}: {name} must be {what}, not {value!r:.40}", name)
-    if name not in LIMITS:
+    if name not in limits:
         return
-    label, least = LIMITS[name]
+    label, least = limits[name]
     for n in _numbers(value):
         if n < least:
             raise ParameterError(f"{kind}: {label} must be at least {least}, not {n}", name)
@@ -253,6 +255,9 @@ class Layer:
     (convolutions, fully connected); ``""``, a kind without MACs."""
     parameters: ClassVar[dict[str, Parameter]] = {}
     """Every parameter in declaration order, base classes first."""
+    limits: ClassVar[dict[str, tuple[str, int]]] = LIMITS
+    """What each whole-number parameter is called in messages and its least value: LIMITS,
+    and those a kind declares for parameters of its own, merged in."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -262,6 +267,8 @@ class Layer:
             if not str(annotation).startswith("ClassVar")
         }
         cls.parameters = {**cls.parameters, **own}
+        if "limits" in cls.__dict__:
+            cls.limits = {**super(cls, cls).limits, **cls.__dict__["limits"]}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         names = list(self.parameters)
@@ -277,7 +284,7 @@ class Layer:
                 )
             values[name] = _frozen(value)
         for name, value in values.items():
-            _check_type(self.kind, name, self.parameters[name], value)
+            _check_type(self.kind, name, self.parameters[name], value, self.limits)
         self.__dict__.update(values)
         key = (type(self), tuple(values.values()))
         self.__dict__["_key"] = key
@@ -299,7 +306,7 @@ class Layer:
     def dims(self, name: str, ndim: int, value: Any = None) -> tuple[int, ...]:
         """Parameter ``name`` (or ``value`` in its place) for each of ``ndim`` dimensions; its
         least value was checked when the layer was made."""
-        return per_dim(getattr(self, name) if value is None else value, ndim, LIMITS[name][0])
+        return per_dim(getattr(self, name) if value is None else value, ndim, self.limits[name][0])
 
     def replace(self, **changes: Any) -> Layer:
         """A copy with some parameters changed."""
