@@ -268,7 +268,8 @@ class Layer:
         }
         cls.parameters = {**cls.parameters, **own}
         if "limits" in cls.__dict__:
-            cls.limits = {**super(cls, cls).limits, **cls.__dict__["limits"]}
+            inherited = next(base.limits for base in cls.__mro__[1:] if issubclass(base, Layer))
+            cls.limits = {**inherited, **cls.__dict__["limits"]}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         names = list(self.parameters)
