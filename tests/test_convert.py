@@ -192,6 +192,8 @@ KIND_CASES = {
                dict(mode="max", size=32), dict(mode="max", f=1, stride=1, to="ref")],
     "upsample": [dict(factor=3, mode="bilinear"), dict(size=(20, 24), mode="nearest-exact"),
                  dict(to="ref")],
+    "deformconv": [dict(filters=8, f=3, stride=2, pad=1, dilation=1, groups=2, bias=False,
+                        deform_groups=2, modulated=True)],
     "fc": [dict(out=7, bias=False)],
     "lrn": [dict(size=3)],
     "dropout": [dict(p=0.25)],

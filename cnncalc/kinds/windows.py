@@ -204,6 +204,63 @@ class DepthwiseConv(Conv):
         return Conv(filters, groups=c, **shared)
 
 
+@register("deform_conv", "deformconv2d", "dcn")
+class DeformConv(Conv):
+    """A deformable convolution with the convolution that predicts where it samples, as
+    mmcv's ``DeformConv2dPack`` (with ``modulated``, DCNv2's ``ModulatedDeformConv2dPack``):
+    the offsets (and masks) come from a convolution of the same window over every input
+    channel, with ``2*F*F`` outputs per deformable group (``3*F*F`` modulated) and a bias.
+    The output is the convolution's; the receptive field is the whole input, since the
+    offsets may point anywhere."""
+
+    kind = "deformconv"
+    summary = (
+        "deformable convolution with its offset convolution (mmcv's DeformConv2dPack): "
+        "conv's parameters, deform_groups, modulated"
+    )
+    limits = {"deform_groups": ("deformable groups", 1)}
+    deform_groups: int = 1
+    modulated: bool = False
+
+    def apply(self, x: Shape) -> Outcome:
+        conv, offsets = self._parts(x)
+        out, predicted = conv.apply(x), offsets.apply(x)
+        strides = self.windows(x)[1]
+        out = out._replace(rf=tuple(RFStep(n - 1, s) for n, s in zip(x.spatial, strides)))
+        if out.params is None or out.macs is None or predicted.params is None:
+            return out
+        return out._replace(
+            params=out.params + predicted.params, macs=out.macs + (predicted.macs or 0)
+        )
+
+    def worked(self, x: Shape, outcome: Outcome) -> Worked:
+        conv, offsets = self._parts(x)
+        own, predicted = conv.apply(x), offsets.apply(x)
+        working = conv.worked(x, own)
+        total, ops = outcome.params, outcome.macs
+        if total is None or ops is None or own.macs is None or predicted.macs is None:
+            return Worked(working.lines, windows=working.windows)  # the input's depth unknown
+        k, window = offsets.filters, "*".join(map(str, self.windows(x)[0]))
+        params = (
+            total, " = ", own.params or 0, " of the convolution + ", predicted.params or 0,
+            f" of its offsets ({k}*{x.channels}*{window} weights + {k} biases)",
+        )  # fmt: skip
+        macs = (ops, " = ", own.macs, " + ", predicted.macs, " of its offsets")
+        return Worked(working.lines, params, macs, working.windows)
+
+    def _parts(self, x: Shape) -> tuple[Conv, Conv]:
+        """The convolution, and the one that predicts its offsets (and masks) from ``x``."""
+        if x.channels is not None and x.channels % self.deform_groups:
+            raise GeometryError(
+                f"{self.kind}: deformable groups {self.deform_groups} does not divide the "
+                f"{x.channels} input channels"
+            )
+        window = {n: getattr(self, n) for n in ("f", "stride", "pad", "dilation")}
+        per_group = (3 if self.modulated else 2) * prod(self.windows(x)[0])
+        conv = Conv(self.filters, groups=self.groups, bias=self.bias, **window)
+        return conv, Conv(per_group * self.deform_groups, **window)
+
+
 @register("deconv", "convtranspose", "conv_transpose", "transposed")
 class TConv(Layer):
     spatial = True
