@@ -285,6 +285,16 @@ def test_shufflenet_v2_unit(tmp_path):
     assert kinds["shuffle1"] == ("shuffle", [28, 28, 116])
 
 
+def test_softplus_is_one_line_and_known_everywhere():
+    """nn.Softplus: no parameters, shape unchanged; read inline, listed, in the schema."""
+    out = traced_json("8x8x16 | conv 4 f3 | softplus")
+    assert [(row["kind"], row["output"], row["params"]) for row in out["layers"]][-1] == (
+        "softplus",
+        [6, 6, 4],
+        0,
+    )
+
+
 def test_inline_kinds_and_bare_values():
     out = traced_json("8x8x64 | groupnorm 8 | swish | mish | hsigmoid | droppath 0.2 | chunk 4")
     assert [(x["kind"], x["output"], x["params"]) for x in out["layers"]] == [

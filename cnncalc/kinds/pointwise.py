@@ -75,6 +75,9 @@ Mish = _activation("Mish", "activation x*tanh(softplus(x))")
 Hardsigmoid = _activation("Hardsigmoid", "activation relu6(x+3)/6", "hsigmoid")
 
 
+Softplus = _activation("Softplus", "activation log(1+e^x)")
+
+
 @register("leaky_relu", "lrelu")
 class LeakyReLU(Identity):
     kind = "leakyrelu"
