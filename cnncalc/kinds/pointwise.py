@@ -46,35 +46,15 @@ def _activation(name: str, what: str, *aliases: str) -> type[Layer]:
 
 
 ReLU = _activation("ReLU", "activation max(0, x)")
-
-
 ReLU6 = _activation("ReLU6", "activation min(max(0, x), 6)")
-
-
 Sigmoid = _activation("Sigmoid", "activation 1/(1+e^-x)")
-
-
 Tanh = _activation("Tanh", "activation tanh(x)")
-
-
 Hardswish = _activation("Hardswish", "activation x*relu6(x+3)/6", "hswish")
-
-
 Softmax = _activation("Softmax", "softmax over the features")
-
-
 GELU = _activation("GELU", "activation x*Phi(x), Phi the normal distribution")
-
-
 SiLU = _activation("SiLU", "activation x*sigmoid(x)", "swish")
-
-
 Mish = _activation("Mish", "activation x*tanh(softplus(x))")
-
-
 Hardsigmoid = _activation("Hardsigmoid", "activation relu6(x+3)/6", "hsigmoid")
-
-
 Softplus = _activation("Softplus", "activation log(1+e^x)")
 
 
