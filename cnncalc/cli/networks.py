@@ -1,7 +1,7 @@
 """The network commands: trace, check, convert, zoo, kinds, schema and diagram.
 
-They are loaded only when one of them runs (see ``LAZY_COMMANDS`` in cli.py), so that a
-single-layer command does not pay for building their options at start-up.
+They are loaded only when one of them runs (see ``LAZY_COMMANDS`` in ``cli/__init__.py``), so
+that a single-layer command does not pay for building their options at start-up.
 """
 
 from __future__ import annotations
