@@ -14,7 +14,7 @@ from cnncalc import zoo
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.notation import format_shape, parse_ints, shape_from_sizes
 from cnncalc.core.numbers import bounded
-from cnncalc.core.positions import NOWHERE, Pos, Problem
+from cnncalc.core.positions import NOWHERE, Problem
 from cnncalc.core.shapes import Shape
 from cnncalc.graph import Expectations, Network
 
@@ -226,16 +226,9 @@ def _read(path: str) -> str:
         raise UsageError(f"no spec file {path!r}") from None
     except OSError as e:
         raise UsageError(f"cannot read {path!r}: {e.strerror}") from None
-    if b"\0" in data:
-        raise UsageError(f"{path!r} is a binary file, not a spec")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        start = data.rfind(b"\n", 0, e.start) + 1
-        pos = Pos(data.count(b"\n", 0, e.start) + 1, len(data[start : e.start].decode()) + 1)
-        message = f"byte {data[e.start]:#04x} is not UTF-8 text (save the file as UTF-8)"
-        text = data.decode("utf-8", errors="replace")
-        raise SpecError([Problem(pos, "", message)], path, text) from None
+    from cnncalc.formats.kit import source_text
+
+    return source_text(data, path)
 
 
 def parse_input(value: str | Sequence[int] | Shape, like: Shape, layout: str = "hwc") -> Shape:
