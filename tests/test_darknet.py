@@ -257,12 +257,13 @@ def test_input_override_retraces_at_another_size():
     assert odd.exit_code == 1 and "reorg: stride 2 does not divide the 9 rows" in odd.stderr
 
 
-def test_from_darknet_reads_a_file_of_any_name(tmp_path):
+def test_a_file_of_any_name_is_read_as_darknet_by_its_content_or_with_from(tmp_path):
     path = tmp_path / "model.txt"
-    path.write_text((DATA / "detector.cfg").read_text())
+    path.write_text("# a detector\n\n" + (DATA / "detector.cfg").read_text())
     assert data(str(path), "--from", "darknet")["totals"]["params"] == 4062
     assert load(str(path), format="darknet").read_from == "darknet"
-    assert run("trace", str(path)).exit_code != 0  # not a cnncalc spec
+    assert load(str(path)).read_from == "darknet"  # no suffix says, and it starts with [net]
+    assert run("trace", str(path), "--from", "yaml").exit_code != 0  # not a cnncalc spec
 
 
 def test_diagram_draws_darknet_layers():
