@@ -58,8 +58,9 @@ __all__ = [
 
 def load(spec: str | Path | Network, format: str | None = None) -> Network:
     """A network from a spec file, a zoo name, an inline spec or YAML text (or a loaded one),
-    or a Darknet .cfg or Caffe .prototxt file; ``format`` (yaml, darknet, caffe) says how to
-    read a file whose suffix does not."""
+    or a Darknet .cfg or Caffe .prototxt file; ``format`` (a name in
+    ``cnncalc.formats.registry.FORMATS``) says how to read a file whose suffix and content
+    do not."""
     from cnncalc.api import network
 
     return network(spec, format)

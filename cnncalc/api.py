@@ -14,8 +14,9 @@ from cnncalc import zoo
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.notation import format_shape, parse_ints, shape_from_sizes
 from cnncalc.core.numbers import bounded
-from cnncalc.core.positions import NOWHERE, Pos, Problem
+from cnncalc.core.positions import NOWHERE, Problem
 from cnncalc.core.shapes import Shape
+from cnncalc.formats import registry
 from cnncalc.graph import Expectations, Network
 
 if TYPE_CHECKING:
@@ -24,45 +25,41 @@ if TYPE_CHECKING:
 
     from cnncalc.analysis.tracer import Trace
 
-SPEC_SUFFIXES = (".yaml", ".yml", ".json")
-FORMATS = ("yaml", "darknet", "caffe")
-"""What a spec may be written in: cnncalc's own language, Darknet .cfg or Caffe .prototxt."""
-IMPORTED_SUFFIXES = {".cfg": "darknet", ".prototxt": "caffe"}
-
 
 def load(spec: str | Path, format: str | None = None) -> Network:
     """A network from a spec file, a zoo name (``resnet50``), an inline spec or YAML text,
-    or from a Darknet ``.cfg`` or Caffe ``.prototxt`` file.
+    or from a file in another format: a Darknet ``.cfg``, a Caffe ``.prototxt``, any format
+    in ``cnncalc.formats.registry``.
 
-    ``format`` (one of FORMATS) says how to read a file; by default a name ending in .cfg
-    is read as Darknet's, one ending in .prototxt as Caffe's, and anything else as below.
+    ``format`` (a registered format's name) says how to read a file; by default a file is
+    read as its name's suffix says, else as its first bytes look, else as a spec.
 
-    A file is read when nothing else can be meant: a ``Path``, a name ending in .yaml, .yml
-    or .json, one written as a path (``./resnet50``, ``models/net``), or an existing file that
-    is not also a zoo name, an inline spec or YAML text; a file that is one of those too is
-    refused as ambiguous rather than silently read or ignored.
+    A file is read when nothing else can be meant: a ``Path``, a name ending in a format's
+    suffix, one written as a path (``./resnet50``, ``models/net``), one given with a format
+    that only files are written in, or an existing file that is not also a zoo name, an
+    inline spec or YAML text; a file that is one of those too is refused as ambiguous rather
+    than silently read or ignored.
 
     Raises SpecError (with every problem and its position) for a faulty spec and
     UsageError when ``spec`` names nothing.
     """
     text = os.fspath(spec)
-    if format is not None and format not in FORMATS:
-        raise UsageError(f"format: {format!r:.40} is not one of {', '.join(FORMATS)}")
-    imported = format or IMPORTED_SUFFIXES.get(os.path.splitext(text)[1].lower())
-    if imported in ("darknet", "caffe"):
-        from importlib import import_module
-
-        return import_module(f"cnncalc.formats.{imported}").load(_read(text), text)
+    chosen = registry.named(format) if format is not None else None
     other = _reading(text)
-    if not isinstance(spec, str) or text.endswith(SPEC_SUFFIXES) or _path_like(text, other):
-        return _language().load_spec(_read(text), text)
+    if (
+        not isinstance(spec, str)
+        or registry.claimed(text)
+        or (chosen is not None and chosen.name != registry.DEFAULT)
+        or _path_like(text, other)
+    ):
+        return _load_file(text, chosen)
     if other is not None and "\n" not in text and os.path.isfile(text):
         raise UsageError(
             f"{text!r} is both a file here and {other}: write ./{text} for the file"
             + (" (or rename it)" if other == "a zoo network" else "")
         )
     if other == "YAML text":
-        return _language().load_spec(text, "<spec>")
+        return registry.named(registry.DEFAULT).load(text, "<spec>")
     if other == "an inline spec":
         from cnncalc.formats.inline import load_inline
 
@@ -71,11 +68,17 @@ def load(spec: str | Path, format: str | None = None) -> Network:
     if bundled is not None:
         return load_zoo(text.lower(), bundled)
     if os.path.lexists(text):
-        return _language().load_spec(_read(text), text)
+        return _load_file(text, chosen)
     raise UsageError(
         f"{text!r} is not a spec file, a zoo network{zoo.suggestion(text)} or an inline spec like "
         f"'32x32x3 | conv 16 f3 | relu'"
     )
+
+
+def _load_file(path: str, chosen: registry.Format | None) -> Network:
+    """A file in the format ``chosen``, else in the one its name or its content says."""
+    data = _read(path)
+    return (chosen or registry.of_file(path, data)).load(data, path)
 
 
 def _reading(text: str) -> str | None:
@@ -102,15 +105,8 @@ def load_zoo(name: str, path: str) -> Network:
 
     compiled = zoo.compiled_path(name)
     if os.path.isfile(compiled):
-        return network_from_data(json.loads(_read(compiled)), _read(path))
-    return _language().load_spec(_read(path), name)
-
-
-def _language() -> Any:
-    """The spec reader, imported only when text must be parsed: PyYAML alone takes ~25 ms."""
-    from cnncalc.formats import spec
-
-    return spec
+        return network_from_data(json.loads(_read(compiled)), _read(path).decode())
+    return registry.named(registry.DEFAULT).load(_read(path), name)
 
 
 class Checked(NamedTuple):
@@ -211,9 +207,9 @@ def _whole(value: object, what: str) -> int:
     return value
 
 
-def _read(path: str) -> str:
-    """A spec file's text. Anything but a regular UTF-8 text file is refused in one line; the
-    type is checked before opening, since opening a FIFO would wait for a writer."""
+def _read(path: str) -> bytes:
+    """A spec file's bytes. Anything but a regular file is refused in one line; the type is
+    checked before opening, since opening a FIFO would wait for a writer."""
     try:
         mode = os.stat(path).st_mode
         if stat.S_ISDIR(mode):
@@ -221,21 +217,11 @@ def _read(path: str) -> str:
         if not stat.S_ISREG(mode):
             raise UsageError(f"{path!r} is not a regular file (a pipe or a device?)")
         with open(path, "rb") as f:
-            data = f.read()
+            return f.read()
     except FileNotFoundError:
         raise UsageError(f"no spec file {path!r}") from None
     except OSError as e:
         raise UsageError(f"cannot read {path!r}: {e.strerror}") from None
-    if b"\0" in data:
-        raise UsageError(f"{path!r} is a binary file, not a spec")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        start = data.rfind(b"\n", 0, e.start) + 1
-        pos = Pos(data.count(b"\n", 0, e.start) + 1, len(data[start : e.start].decode()) + 1)
-        message = f"byte {data[e.start]:#04x} is not UTF-8 text (save the file as UTF-8)"
-        text = data.decode("utf-8", errors="replace")
-        raise SpecError([Problem(pos, "", message)], path, text) from None
 
 
 def parse_input(value: str | Sequence[int] | Shape, like: Shape, layout: str = "hwc") -> Shape:

@@ -1,5 +1,6 @@
 """The network as data: a flat graph of nodes that name their inputs (:class:`Dag`), built by
-every front end, and the :class:`Network` that carries it with its names and expectations."""
+every front end with a :class:`DagBuilder`, and the :class:`Network` that carries it with its
+names and expectations."""
 
 from __future__ import annotations
 
@@ -96,6 +97,61 @@ class Dag:
         """(start, path, kind), in the order the containers are entered."""
         self.outputs = outputs or []
         """(name, position, full name or None, message when None)."""
+
+
+new_node = tuple.__new__
+"""``new_node(DagNode, fields)``: a node from all its fields at once, without NamedTuple's
+keyword handling, for loops that add a node per layer (100k for big specs)."""
+
+
+class DagBuilder:
+    """A :class:`Dag` built as a front end reads its source, each node after its inputs, so
+    that every format's nodes, aliases, groups and outputs mean the same."""
+
+    def __init__(self) -> None:
+        self.nodes: list[DagNode] = []
+        self.defined: dict[str, str] = {}
+        """Every name so far, a node's or an alias's, with the node whose output it is."""
+        self.aliases: list[tuple[int, str, str]] = []
+        self.groups: list[tuple[int, str, str]] = []
+        self.outputs: list[tuple[str, Pos, str | None, str]] = []
+
+    def add(
+        self,
+        name: str,
+        pos: Pos,
+        layer: Layer,
+        inputs: tuple[str, ...],
+        refs: tuple[tuple[str, str], ...] = (),
+        labels: tuple[str, ...] = (),
+        entry: str | None = None,
+        failure: str | None = None,
+        kind: str = "",
+    ) -> str:
+        """A node reading the outputs ``inputs`` name (see :class:`DagNode`); its name."""
+        node = (name, pos, layer, inputs, refs, labels, entry, failure, kind)
+        self.nodes.append(new_node(DagNode, node))
+        self.defined[name] = name
+        return name
+
+    def alias(self, name: str, target: str) -> None:
+        """``name`` for the output of ``target`` (a full name), from the next node on."""
+        if self.defined.get(name) != target:
+            self.defined[name] = target
+            self.aliases.append((len(self.nodes), name, target))
+
+    def group(self, path: str, kind: str) -> None:
+        """A container of ``kind`` (a block name, ``repeat``, a join) entered here, whose
+        nodes ``--depth`` folds into one row."""
+        self.groups.append((len(self.nodes), path, kind))
+
+    def output(self, name: str, pos: Pos, full: str | None, message: str = "") -> None:
+        """One of the network's named outputs: the full name it resolved to, or None and why."""
+        self.outputs.append((name, pos, full, message))
+
+    def build(self, output: str | None = None) -> Dag:
+        """The graph; its output is ``output``'s, by default the last node's."""
+        return Dag(self.nodes, self.aliases, self.groups, self.outputs, output)
 
 
 TASKS = ("classification", "segmentation", "detection")

@@ -213,7 +213,7 @@ def _conv(body: str, name: str = "c", bottom: str = "data") -> str:
     "text, where, message",
     [
         (HEAD + _conv("num_output: 4 kernel_size: 3", bottom="dta"), "2:47", "did you mean 'data'"),
-        (HEAD + _conv("num_output: four kernel_size: 3"), "3:35", "expected a whole number"),
+        (HEAD + _conv("num_output: four kernel_size: 3"), "3:35", "must be a whole number"),
         (HEAD + _conv("kernel_size: 3"), "2:9", "needs num_output"),
         (HEAD + _conv("num_output: 4 kernel_size: 3 colour: 2"), "3:52", "no field 'colour'"),
         (HEAD + _conv("num_output: 4 kernel_size: 3 axis: 2"), "3:58", "axis: only 1"),

@@ -257,12 +257,13 @@ def test_input_override_retraces_at_another_size():
     assert odd.exit_code == 1 and "reorg: stride 2 does not divide the 9 rows" in odd.stderr
 
 
-def test_from_darknet_reads_a_file_of_any_name(tmp_path):
+def test_a_file_of_any_name_is_read_as_darknet_by_its_content_or_with_from(tmp_path):
     path = tmp_path / "model.txt"
-    path.write_text((DATA / "detector.cfg").read_text())
+    path.write_text("# a detector\n\n" + (DATA / "detector.cfg").read_text())
     assert data(str(path), "--from", "darknet")["totals"]["params"] == 4062
     assert load(str(path), format="darknet").read_from == "darknet"
-    assert run("trace", str(path)).exit_code != 0  # not a cnncalc spec
+    assert load(str(path)).read_from == "darknet"  # no suffix says, and it starts with [net]
+    assert run("trace", str(path), "--from", "yaml").exit_code != 0  # not a cnncalc spec
 
 
 def test_diagram_draws_darknet_layers():
@@ -373,10 +374,10 @@ BAD = [
     (NET + CONV + "[route]\nlayers=1\n", 10, 8, "layers 1 names this layer itself"),
     (NET + CONV + "[shortcut]\nfrom=-5\n", 10, 6, "from -5 names no layer (the first is 0)"),
     (NET + "[route]\n", 5, 1, "needs layers=INDEX"),
-    (NET + "[convolutional]\nfilters=x4\nsize=3\n", 6, 9, "filters: 'x4' is not a whole number"),
+    (NET + "[convolutional]\nfilters=x4\nsize=3\n", 6, 9, "filters must be a whole number"),
     (NET + "[convolutional]\nfilters=0\nsize=3\n", 6, 9, "filters must be at least 1, not 0"),
-    (NET + "[upsample]\nstride=" + "9" * 19 + "\n", 6, 8, "stride: 9999999999999999999 is too"),
-    (NET + "[dropout]\nprobability=often\n", 6, 13, "probability: 'often' is not a number"),
+    (NET + "[upsample]\nstride=" + "9" * 19 + "\n", 6, 8, "stride: a number of 19 digits"),
+    (NET + "[dropout]\nprobability=often\n", 6, 13, "probability must be a number, not 'often'"),
     (NET + CONV + "filters=8\n", 9, 1, "filters is given twice (first at line 6)"),
     (NET + CONV + "antialiasing=1\n", 9, 14, "antialiasing=1 (a blur pool"),
     (NET + "[conv]\nfilters=4\nsize=3\ndilation=2\n", 5, 1, "dilation is traced only with"),

@@ -13,10 +13,10 @@ import click
 
 from cnncalc import report
 from cnncalc.analysis.tracer import DTYPE_BYTES
-from cnncalc.api import FORMATS
 from cnncalc.cli.options import COUNT, NATURAL, WIDTH, UsageFailure, reported
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.notation import channels_first_hint, shape_sizes
+from cnncalc.formats import registry
 from cnncalc.render.network import (
     TRACE_FORMATS,
     check_line,
@@ -98,12 +98,28 @@ SPEC_ARGUMENT = click.argument("spec", metavar="SPEC", shell_complete=complete_s
 INPUT_SHAPE = click.option(
     "--input", "input_shape", metavar="SHAPE", help="Trace at another input size, e.g. 299x299x3."
 )
+
+
+class _Formats(click.Choice):
+    """The registered formats, read when ``--from`` is used rather than when it is declared."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(registry.FORMATS)
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        """click's constructor sets the choices given; these are the registry's."""
+
+
 SOURCE_FORMAT = click.option(
     "--from",
     "source_format",
-    type=click.Choice(FORMATS),
-    help="Read files as a cnncalc spec, Darknet .cfg or Caffe .prototxt "
-    "(default: by the suffix; .cfg is Darknet's, .prototxt Caffe's).",
+    type=_Formats(),
+    help="Read files in this format (default: as the suffix says, else as the content looks).",
 )
 
 

@@ -14,20 +14,27 @@ together.
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from cnncalc import kinds as k
-from cnncalc.core.errors import CnnCalcError, SpecError
+from cnncalc.core.errors import CnnCalcError, UsageError
 from cnncalc.core.notation import MAX_SPATIAL, shape_from_sizes
 from cnncalc.core.numbers import MAX_NUMBER
-from cnncalc.core.positions import Pos, Problem
+from cnncalc.core.positions import Pos
 from cnncalc.core.shapes import Shape
+from cnncalc.formats.kit import (
+    Fields,
+    Invalid,
+    Problems,
+    did_you_mean,
+    real,
+    source_text,
+    whole,
+)
 from cnncalc.formats.prototext import Field, Message, Scalar, parse
-from cnncalc.graph import INPUT, Dag, DagNode, Network
+from cnncalc.graph import INPUT, Dag, DagBuilder, Network
 from cnncalc.kinds import Layer
 
 LAYOUT = "chw"
@@ -87,22 +94,17 @@ TEST, TRAIN = "TEST", "TRAIN"
 ENGINE = "engine"
 
 
-class _Bad(Exception):
-    """A layer cannot be read; the problem is already recorded."""
-
-
 class _Reader:
     """Reads one file's layers into graph nodes, collecting every problem."""
 
     def __init__(self, source: str, text: str) -> None:
         self.source, self.text = source, text
-        self.problems: list[Problem] = []
+        self.problems = Problems(source, text)
         self.path = ""
         """The layer being read, for problems."""
 
-    def bad(self, pos: Pos, message: str) -> _Bad:
-        self.problems.append(Problem(pos, self.path, message))
-        return _Bad()
+    def bad(self, pos: Pos, message: str) -> Invalid:
+        return self.problems.add(pos, self.path, message)
 
     # --- fields of a message ---------------------------------------------------------------
 
@@ -110,16 +112,17 @@ class _Reader:
         self, msg: Message, what: str, known: frozenset[str] | set[str]
     ) -> dict[str, list[Field]]:
         """``msg``'s fields by name; an unknown field or one given twice is a problem."""
+        fields = Fields(msg.fields)
+        for f, hint in fields.unknown(known):
+            self.bad(f.pos, f"{what} has no field {f.name!r}{hint}")
         out: dict[str, list[Field]] = {}
-        for f in msg.fields:
-            if f.name not in known:
-                close = difflib.get_close_matches(f.name, sorted(known), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.bad(f.pos, f"{what} has no field {f.name!r}{hint}")
-            elif f.name in out and f.name not in REPEATED:
-                self.bad(f.pos, f"{what}: {f.name} is given twice")
-            else:
-                out.setdefault(f.name, []).append(f)
+        for name, given in fields.named.items():
+            if name not in known:
+                continue
+            if len(given) > 1 and name not in REPEATED:
+                self.bad(given[1].pos, f"{what}: {name} is given twice")
+                given = given[:1]
+            out[name] = given
         return out
 
     def message(self, f: Field) -> Message:
@@ -132,25 +135,19 @@ class _Reader:
             raise self.bad(f.pos, f"{f.name} is a value: write {f.name}: VALUE")
         return f.value
 
-    def whole(self, f: Field, least: int = 0) -> int:
+    def whole(self, f: Field, least: int | None = 0) -> int:
         v = self.scalar(f)
-        if v.kind != "number" or not re.fullmatch(r"[-+]?\d+", v.text):
-            raise self.bad(v.pos, f"{f.name}: expected a whole number, not {v.text!r:.40}")
-        if len(v.text) > 19 or abs(int(v.text)) > MAX_NUMBER:
-            raise self.bad(v.pos, f"{f.name}: {v.text[:20]}... is too large (at most 10**18)")
-        n = int(v.text)
-        if n < least:
-            raise self.bad(v.pos, f"{f.name} must be at least {least}, not {n}")
-        return n
+        try:
+            return whole(_written(v), f.name, least)
+        except UsageError as e:
+            raise self.bad(v.pos, str(e)) from None
 
     def number(self, f: Field) -> float:
         v = self.scalar(f)
         try:
-            if v.kind != "number":
-                raise ValueError
-            return float(v.text.rstrip("fF"))
-        except ValueError:
-            raise self.bad(v.pos, f"{f.name}: expected a number, not {v.text!r:.40}") from None
+            return real(_written(v), f.name)
+        except UsageError as e:
+            raise self.bad(v.pos, str(e)) from None
 
     def flag(self, f: Field) -> bool:
         v = self.scalar(f)
@@ -185,12 +182,12 @@ class _Reader:
         if "layer" in top and "layers" in top:
             pos = top["layers"][0].pos
             self.bad(pos, "layer and layers (the old format) in one file: use one of them")
-        self.dag = _Graph(self)
+        self.dag = _Blobs(self)
         given = self.top_level_input(top)
         for f in layers:
             try:
                 self.layer(f)
-            except _Bad:
+            except Invalid:
                 pass
         self.path = ""
         if self.dag.input is None and given is None and not self.problems:
@@ -201,17 +198,15 @@ class _Reader:
                 "(input_param { shape { dim: 1 dim: 3 dim: 224 dim: 224 } }) or input: and "
                 "input_shape/input_dim",
             )
-        if self.problems:
-            raise SpecError(self.problems, self.source, self.text)
+        self.problems.check()
         name = top["name"][0] if "name" in top else None
         net_name = self.string(name) if name else os.path.splitext(os.path.basename(self.source))[0]
         input_shape = self.dag.input or given
         assert input_shape is not None
-        dag = self.dag.build()
         return Network(
             net_name,
             input_shape,
-            dag,
+            self.dag.graph(),
             LAYOUT,
             source=self.source,
             text=self.text,
@@ -243,7 +238,7 @@ class _Reader:
                 shape = self.shape_of([self.whole(f, 1) for f in dims], dims[0].pos)
             else:
                 raise self.bad(names[0].pos, "input: without input_shape or input_dim")
-        except _Bad:
+        except Invalid:
             return None
         self.dag.define_input(blobs[0], names[0].pos, shape)
         return shape
@@ -299,10 +294,10 @@ class _Reader:
             return
         try:
             built = handler(self, p, _Layer(kind, name, pos, bottoms, tops, ins))
-        except _Bad:
+        except Invalid:
             self.dag.broken(tops)
             raise
-        self.dag.add(name, pos, built, ins, tops)
+        self.dag.add_layer(name, pos, built, ins, tops)
 
     def layer_type(self, msg: Message, v1: bool) -> str:
         f = msg.first("type")
@@ -352,7 +347,7 @@ class _State:
         if fields:
             got = r.fields(r.message(fields[0]), "state", {"phase", "level", "stage"})
             if "level" in got:
-                self.level = r.whole(got["level"][0], -MAX_NUMBER)
+                self.level = r.whole(got["level"][0], None)
             self.stages = {r.string(f) for f in got.get("stage", [])}
 
     def included(self, got: dict[str, list[Field]]) -> bool:
@@ -371,26 +366,26 @@ class _State:
         got = r.fields(r.message(f), f.name, known)
         if "phase" in got and r.word(got["phase"][0], (TRAIN, TEST)) != TEST:
             return False
-        if "min_level" in got and self.level < r.whole(got["min_level"][0], -MAX_NUMBER):
+        if "min_level" in got and self.level < r.whole(got["min_level"][0], None):
             return False
-        if "max_level" in got and self.level > r.whole(got["max_level"][0], -MAX_NUMBER):
+        if "max_level" in got and self.level > r.whole(got["max_level"][0], None):
             return False
         if any(r.string(s) not in self.stages for s in got.get("stage", [])):
             return False
         return not any(r.string(s) in self.stages for s in got.get("not_stage", []))
 
 
-class _Graph:
-    """The nodes so far and what each blob name means now: the newest layer writing it."""
+class _Blobs(DagBuilder):
+    """The graph so far, its nodes joined by blob names: each name means the output of the
+    newest layer writing it."""
 
     def __init__(self, r: _Reader) -> None:
+        super().__init__()
         self.r = r
-        self.nodes: list[DagNode] = []
         self.blobs: dict[str, str | None] = {}
         """Blob name: the node whose output it is (INPUT: the input); None: a layer that
         could not be read, whose consumers are not reported again."""
         self.left_out: dict[str, str] = {}
-        self.names: dict[str, Pos] = {}
         self.unread: dict[str, Pos] = {}
         """Blobs written and not read since, in the order written: the net's outputs."""
         self.input: Shape | None = None
@@ -428,14 +423,13 @@ class _Graph:
                     pos, f"bottom {blob!r} is written by a {kind} layer, not in a deploy trace"
                 )
             else:
-                close = difflib.get_close_matches(blob, list(self.blobs), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(blob, self.blobs)
                 raise self.r.bad(pos, f"bottom {blob!r} is not the top of an earlier layer{hint}")
         for blob, _ in bottoms:
             self.unread.pop(blob, None)
         return out
 
-    def add(
+    def add_layer(
         self,
         name: str,
         pos: Pos,
@@ -443,33 +437,34 @@ class _Graph:
         ins: list[str],
         tops: list[tuple[str, Pos]],
     ) -> None:
-        if name in self.names:
-            line = self.names[name].line
+        if name in self.defined:
+            line = next(node.pos.line for node in self.nodes if node.name == name)
             self.broken(tops)
             raise self.r.bad(pos, f"a layer named {name!r} is already defined on line {line}")
         layer, refs = built
-        self.names[name] = pos
-        inputs = tuple(ins[: len(ins) if layer.joins else 1])
-        self.nodes.append(DagNode(name, pos, layer, inputs, refs))
+        self.add(name, pos, layer, tuple(ins[: len(ins) if layer.joins else 1]), refs)
         for blob, top_pos in tops:
             self.blobs[blob] = name
             self.unread.pop(blob, None)
             self.unread[blob] = top_pos
 
-    def build(self) -> Dag:
+    def graph(self) -> Dag:
+        """The graph, whose outputs are the blobs no later layer reads."""
         unread = [(blob, pos) for blob, pos in self.unread.items() if self.blobs.get(blob)]
-        output = self.blobs[unread[-1][0]] if unread else None
-        outputs = (
-            [(blob, pos, self.blobs[blob], "") for blob, pos in unread] if len(unread) > 1 else []
-        )
-        return Dag(self.nodes, outputs=outputs, output=output or INPUT)
+        if len(unread) > 1:
+            for blob, pos in unread:
+                self.output(blob, pos, self.blobs[blob])
+        return self.build((unread and self.blobs[unread[-1][0]]) or INPUT)
 
 
 def _unsupported(kind: str) -> str:
-    types = {t.lower(): t for t in [*_HANDLERS, "Input"]}
-    close = difflib.get_close_matches(kind.lower(), list(types), n=1)
-    hint = f" (did you mean {types[close[0]]!r}?)" if close else ""
+    hint = did_you_mean(kind, [*_HANDLERS, "Input"], fold=True)
     return f"layer type {kind!r:.40} is not one cnncalc can trace{hint}"
+
+
+def _written(v: Scalar) -> str:
+    """A scalar as written: a string in its quotes, which no number is."""
+    return f'"{v.text}"' if v.kind == "string" else v.text
 
 
 # --- the layer types -----------------------------------------------------------------------
@@ -512,7 +507,7 @@ def _sizes(r: _Reader, p: Params, name: str, h: str, w: str, default: int, least
 
 
 def _check_axis(r: _Reader, p: Params, name: str, allowed: tuple[int, ...], what: str) -> None:
-    if name in p and r.whole(p[name][0], -MAX_NUMBER) not in allowed:
+    if name in p and r.whole(p[name][0], None) not in allowed:
         raise r.bad(p[name][0].value.pos, f"{name}: only {allowed[0]} ({what}) is supported")
 
 
@@ -747,6 +742,6 @@ _PARAMS: dict[str, tuple[str, frozenset[str]]] = {
 """Each type's parameter message and the fields cnncalc reads or knows not to matter."""
 
 
-def load(text: str, source: str) -> Network:
+def load(data: bytes | str, source: str = "<prototxt>") -> Network:
     """A network from a Caffe ``.prototxt``; raises SpecError listing every problem."""
-    return _Reader(source, text).net()
+    return _Reader(source, source_text(data, source)).net()

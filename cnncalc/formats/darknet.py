@@ -21,11 +21,12 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
-from cnncalc.core.errors import SpecError, UsageError
+from cnncalc.core.errors import UsageError
 from cnncalc.core.numbers import MAX_NUMBER
-from cnncalc.core.positions import Pos, Problem
+from cnncalc.core.positions import Pos
 from cnncalc.core.shapes import Shape
-from cnncalc.graph import INPUT, Dag, DagNode, Network
+from cnncalc.formats.kit import Fields, Problems, did_you_mean, real, source_text, whole
+from cnncalc.graph import INPUT, DagBuilder, Network
 from cnncalc.kinds import (
     FC,
     GELU,
@@ -163,8 +164,10 @@ UNTRACED = {
 
 
 class _Entry(NamedTuple):
+    name: str
+    pos: Pos
+    """Where the key is."""
     value: str
-    key_pos: Pos
     value_pos: Pos
 
 
@@ -172,16 +175,13 @@ class _Section(NamedTuple):
     name: str
     """As written, without the brackets."""
     pos: Pos
-    entries: dict[str, _Entry]
-    """Each key's first value, which is the one Darknet reads."""
-    repeated: list[tuple[str, Pos]]
-    """Keys given again, and where."""
+    entries: list[_Entry]
 
 
 _COMMENT = re.compile(r"[#;]")
 
 
-def _sections(text: str, problems: list[Problem]) -> list[_Section]:
+def _sections(text: str, problems: Problems) -> list[_Section]:
     """The file's sections and their ``key=value`` lines; a line that is neither is a problem.
     Whitespace around names and values is ignored, and ``#`` or ``;`` starts a comment."""
     sections: list[_Section] = []
@@ -193,81 +193,67 @@ def _sections(text: str, problems: list[Problem]) -> list[_Section]:
         pos = Pos(number, start + 1)
         if body[start] == "[":
             if not body.endswith("]"):
-                problems.append(Problem(pos, "", "a section header is written [name]"))
+                problems.add(pos, "", "a section header is written [name]")
                 continue
-            sections.append(_Section(body[start + 1 : -1].strip(), pos, {}, []))
+            sections.append(_Section(body[start + 1 : -1].strip(), pos, []))
             continue
         key, eq, value = body.partition("=")
         if not eq:
-            problems.append(
-                Problem(pos, "", f"expected key=value or a [section], not {body.strip()!r:.40}")
-            )
+            problems.add(pos, "", f"expected key=value or a [section], not {body.strip()!r:.40}")
             continue
         if not sections:
-            problems.append(Problem(pos, "", "a key before the first section: start with [net]"))
+            problems.add(pos, "", "a key before the first section: start with [net]")
             continue
         name = key.strip()
         if not name:
-            problems.append(Problem(pos, "", "no key before '='"))
+            problems.add(pos, "", "no key before '='")
             continue
         skipped = len(value) - len(value.lstrip())
         value_pos = Pos(number, len(key) + 2 + skipped)
-        entries = sections[-1].entries
-        if name in entries:
-            sections[-1].repeated.append((name, pos))
-        else:
-            entries[name] = _Entry(value.strip(), pos, value_pos)
+        sections[-1].entries.append(_Entry(name, pos, value.strip(), value_pos))
     return sections
 
 
-_INT = re.compile(r"[+-]?\d+")
-
-
 class _Reader:
-    """One section's keys, read as Darknet reads them; each problem noted where it is."""
+    """One section's keys, read as Darknet reads them (a key's first value); each problem
+    noted where it is."""
 
-    def __init__(self, section: _Section, kind: str, index: int, problems: list[Problem]):
+    def __init__(self, section: _Section, kind: str, index: int, problems: Problems):
         self.section, self.kind, self.index, self.problems = section, kind, index, problems
         self.path = "" if index < 0 else str(index)
+        self.fields = Fields(section.entries)
         self.read: set[str] = set()
 
     def problem(self, pos: Pos, message: str) -> None:
-        self.problems.append(Problem(pos, self.path, f"[{self.section.name}] {message}"))
+        self.problems.add(pos, self.path, f"[{self.section.name}] {message}")
+
+    def first(self, key: str) -> _Entry | None:
+        """The entry Darknet reads for ``key``, if it is given."""
+        given = self.fields.named.get(key)
+        return given[0] if given else None
 
     def entry(self, key: str) -> _Entry | None:
+        """:meth:`first`, noting that ``key`` was read; a second value is a problem."""
         self.read.add(key)
-        entry = self.section.entries.get(key)
-        if entry is not None:
-            for again, pos in self.section.repeated:
-                if again == key:
-                    self.problem(pos, f"{key} is given twice (first at line {entry.key_pos[0]})")
-        return entry
+        given = self.fields.named.get(key, [])
+        for again in given[1:]:
+            self.problem(again.pos, f"{key} is given twice (first at line {given[0].pos.line})")
+        return given[0] if given else None
 
     def ints(self, key: str, least: int | None = None) -> list[int] | None:
         """A comma-separated list of whole numbers, or None when the key is absent."""
         entry = self.entry(key)
         if entry is None:
             return None
-        values = []
-        for item in entry.value.split(","):
-            item = item.strip()
-            if not _INT.fullmatch(item):
-                self.problem(entry.value_pos, f"{key}: {item!r:.30} is not a whole number")
-                return []
-            if len(item.lstrip("+-0")) > 19 or abs(int(item)) > MAX_NUMBER:
-                self.problem(entry.value_pos, f"{key}: {item:.30} is too large (at most 10**18)")
-                return []
-            value = int(item)
-            if least is not None and value < least:
-                self.problem(entry.value_pos, f"{key} must be at least {least}, not {value}")
-                return []
-            values.append(value)
-        return values
+        try:
+            return [whole(item.strip(), key, least) for item in entry.value.split(",")]
+        except UsageError as e:
+            self.problem(entry.value_pos, str(e))
+            return []
 
     def whole(self, key: str, default: int | None = None, least: int = 0) -> int:
         """A whole number; a missing key without a default is a problem (and reads as 1)."""
-        entry = self.section.entries.get(key)
-        values = self.ints(key, least)
+        entry, values = self.first(key), self.ints(key, least)
         if values is None:
             if default is None:
                 self.problem(self.section.pos, f"needs {key}=N")
@@ -282,13 +268,10 @@ class _Reader:
         if entry is None:
             return default
         try:
-            value = float(entry.value)
-        except ValueError:
-            value = float("nan")
-        if value != value or value in (float("inf"), float("-inf")):
-            self.problem(entry.value_pos, f"{key}: {entry.value!r:.30} is not a number")
+            return real(entry.value, key)
+        except UsageError as e:
+            self.problem(entry.value_pos, str(e))
             return default
-        return value
 
     def word(self, key: str, default: str) -> tuple[str, Pos]:
         entry = self.entry(key)
@@ -321,14 +304,9 @@ class _Reader:
 
     def unknown(self) -> None:
         """Every key that was neither read nor one Darknet reads only to train."""
-        import difflib
-
         known = self.read | TRAINING_KEYS[self.kind] | (COMMON_KEYS if self.index >= 0 else set())
-        for key, entry in self.section.entries.items():
-            if key not in known:
-                close = difflib.get_close_matches(key, sorted(known), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.problem(entry.key_pos, f"unknown key {key!r}{hint}")
+        for entry, hint in self.fields.unknown(known):
+            self.problem(entry.pos, f"unknown key {entry.name!r}{hint}")
 
 
 class _Op(NamedTuple):
@@ -347,11 +325,7 @@ def _activation(r: _Reader, default: str) -> list[_Op]:
     if name in OTHER_ACTIVATIONS:
         return [_Op("act", Identity(), kind=name)]
     if name not in ACTIVATIONS:
-        import difflib
-
-        known = [*ACTIVATIONS, *OTHER_ACTIVATIONS]
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(name, [*ACTIVATIONS, *OTHER_ACTIVATIONS])
         r.problem(pos, f"unknown activation {name!r:.30}{hint}")
         return []
     layer = ACTIVATIONS[name]
@@ -436,8 +410,7 @@ def _maxpool(r: _Reader) -> list[_Op]:
 
 def _sources(r: _Reader, key: str) -> tuple[int, ...]:
     """The layers a route or shortcut reads, as absolute indices."""
-    entry = r.section.entries.get(key)
-    values = r.ints(key)
+    entry, values = r.first(key), r.ints(key)
     if entry is None or values is None:
         r.problem(r.section.pos, f"needs {key}=INDEX[,INDEX...]")
         return ()
@@ -558,7 +531,7 @@ BUILDERS: dict[str, Callable[[_Reader], list[_Op]]] = {
 }
 
 
-def _input(section: _Section, problems: list[Problem]) -> Shape:
+def _input(section: _Section, problems: Problems) -> Shape:
     """``[net]``'s input: height x width x channels, or ``inputs`` numbers for a flat one."""
     r = _Reader(section, "net", -1, problems)
     given = {key: r.whole(key, 0, least=1) for key in ("height", "width", "channels")}
@@ -576,63 +549,47 @@ def _input(section: _Section, problems: list[Problem]) -> Shape:
     return Shape((1, 1), 1)
 
 
-class _Graph:
-    """The nodes of every Darknet layer in turn, each layer's output known by its index."""
-
-    def __init__(self) -> None:
-        self.nodes: list[DagNode] = []
-        self.aliases: list[tuple[int, str, str]] = []
-        self.groups: list[tuple[int, str, str]] = []
-        self.outputs: list[str] = []
-        """The full name of each Darknet layer's output, by index."""
-
-    def add(self, index: int, pos: Pos, ops: list[_Op]) -> None:
-        """A layer's nodes: one named by its index, or several in a group of that name, whose
-        folded row shows the kind of its main node (the last one's for a route)."""
-        name = str(index)
-        previous = self.outputs[-1] if self.outputs else INPUT
-        if not ops:  # a layer with problems: the SpecError is raised after the last layer
-            self.outputs.append(previous)
-            return
-        single = len(ops) == 1
-        if not single:
-            main = ops[-1] if isinstance(ops[-1].layer, Concat) else ops[0]
-            self.groups.append((len(self.nodes), name, main.kind or main.layer.kind))
-        local: dict[str, str] = {}
-        x = previous
-        for op in ops:
-            full = name if single else f"{name}.{op.local}"
-            inputs = (
-                (x,)
-                if op.inputs is None
-                else tuple(local[i] if isinstance(i, str) else self.outputs[i] for i in op.inputs)
+def _add(dag: DagBuilder, index: int, pos: Pos, ops: list[_Op]) -> None:
+    """A layer's nodes: one named by its index, or several in a group of that name, whose
+    folded row shows the kind of its main node (the last one's for a route). The index names
+    the layer's output (the previous one's for a layer with problems)."""
+    name = str(index)
+    x = dag.defined[str(index - 1)] if index else INPUT
+    if len(ops) > 1:
+        main = ops[-1] if isinstance(ops[-1].layer, Concat) else ops[0]
+        dag.group(name, main.kind or main.layer.kind)
+    for op in ops:
+        inputs = (
+            (x,)
+            if op.inputs is None
+            else tuple(
+                f"{name}.{i}" if isinstance(i, str) else dag.defined[str(i)] for i in op.inputs
             )
-            self.nodes.append(DagNode(full, pos, op.layer, inputs, labels=op.labels, kind=op.kind))
-            x = local[op.local] = full
-        if not single:
-            self.aliases.append((len(self.nodes), name, x))
-        self.outputs.append(x)
+        )
+        full = name if len(ops) == 1 else f"{name}.{op.local}"
+        x = dag.add(full, pos, op.layer, inputs, labels=op.labels, kind=op.kind)
+    dag.alias(name, x)
 
 
-def load(text: str, source: str = "<cfg>") -> Network:
+def load(data: bytes | str, source: str = "<cfg>") -> Network:
     """The network a Darknet ``.cfg`` describes; a SpecError lists every problem in it."""
     import os
 
-    text = text.removeprefix("\ufeff")
-    problems: list[Problem] = []
+    text = source_text(data, source).removeprefix("\ufeff")
+    problems = Problems(source, text)
     sections = _sections(text, problems)
     if not sections or SECTIONS.get(sections[0].name) != "net":
         pos = sections[0].pos if sections else Pos(1, 1)
-        problems.append(Problem(pos, "", "a Darknet cfg starts with its [net] section"))
-        raise SpecError(problems, source, text)
+        problems.add(pos, "", "a Darknet cfg starts with its [net] section")
+        problems.check()
     shape = _input(sections[0], problems)
-    graph, heads = _Graph(), []
+    dag = DagBuilder()
     for index, section in enumerate(sections[1:]):
         kind = SECTIONS.get(section.name, "")
         r = _Reader(section, kind, index, problems)
         if kind not in BUILDERS:
             r.problem(section.pos, _unknown_section(section.name))
-            graph.add(index, section.pos, [])
+            _add(dag, index, section.pos, [])
             continue
         try:
             ops = BUILDERS[kind](r)
@@ -640,21 +597,18 @@ def load(text: str, source: str = "<cfg>") -> Network:
             r.problem(section.pos, str(e))
             ops = []
         r.unknown()
-        graph.add(index, section.pos, ops)
+        _add(dag, index, section.pos, ops)
         if kind in HEADS and ops:
-            heads.append((str(index), section.pos))
+            dag.output(str(index), section.pos, str(index))
     if len(sections) == 1:
-        problems.append(Problem(sections[0].pos, "", "no layers after [net]"))
-    if problems:
-        problems.sort(key=lambda p: p.pos)
-        raise SpecError(problems, source, text)
-    outputs: list[tuple[str, Pos, str | None, str]] = [(n, pos, n, "") for n, pos in heads]
-    dag = Dag(graph.nodes, graph.aliases, graph.groups, outputs, graph.outputs[-1])
+        problems.add(sections[0].pos, "", "no layers after [net]")
+    problems.check()
     name = os.path.splitext(os.path.basename(source))[0] or "darknet"
+    last = str(len(sections) - 2)
     return Network(
         name,
         shape,
-        dag,
+        dag.build(dag.defined[last]),
         source=source,
         text=text,
         read_from="darknet",
@@ -665,8 +619,5 @@ def _unknown_section(name: str) -> str:
     what = UNTRACED.get(name)
     if what is not None:
         return f"is {what}, which cnncalc does not trace"
-    import difflib
-
-    close = difflib.get_close_matches(name, [*SECTIONS, *UNTRACED], n=1)
-    hint = f" (did you mean [{close[0]}]?)" if close else ""
+    hint = did_you_mean(name, [*SECTIONS, *UNTRACED], show="[{}]".format)
     return f"is not a Darknet section{hint}"

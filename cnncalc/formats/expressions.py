@@ -8,7 +8,6 @@ no expression can take long or build a huge number.
 from __future__ import annotations
 
 import ast
-import difflib
 import math
 import operator
 import re
@@ -19,6 +18,7 @@ from typing import Any
 
 from cnncalc.core.errors import UsageError
 from cnncalc.core.numbers import MAX_NUMBER, bounded, parse_whole
+from cnncalc.formats.kit import did_you_mean
 
 MAX_EXPRESSION = 1000
 """Characters in one expression: far more than any real one needs."""
@@ -102,9 +102,7 @@ class ExpressionError(UsageError):
 
 class UnknownName(ExpressionError):
     def __init__(self, name: str, known: list[str], offset: int = 0):
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        super().__init__(f"unknown name {name!r}{hint}", offset)
+        super().__init__(f"unknown name {name!r}{did_you_mean(name, known)}", offset)
         self.name = name
 
 

@@ -3,11 +3,12 @@ shape and then layers, each written as an inline item of a spec file is."""
 
 from __future__ import annotations
 
-from cnncalc.core.errors import SpecError, UsageError
+from cnncalc.core.errors import UsageError
 from cnncalc.core.notation import channels_first_hint, shape_sizes
 from cnncalc.core.positions import Pos, Problem
 from cnncalc.core.shapes import Shape
-from cnncalc.formats.spec import Builder, Context, Invalid, read_shape
+from cnncalc.formats.kit import Invalid
+from cnncalc.formats.spec import Builder, Context, read_shape
 from cnncalc.formats.tree import Node, Sequence, lower
 from cnncalc.graph import Network
 
@@ -43,8 +44,7 @@ def load_inline(text: str) -> Network:
             continue
         if item is not None:
             body.append(item)
-    if builder.problems:
-        raise SpecError(builder.problems, "<inline>", text)
+    builder.problems.check()
     return Network(
         "inline",
         input_shape,

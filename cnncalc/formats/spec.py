@@ -21,7 +21,6 @@ language is described in docs/spec.md; in short::
 from __future__ import annotations
 
 import ast
-import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -50,6 +49,7 @@ from cnncalc.formats.expressions import (
     quoted,
     shown,
 )
+from cnncalc.formats.kit import Invalid, Problems, did_you_mean, source_text
 from cnncalc.formats.language import (
     CONVENTIONS,
     CONVERSIONS,
@@ -93,15 +93,6 @@ other arguments, repeat bodies that depend on their index), above which reading 
 copy costs time, unlike a repeated body that is built once."""
 
 
-MAX_PROBLEMS = 100
-"""Problems after which reading stops: a spec this broken is fixed from its first problems,
-and listing every one of thousands would take long."""
-
-
-class Invalid(Exception):
-    """Abandons one item after its problem was recorded."""
-
-
 class _Stop(Exception):
     """Abandons the whole spec after its problem was recorded: it is too big or too deep."""
 
@@ -134,7 +125,7 @@ class Builder:
     def __init__(self, text: str, source: str, convention: str = "pytorch"):
         self.text = text
         self.source = source
-        self.problems: list[Problem] = []
+        self.problems = Problems(source, text)
         self.blocks: dict[str, _Block] = {}
         self.defaults = CONVENTIONS.get(convention, {})
         self.layers: dict[Any, Layer] = {}
@@ -156,8 +147,7 @@ class Builder:
         return self.text.splitlines()
 
     def problem(self, pos: Pos, path: str, message: str) -> Invalid:
-        self.problems.append(Problem(existing_pos(self.lines, *pos), path, message))
-        return Invalid()
+        return self.problems.add(existing_pos(self.lines, *pos), path, message)
 
     def grow(self, layers: int, pos: Pos, path: str) -> None:
         """Count expanded layers; stop reading as soon as there are too many."""
@@ -271,8 +261,6 @@ class Builder:
         counts: dict[str, int] = {}
         names: set[str] = set()
         for child in node.value:
-            if len(self.problems) >= MAX_PROBLEMS:
-                raise _Stop
             if id(child) in self.read:
                 self.copies += 1
                 if self.copies > MAX_COPIES:
@@ -406,8 +394,7 @@ class Builder:
             cls = layer_class(kind)
         except UsageError:
             known = [*REGISTRY, *ALIASES, *self.blocks, "repeat", "from"]
-            close = difflib.get_close_matches(kind.lower(), known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(kind.lower(), known)
             raise self.problem(pos, ctx.path, f"unknown layer kind {kind!r}{hint}") from None
         try:
             key = (cls, tuple((k, v) for k, (v, _) in params.items()))
@@ -451,8 +438,7 @@ class Builder:
             return key, value
         if SHORT.get(key) in allowed:  # s=2 for stride, unless the kind has its own s
             return SHORT[key], value
-        close = difflib.get_close_matches(key, allowed, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else f" (it takes {', '.join(allowed)})"
+        hint = did_you_mean(key, allowed) or f" (it takes {', '.join(allowed)})"
         if not allowed:
             hint = " (it takes none)"
         raise self.problem(pos, path, f"{cls.kind} has no parameter {key!r}{hint}")
@@ -488,8 +474,7 @@ class Builder:
             if key == "" and len(block.args) == 1:
                 key = next(iter(block.args))
             if key not in block.args:
-                close = difflib.get_close_matches(key, list(block.args), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(key, block.args)
                 raise self.problem(
                     kpos, path, f"block {block.name!r} has no argument {key!r}{hint}"
                 )
@@ -633,10 +618,10 @@ def read_shape(value: Any, layout: str, what: str) -> Shape:
     return shape_from_sizes(sizes, layout)
 
 
-def load_spec(text: str, source: str = "<spec>") -> Network:
+def load_spec(data: bytes | str, source: str = "<spec>") -> Network:
     """Read a YAML (or JSON) spec into a network; raises SpecError listing every problem."""
     with without_gc_pauses():
-        return _load_spec(text, source)
+        return _load_spec(source_text(data, source), source)
 
 
 def _load_spec(text: str, source: str) -> Network:
@@ -667,8 +652,7 @@ def _load_spec(text: str, source: str) -> Network:
     probe = Builder(text, source)
     for key, (knode, _) in top.items():
         if key not in TOP_KEYS:
-            close = difflib.get_close_matches(key, TOP_KEYS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else f" (keys: {', '.join(TOP_KEYS)})"
+            hint = did_you_mean(key, TOP_KEYS) or f" (keys: {', '.join(TOP_KEYS)})"
             probe.problem(node_pos(knode), "", f"unknown key {key!r}{hint}")
 
     def scalar(key: str, default: str, choices: tuple[str, ...] = ()) -> str:
@@ -719,8 +703,7 @@ def _load_spec(text: str, source: str) -> Network:
         scalar("task", "", TASKS),
         scalar("origin", ""),
     )
-    if builder.problems:
-        raise SpecError(builder.problems, source, text)
+    builder.problems.check()
     return Network(
         name,
         input_shape,
@@ -819,8 +802,7 @@ def _read_expectations(builder: Builder, node: yaml.Node, layout: str) -> Expect
                         node_pos(sv),
                     )
             else:
-                close = difflib.get_close_matches(key, EXPECT_KEYS, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(key, EXPECT_KEYS)
                 builder.problem(node_pos(knode), "", f"unknown expectation {key!r}{hint}")
         except UsageError as e:
             builder.problem(pos, "", str(e))

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import NamedTuple, NoReturn
 
 from cnncalc.core.positions import Pos
-from cnncalc.graph import INPUT, Dag, DagNode, without_gc_pauses
+from cnncalc.formats.kit import did_you_mean
+from cnncalc.graph import INPUT, Dag, DagBuilder, DagNode, new_node, without_gc_pauses
 from cnncalc.kinds import REGISTRY, Layer
 
 
@@ -65,27 +66,15 @@ Nodes are named tuples, not dataclasses: a zoo network's trace starts in ~120 ms
 generating dataclass methods for these classes alone took 4 ms of it."""
 
 
-class _Lowering:
+class _Lowering(DagBuilder):
     """A tree's nodes in the order the tree runs them, references resolved where written.
 
     A name is defined once its node or container is complete, so a reference sees exactly
     the names before it, innermost scope first. The first reference that resolves to nothing
     becomes a failing node, and lowering stops there: tracing cannot go past it."""
 
-    def __init__(self) -> None:
-        self.nodes: list[DagNode] = []
-        self.defined: dict[str, str] = {}
-        """Every name defined so far, in order, with the name whose output it is."""
-        self.aliases: list[tuple[int, str, str]] = []
-        self.groups: list[tuple[int, str, str]] = []
-
-    def alias(self, name: str, target: str) -> None:
-        if self.defined.get(name) != target:
-            self.defined[name] = target
-            self.aliases.append((len(self.nodes), name, target))
-
     def fail(self, name: str, pos: Pos, layer: Layer, x: str, message: str, kind: str) -> NoReturn:
-        self.nodes.append(DagNode(name, pos, layer, (x,), failure=message, kind=kind))
+        self.add(name, pos, layer, (x,), failure=message, kind=kind)
         raise _Stop
 
     def walk_as(self, node: Node, x: str, path: str) -> str:
@@ -93,10 +82,10 @@ class _Lowering:
         if isinstance(node, LayerNode):
             y = self.layer(node, x, path)
         elif isinstance(node, Sequence):
-            self.groups.append((len(self.nodes), path, node.kind))
+            self.group(path, node.kind)
             y = self.items(node.items, x, path)
         elif isinstance(node, Repeat):
-            self.groups.append((len(self.nodes), path, "repeat"))
+            self.group(path, "repeat")
             y = x
             for i in range(node.times):
                 # A one-item body is named by the iteration alone: layer3.12, not layer3.12.block
@@ -106,7 +95,7 @@ class _Lowering:
                 else:
                     y = self.items(body, y, f"{path}.{i}")
         elif isinstance(node, Merge):
-            self.groups.append((len(self.nodes), path, node.op))
+            self.group(path, node.op)
             y = self.merge(node, x, path)
         elif isinstance(node, Ref):
             found = self.lookup(node.target, path)
@@ -125,7 +114,7 @@ class _Lowering:
             if type(item) is LayerNode and not item.layer.references:
                 # the common case, inline: this runs once per layer, 100k times for big specs
                 name = prefix + item.name
-                add(_new(DagNode, (name, item.pos, item.layer, (x,), (), (), None, None, "")))
+                add(new_node(DagNode, (name, item.pos, item.layer, (x,), (), (), None, None, "")))
                 x = defined[name] = name
             elif type(item) is LayerNode:
                 x = self.layer(item, x, prefix + item.name)
@@ -148,9 +137,7 @@ class _Lowering:
                 message = f"{layer.kind}: {ref}: {self.unknown(target)}"
                 self.fail(path, node.pos, layer, x, message, layer.kind)
             refs.append((target, full))
-        self.nodes.append(DagNode(path, node.pos, layer, (x,), tuple(refs)))
-        self.defined[path] = path
-        return path
+        return self.add(path, node.pos, layer, (x,), tuple(refs))
 
     def merge(self, node: Merge, x: str, path: str) -> str:
         labels, inputs = [], []
@@ -161,11 +148,7 @@ class _Lowering:
         join = _JOINS.get(node.op)
         if join is None:
             join = _JOINS[node.op] = REGISTRY[node.op]()
-        self.nodes.append(
-            DagNode(path, node.pos, join, tuple(inputs), labels=tuple(labels), entry=x)
-        )
-        self.defined[path] = path
-        return path
+        return self.add(path, node.pos, join, tuple(inputs), labels=tuple(labels), entry=x)
 
     def lookup(self, name: str, path: str) -> str | None:
         """The full name ``name`` means when written at ``path``: names are lexically scoped,
@@ -181,15 +164,9 @@ class _Lowering:
             scope = scope.rpartition(".")[0]
 
     def unknown(self, name: str) -> str:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(self.defined), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"no layer named {name!r} is defined before here{hint}"
+        return f"no layer named {name!r} is defined before here{did_you_mean(name, self.defined)}"
 
 
-_new = tuple.__new__
-"""Builds a DagNode from all its fields at once, without NamedTuple's keyword handling."""
 _JOINS: dict[str, Layer] = {}
 """One value of each joining kind: they have no parameters."""
 
@@ -206,7 +183,6 @@ def lower(body: Sequence, outputs: tuple[tuple[str, Pos], ...] = ()) -> Dag:
     """The graph of a tree, node by node; ``outputs`` are the named layers whose outputs are
     the network's (detection heads), when it has several."""
     lowering = _Lowering()
-    resolved: list[tuple[str, Pos, str | None, str]] = []
     output = None
     with without_gc_pauses():
         try:
@@ -217,5 +193,5 @@ def lower(body: Sequence, outputs: tuple[tuple[str, Pos], ...] = ()) -> Dag:
             for name, pos in outputs:
                 full = lowering.lookup(name, "")
                 message = "" if full is not None else f"outputs: {lowering.unknown(name)}"
-                resolved.append((name, pos, full, message))
-    return Dag(lowering.nodes, lowering.aliases, lowering.groups, resolved, output)
+                lowering.output(name, pos, full, message)
+    return lowering.build(output)

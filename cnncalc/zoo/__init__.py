@@ -30,7 +30,6 @@ def compiled_path(name: str) -> str:
 
 def suggestion(name: str) -> str:
     """`` (did you mean 'resnet50'?)`` for a near miss, else nothing."""
-    import difflib
+    from cnncalc.formats.kit import did_you_mean
 
-    close = difflib.get_close_matches(name.lower(), names(), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(name, names(), fold=True)

@@ -1,0 +1,109 @@
+"""Every format a network can be read from, each declared once: its name (``format=NAME``,
+``--from NAME``), the suffixes of its files, a sniff of a file's first bytes for a file its
+suffix does not decide, and the function that reads it, imported only when a file of that
+format is read (start-up time matters).
+
+``cnncalc.load`` and the command line read :data:`FORMATS` each time they run, so a format
+is known everywhere once it is registered, and neither names one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from cnncalc.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from cnncalc.graph import Network
+
+SNIFFED = 1 << 16
+"""How much of a file's start its sniffs see."""
+
+
+class Format:
+    """One format. A plain class: a named tuple's class costs every command its making."""
+
+    __slots__ = ("name", "reader", "suffixes", "sniff")
+
+    def __init__(
+        self,
+        name: str,
+        reader: str,
+        suffixes: tuple[str, ...] = (),
+        sniff: Callable[[bytes], bool] | None = None,
+    ) -> None:
+        self.name = name
+        self.reader = reader
+        """The dotted name of the function that reads the format, ``load(data, source) ->
+        Network``: ``data`` is a file's bytes (or text given directly), ``source`` its name."""
+        self.suffixes = suffixes
+        """The endings of its files' names, in lower case."""
+        self.sniff = sniff
+        """Whether a file's first bytes look like this format."""
+
+    def load(self, data: bytes | str, source: str) -> Network:
+        from importlib import import_module
+
+        module, _, function = self.reader.rpartition(".")
+        reader: Callable[[bytes | str, str], Network] = getattr(import_module(module), function)
+        return reader(data, source)
+
+
+FORMATS: dict[str, Format] = {}
+"""Every format by name, in the order their sniffs are tried."""
+
+DEFAULT = "yaml"
+"""cnncalc's own language: a file's format when neither its suffix nor its content says
+another, and the only format whose specs also come inline, as YAML text or by a zoo name."""
+
+
+def register(format: Format) -> Format:
+    FORMATS[format.name] = format
+    return format
+
+
+def named(name: str) -> Format:
+    """The format called ``name``; a UsageError lists the formats there are."""
+    if not isinstance(name, str) or name not in FORMATS:
+        raise UsageError(f"format: {name!r:.40} is not one of {', '.join(FORMATS)}")
+    return FORMATS[name]
+
+
+def claimed(path: str) -> list[Format]:
+    """The formats whose files' names end as ``path`` does."""
+    lower = path.lower()
+    return [f for f in FORMATS.values() if lower.endswith(f.suffixes)]
+
+
+def of_file(path: str, data: bytes) -> Format:
+    """A file's format: the one its name's suffix means (sniffing among several that share
+    it, else the first of them), else the one its first bytes look like, else DEFAULT."""
+    by_suffix = claimed(path)
+    if len(by_suffix) == 1:
+        return by_suffix[0]
+    head = data[:SNIFFED]
+    for f in by_suffix or FORMATS.values():
+        if f.sniff is not None and f.sniff(head):
+            return f
+    return by_suffix[0] if by_suffix else FORMATS[DEFAULT]
+
+
+def _darknet(head: bytes) -> bool:
+    """The first thing but comments is the ``[net]`` (or ``[network]``) section."""
+    for line in head.removeprefix(b"\xef\xbb\xbf").splitlines():
+        body = re.split(rb"[#;]", line, maxsplit=1)[0].strip()
+        if body:
+            return re.fullmatch(rb"\[\s*net(?:work)?\s*\]", body) is not None
+    return False
+
+
+def _caffe(head: bytes) -> bool:
+    """A line opens a ``layer { ... }`` (or the old format's ``layers``) message."""
+    return re.search(rb"(?m)^[ \t]*layers?[ \t]*:?[ \t]*[{<]", head) is not None
+
+
+register(Format(DEFAULT, "cnncalc.formats.spec.load_spec", (".yaml", ".yml", ".json")))
+register(Format("darknet", "cnncalc.formats.darknet.load", (".cfg",), _darknet))
+register(Format("caffe", "cnncalc.formats.caffe.load", (".prototxt",), _caffe))
