@@ -19,6 +19,16 @@ from typing import Any, NamedTuple
 
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.notation import format_shape
+from cnncalc.formats.expressions import PATH, WORD
+from cnncalc.formats.language import (
+    NAME,
+    NOT_TEXT,
+    SHORT,
+    SHORTHAND,
+    WORDS,
+    auto_name,
+    auto_named,
+)
 from cnncalc.graph import INPUT, MERGES, Dag, Network
 from cnncalc.kinds import ALIASES, REGISTRY, Layer
 
@@ -30,16 +40,9 @@ MAX_PERIOD = 200
 MIN_SAVED = 4
 """A repeat is written only when it saves at least this many items (its header costs 3)."""
 
-_VALID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_RESERVED = re.compile(r"from\d+")
-"""Names the reader gives ``from`` items: a layer named so would clash with them."""
-_SHORTHAND = re.compile(r"[fspdg]\d.*")
-"""Names that read as a shorthand in ``from f12`` (``f=12``), as a block ``f1``'s calls are
-named: a ``_`` goes before them."""
-_WORD = re.compile(r"[A-Za-z_][\w-]*(\.[\w-]+)*")
 _PLAIN = re.compile(r"[A-Za-z_][\w .,()/+-]*")
-_BOOLEAN_WORDS = {"true", "false", "yes", "no", "on", "off", "null"}
-_SHORT = {"f": "f", "stride": "s", "pad": "p", "dilation": "d", "groups": "g"}
+_SHORT = {name: short for short, name in SHORT.items()}
+"""The inline shorthand of each parameter that has one: ``s`` for stride."""
 
 
 def convert(net: Network, to: str = "yaml") -> str:
@@ -229,7 +232,7 @@ def _block_name(kind: str, layers: list[Layer], used: set[str]) -> str:
     taken = {*REGISTRY, *ALIASES, "repeat", "from"}
     initials = "".join(layer.kind[0] for layer in layers)
     for name in (kind, initials if len(layers) <= 4 else "", "block"):
-        if _VALID.fullmatch(name) and name not in taken:
+        if NAME.fullmatch(name) and name not in taken:
             return _unique(name, used)
     raise AssertionError("block is free")  # pragma: no cover
 
@@ -403,14 +406,15 @@ def _runs(flat: _Flat, els: list[_Element]) -> list[_Run]:
 
 def _valid(name: str | None) -> str | None:
     """A spec name for ``name``: dots and other signs become ``_``, a leading digit gets a
-    ``_`` before it, as does a shorthand (``f12``), and the reader's own ``from1``... get one
-    after."""
+    ``_`` before it, as does a shorthand (``f12``, which ``from f12`` reads as ``f=12``, as a
+    block ``f1``'s calls are named), and the names the reader gives ``from`` items
+    (``from1``...) get one after."""
     if not name:
         return None
     name = re.sub(r"[^A-Za-z0-9_-]", "_", name)
-    if not _VALID.fullmatch(name) or _SHORTHAND.fullmatch(name):
+    if not NAME.fullmatch(name) or SHORTHAND.fullmatch(name):
         name = "_" + name
-    return name + "_" if _RESERVED.fullmatch(name) else name
+    return name + "_" if auto_named(name, "from") else name
 
 
 def _unique(name: str, used: set[str]) -> str:
@@ -475,8 +479,7 @@ def _items(
             stem = re.search(r"[A-Za-z]*(?=\d*$)", want or "")
             alias = stem.group() if stem else ""
             word = alias if ALIASES.get(alias) == layer.kind else layer.kind
-        counts[word] = counts.get(word, 0) + 1
-        auto = f"{word}{counts[word]}"
+        auto = auto_name(word, counts)
         name = _unique(want or auto, used)
         if _valid(name) != name:  # a block f1's own names f11, f12... read as f=12
             name = _unique(str(_valid(name)), used)
@@ -749,7 +752,7 @@ def _inline_value(value: Any) -> str | None:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        ok = _WORD.fullmatch(value) and value.lower() not in _BOOLEAN_WORDS
+        ok = (WORD.fullmatch(value) or PATH.fullmatch(value)) and value.lower() not in NOT_TEXT
         return value if ok else None
     if isinstance(value, tuple) and len(value) > 1 or value and isinstance(value[0], tuple):
         parts = [
@@ -764,8 +767,6 @@ def _inline(layer: Layer, word: str, values: dict[str, Any]) -> str | None:
     """``conv 64 f3 s2 p1 nobias``: the layer in the inline form, or None when a value
     cannot be written so."""
     tokens = [word]
-    from cnncalc.formats.language import WORDS
-
     primary = layer.primary
     if "f" in layer.parameters and "f" not in values:
         values = {"f": layer.parameters["f"].default, **values}  # the kernel, always said
@@ -792,7 +793,7 @@ def _inline(layer: Layer, word: str, values: dict[str, Any]) -> str | None:
 
 def _scalar(text: str) -> str:
     """A YAML scalar that reads back as this very text."""
-    if _PLAIN.fullmatch(text) and text.lower() not in _BOOLEAN_WORDS and text == text.strip():
+    if _PLAIN.fullmatch(text) and text.lower() not in NOT_TEXT and text == text.strip():
         return text
     return json.dumps(text)
 

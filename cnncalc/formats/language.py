@@ -15,7 +15,7 @@ from typing import Any
 from cnncalc.core.errors import UsageError
 from cnncalc.core.notation import parse_ints, parse_padding
 from cnncalc.core.numbers import bounded, parse_whole
-from cnncalc.formats.expressions import shown
+from cnncalc.formats.expressions import BOOLEANS, shown
 from cnncalc.kinds import FRAMEWORKS, REGISTRY
 
 CONVENTIONS: dict[str, dict[str, dict[str, Any]]] = {
@@ -33,10 +33,20 @@ SHORT = {"f": "f", "s": "stride", "p": "pad", "d": "dilation", "g": "groups"}
 """Inline shorthands in the course notation: ``f3 s2 p1``."""
 
 
+SHORTHAND = re.compile(f"({'|'.join(SHORT)})([0-9(].*)")
+"""A token that is a shorthand, ``f3`` or ``p0:1``; a name that reads as one (``from f12``)
+needs another spelling."""
+
+
 WORDS: dict[str, tuple[str, Any]] = {
     word: setting for cls in REGISTRY.values() for word, setting in cls.words.items()
 }
 """Every kind's bare words of the inline form and the parameter each one sets."""
+
+
+NOT_TEXT = frozenset({*BOOLEANS, "null"})
+"""Words (in any case) that are not read as text when written plainly: the booleans, inline
+and in YAML, and YAML's null. The writer quotes them to say them as text."""
 
 
 NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$"
@@ -44,6 +54,20 @@ NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$"
 
 
 NAME = re.compile(NAME_PATTERN)
+
+
+def auto_name(kind: str, counts: dict[str, int]) -> str:
+    """The name of an unnamed item: the kind as written, in lower case, numbered within its
+    list (``conv1``, ``conv2``, ``bn1``); ``counts`` are the list's numbers so far."""
+    kind = kind.lower()
+    counts[kind] = counts.get(kind, 0) + 1
+    return f"{kind}{counts[kind]}"
+
+
+def auto_named(name: str, kind: str) -> bool:
+    """Whether an unnamed item of ``kind`` may be given ``name`` (``from3``), so that an item
+    named so could clash with it."""
+    return name.startswith(kind) and name[len(kind) :].isdigit()
 
 
 TOP_KEYS = (
@@ -99,15 +123,12 @@ def _tokens(text: str) -> Iterator[tuple[str, int]]:
         yield text[start:], start
 
 
-_SHORT_TOKEN = re.compile(r"(f|s|p|d|g)([0-9(].*)")
-
-
 def _split_token(token: str) -> tuple[str, str]:
     """``key=value``, a shorthand like ``f3`` or ``p0:1``, or a bare value (key "")."""
     if "=" in token and not token.startswith("("):
         key, _, value = token.partition("=")
         return key, value
-    m = _SHORT_TOKEN.fullmatch(token)
+    m = SHORTHAND.fullmatch(token)
     if m:
         return SHORT[m.group(1)], m.group(2)
     return "", token

@@ -58,6 +58,7 @@ from cnncalc.formats.language import (
     SHORT,
     TOP_KEYS,
     as_int,
+    auto_name,
     inline_tokens,
 )
 from cnncalc.formats.tree import LayerNode, Merge, Node, Ref, Repeat, Sequence, lower
@@ -325,7 +326,7 @@ class Builder:
         kind, kpos = node_word(key_node), node_pos(key_node)
         if not kind:
             raise self.problem(kpos, ctx.path, "an item's kind is empty (null)")
-        name = name or self.auto_name(kind, counts)
+        name = name or auto_name(kind, counts)
         if kind in MERGES:
             return self.merge(kind, value_node, kpos, name, ctx)
         if kind == "from":
@@ -353,7 +354,7 @@ class Builder:
         known = None if ctx.scope else self.inline_layers.get(text)
         if known is not None:  # the same text read before, with no arguments in scope
             kind, layer, name = known
-            return LayerNode(name or self.auto_name(kind, counts), pos, layer)
+            return LayerNode(name or auto_name(kind, counts), pos, layer)
         node = self.parse_inline(text, pos, ctx, counts)
         if not ctx.scope and isinstance(node, LayerNode):
             explicit = node.name if "name=" in text else None
@@ -370,7 +371,7 @@ class Builder:
         if kind == "from":
             if len(rest) != 1:
                 raise self.problem(pos, ctx.path, "write 'from NAME'")
-            return Ref(self.auto_name("from", counts), pos, target=self.reference(rest[0][1], ctx))
+            return Ref(auto_name("from", counts), pos, target=self.reference(rest[0][1], ctx))
         params: dict[str, tuple[Any, Pos]] = {}
         name = None
         for key, raw, offset, at in rest:
@@ -391,7 +392,7 @@ class Builder:
                 )
             vpos = Pos(pos.line, pos.column + at)
             params[key] = (self.value(kind, key, raw, ctx, vpos), tpos)
-        return self.call(kind, params, pos, name or self.auto_name(kind, counts), ctx)
+        return self.call(kind, params, pos, name or auto_name(kind, counts), ctx)
 
     def call(
         self, kind: str, params: dict[str, tuple[Any, Pos]], pos: Pos, name: str, ctx: Context
@@ -523,7 +524,7 @@ class Builder:
         ctx: Context,
         counts: dict[str, int],
     ) -> Node:
-        name = name or self.auto_name("repeat", counts)
+        name = name or auto_name("repeat", counts)
         path = f"{ctx.path}.{name}" if ctx.path else name
         count_node = entries.pop("repeat")[1]
         index = str(node_value(entries.pop("as")[1])) if "as" in entries else "i"
@@ -575,12 +576,6 @@ class Builder:
                 f"{how if 0 < far <= column else 'too far'}?"
             )
             raise self.problem(Pos(n + 1, column + 1), ctx.path, message)
-
-    def auto_name(self, kind: str, counts: dict[str, int]) -> str:
-        """``conv1``, ``conv2``, ``bn1``...: the kind as written, numbered within its list."""
-        kind = kind.lower()
-        counts[kind] = counts.get(kind, 0) + 1
-        return f"{kind}{counts[kind]}"
 
     def check_name(self, name: str, pos: Pos, ctx: Context) -> None:
         if not NAME.fullmatch(name):
