@@ -25,11 +25,11 @@ from cnncalc.formats.language import (
     NOT_TEXT,
     SHORT,
     SHORTHAND,
-    WORDS,
     auto_name,
     auto_named,
+    words,
 )
-from cnncalc.graph import INPUT, MERGES, Dag, Network
+from cnncalc.graph import INPUT, Dag, Network, is_merge
 from cnncalc.kinds import ALIASES, REGISTRY, Layer
 
 TARGETS = ("yaml",)
@@ -198,7 +198,7 @@ def _units(flat: _Flat) -> list[tuple[int, int, str, str]]:
     (start, end, name, kind). Repeats follow these, so they begin where the original's do."""
     found: list[tuple[int, int, str, str]] = []
     for start, path, kind in sorted(flat.groups, key=lambda g: g[0]):  # outer ones first
-        if kind == "repeat" or kind in MERGES or found and start < found[-1][1]:
+        if kind == "repeat" or is_merge(kind) or found and start < found[-1][1]:
             continue
         end = start
         while end < len(flat) and (flat.names[end] or "").startswith(path + "."):
@@ -780,7 +780,7 @@ def _inline(layer: Layer, word: str, values: dict[str, Any]) -> str | None:
         if written is None:
             return None
         bare = [w for w, setting in layer.words.items() if setting == (key, value)]
-        if bare and WORDS.get(bare[0]) == (key, value):
+        if bare and words().get(bare[0]) == (key, value):
             tokens.append(bare[0])
         elif key == primary and not isinstance(value, (str, bool)):
             tokens.insert(1, written)

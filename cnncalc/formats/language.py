@@ -2,31 +2,31 @@
 keys of a spec, the inline form's words and shorthands (``conv 64 f3 s2 p1 nobias``), the
 naming rule, and how a value as written becomes each parameter type.
 
-The words, bare values and conventions come from the kinds' own declarations.
+The words, bare values and conventions come from the kinds' own declarations, read from the
+registry as it is now: a kind registered after import is known by its words too.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 from typing import Any
 
 from cnncalc.core.errors import UsageError
 from cnncalc.core.notation import parse_ints, parse_padding
 from cnncalc.core.numbers import bounded, parse_whole
 from cnncalc.formats.expressions import BOOLEANS, shown
-from cnncalc.kinds import FRAMEWORKS, REGISTRY
-
-CONVENTIONS: dict[str, dict[str, dict[str, Any]]] = {
-    name: {kind: cls.conventions[name] for kind, cls in REGISTRY.items() if name in cls.conventions}
-    for name in FRAMEWORKS
-}
-"""Defaults each convention changes, by kind, as each kind declares them."""
+from cnncalc.kinds import REGISTRY
+from cnncalc.kinds.base import registry_view
 
 
-PRIMARY = {kind: cls.primary for kind, cls in REGISTRY.items() if cls.primary}
-"""The parameter a bare value sets, as each kind declares it: ``conv 64``, ``fc 10``."""
+@registry_view
+def conventions(name: str) -> dict[str, dict[str, Any]]:
+    """Defaults the convention ``name`` (one of FRAMEWORKS) changes, by kind, as each kind
+    declares them."""
+    return {
+        kind: cls.conventions[name] for kind, cls in REGISTRY.items() if name in cls.conventions
+    }
 
 
 SHORT = {"f": "f", "s": "stride", "p": "pad", "d": "dilation", "g": "groups"}
@@ -38,10 +38,10 @@ SHORTHAND = re.compile(f"({'|'.join(SHORT)})([0-9(].*)")
 needs another spelling."""
 
 
-WORDS: dict[str, tuple[str, Any]] = {
-    word: setting for cls in REGISTRY.values() for word, setting in cls.words.items()
-}
-"""Every kind's bare words of the inline form and the parameter each one sets."""
+@registry_view
+def words() -> dict[str, tuple[str, Any]]:
+    """Every kind's bare words of the inline form and the parameter each one sets."""
+    return {word: setting for cls in REGISTRY.values() for word, setting in cls.words.items()}
 
 
 NOT_TEXT = frozenset({*BOOLEANS, "null"})
@@ -91,16 +91,17 @@ ITEM_KEYS = ("name", "if")
 EXPECT_KEYS = ("output", "params", "macs", "shapes")
 
 
-@lru_cache(maxsize=4096)
+@registry_view
 def inline_tokens(text: str) -> tuple[tuple[str, Any, int, int], ...]:
     """(parameter, raw value, offset of the token, offset of its value) of each token; the
     first token is the kind itself."""
     tokens = []
+    bare = words()
     for i, (token, offset) in enumerate(_tokens(text)):
         key, raw = ("", token) if i == 0 else _split_token(token)
         at = offset + len(token) - len(raw)
-        if key == "" and raw in WORDS and i > 0:
-            key, raw = WORDS[raw]
+        if key == "" and raw in bare and i > 0:
+            key, raw = bare[raw]
         tokens.append((key, raw, offset, at))
     return tuple(tokens)
 

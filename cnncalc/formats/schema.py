@@ -15,8 +15,8 @@ from itertools import combinations
 from typing import Any
 
 from cnncalc.core.shapes import PAD_MODES
-from cnncalc.graph import MERGES, TASKS
-from cnncalc.kinds import ALIASES, REGISTRY, Layer, Parameter
+from cnncalc.graph import TASKS
+from cnncalc.kinds import ALIASES, FRAMEWORKS, REGISTRY, Layer, Parameter
 
 SCHEMA_ID = "https://cnncalc.dev/schema/spec.json"
 
@@ -68,14 +68,7 @@ _COUNT: Schema = {"type": ["integer", "string"], "minimum": 0, "pattern": r"^\s*
 
 def spec_schema() -> Schema:
     """The JSON Schema (draft-07) of a spec file: top-level keys, items, blocks, expect."""
-    from cnncalc.formats.language import (
-        CONVENTIONS,
-        EXPECT_KEYS,
-        ITEM_KEYS,
-        NAME_PATTERN,
-        SHORT,
-        TOP_KEYS,
-    )
+    from cnncalc.formats.language import EXPECT_KEYS, ITEM_KEYS, NAME_PATTERN, SHORT, TOP_KEYS
 
     expectations: dict[str, Schema] = {
         "output": {
@@ -112,7 +105,7 @@ def spec_schema() -> Schema:
             "description": "order of the sizes in input and expect: channels last or first",
         },
         "convention": {
-            "enum": list(CONVENTIONS),
+            "enum": list(FRAMEWORKS),
             "default": "pytorch",
             "description": "a framework's defaults: tensorflow pads SAME, caffe pools in ceil mode",
         },
@@ -137,7 +130,7 @@ def spec_schema() -> Schema:
             "additionalProperties": False,
         },
     }
-    kinds = {kind: f"#/definitions/kind-{kind}" for kind in REGISTRY if kind not in MERGES}
+    kinds = {kind: f"#/definitions/kind-{kind}" for kind, cls in REGISTRY.items() if not cls.joins}
     item_keys: dict[str, Schema] = {
         "name": {
             "type": "string",
@@ -165,7 +158,8 @@ def spec_schema() -> Schema:
                 "items": {"$ref": "#/definitions/branch"},
                 "description": REGISTRY[op].summary,
             }
-            for op in MERGES
+            for op, cls in REGISTRY.items()
+            if cls.joins
         },
         "from": {
             "type": "string",
@@ -246,7 +240,7 @@ def spec_schema() -> Schema:
             **{
                 f"kind-{kind}": _kind_schema(cls, SHORT)
                 for kind, cls in REGISTRY.items()
-                if kind not in MERGES
+                if not cls.joins
             },
         },
     }

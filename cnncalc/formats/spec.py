@@ -51,7 +51,6 @@ from cnncalc.formats.expressions import (
     shown,
 )
 from cnncalc.formats.language import (
-    CONVENTIONS,
     CONVERSIONS,
     EXPECT_KEYS,
     NAME,
@@ -59,6 +58,7 @@ from cnncalc.formats.language import (
     TOP_KEYS,
     as_int,
     auto_name,
+    conventions,
     inline_tokens,
 )
 from cnncalc.formats.tree import LayerNode, Merge, Node, Ref, Repeat, Sequence, lower
@@ -74,8 +74,8 @@ from cnncalc.formats.yaml_source import (
     yaml_loader,
     yaml_problem,
 )
-from cnncalc.graph import MERGES, TASKS, Expectations, Network, without_gc_pauses
-from cnncalc.kinds import ALIASES, REGISTRY, Layer, layer_class
+from cnncalc.graph import TASKS, Expectations, Network, is_merge, without_gc_pauses
+from cnncalc.kinds import ALIASES, FRAMEWORKS, REGISTRY, Layer, layer_class
 
 MAX_REPEAT = 100_000
 """A single repeat count above this is a typo, not a network."""
@@ -137,7 +137,7 @@ class Builder:
         self.source = source
         self.problems: list[Problem] = []
         self.blocks: dict[str, _Block] = {}
-        self.defaults = CONVENTIONS.get(convention, {})
+        self.defaults = conventions(convention)
         self.layers: dict[Any, Layer] = {}
         """Layers already built, by class and parameters: big specs repeat the same few."""
         self.inline_layers: dict[str, tuple[str, Layer, str | None]] = {}
@@ -327,7 +327,7 @@ class Builder:
         if not kind:
             raise self.problem(kpos, ctx.path, "an item's kind is empty (null)")
         name = name or auto_name(kind, counts)
-        if kind in MERGES:
+        if is_merge(kind):
             return self.merge(kind, value_node, kpos, name, ctx)
         if kind == "from":
             return Ref(name, kpos, target=self.reference(node_value(value_node), ctx))
@@ -400,7 +400,7 @@ class Builder:
         """A layer of a registered kind, or a call of a block defined in this spec."""
         if kind in self.blocks:
             return self.called(self.blocks[kind], params, pos, name, ctx)
-        if kind.lower() in (*MERGES, "repeat"):
+        if is_merge(kind.lower()) or kind.lower() == "repeat":
             message = f"{kind} is written as a mapping in a spec file, not inline (docs/spec.md)"
             raise self.problem(pos, ctx.path, message)
         try:
@@ -680,7 +680,7 @@ def _load_spec(text: str, source: str) -> Network:
 
     name = scalar("name", source)
     layout = scalar("layout", "hwc", ("hwc", "chw"))
-    convention = scalar("convention", "pytorch", tuple(CONVENTIONS))
+    convention = scalar("convention", "pytorch", FRAMEWORKS)
     builder = Builder(text, source, convention)
     builder.problems = probe.problems
     input_shape = Shape((), 1)

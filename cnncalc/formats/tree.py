@@ -30,7 +30,7 @@ class Sequence(NamedTuple):
 
 
 class Merge(NamedTuple):
-    """Parallel branches from the same input, joined by the kind ``op`` (one of MERGES)."""
+    """Parallel branches from the same input, joined by the kind ``op`` (``is_merge``)."""
 
     name: str
     pos: Pos

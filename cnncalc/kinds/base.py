@@ -15,8 +15,9 @@ activations and pooling cost 0. Transposed convolutions count per input position
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from math import isfinite
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, ParamSpec, TypeVar, cast
 
 from cnncalc.core.errors import GeometryError, ParameterError, UsageError
 from cnncalc.core.formulas import Pad
@@ -251,6 +252,22 @@ REGISTRY: dict[str, type[Layer]] = {}
 ALIASES: dict[str, str] = {}
 
 
+_VIEWS: list[Callable[[], None]] = []
+"""How to forget each registry view (see ``registry_view``)."""
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def registry_view(function: Callable[_P, _T]) -> Callable[_P, _T]:
+    """``function``, a view of the registry (the inline form's words), computed once for
+    its arguments and again after the next ``register``: cached, yet never stale."""
+    cached = lru_cache(maxsize=4096)(function)
+    _VIEWS.append(cached.cache_clear)
+    return cast(Callable[_P, _T], cached)
+
+
 def register(*aliases: str) -> Callable[[type[Layer]], type[Layer]]:
     """Class decorator adding a layer kind (and aliases) to the registry."""
 
@@ -258,6 +275,8 @@ def register(*aliases: str) -> Callable[[type[Layer]], type[Layer]]:
         REGISTRY[cls.kind] = cls
         for alias in aliases:
             ALIASES[alias] = cls.kind
+        for forget in _VIEWS:
+            forget()
         return cls
 
     return add
