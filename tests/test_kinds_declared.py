@@ -122,7 +122,7 @@ def test_a_kind_registered_after_import_is_read_live(registered):
     after a spec was read (and all of them looked up) work in the next spec."""
     spec = (
         "input: 8x8x4\nconvention: caffe\nlayers:\n"
-        "  - widen twice\n  - stack: [identity, [widen]]\n"
+        "  - widen twice\n  - stack: [identity, [widen]]\n    gap: 1\n"
     )
     with pytest.raises(SpecError, match="unknown layer kind 'widen'"):
         load_spec(spec)
@@ -142,14 +142,15 @@ def test_a_kind_registered_after_import_is_read_live(registered):
 
     class Stack(Join):
         kind = "stack"
-        summary = "channels stacked"
+        summary = "channels stacked, and gap more"
+        gap: int = 0
 
         def combine(self, a: Shape, b: Shape) -> Shape:
-            return Shape(a.spatial, a.channels + b.channels)
+            return Shape(a.spatial, a.channels + b.channels + self.gap)
 
     registered(Widen)
     registered(Stack)
     layers = [node.layer for node in load_spec(spec).graph.nodes]
-    assert layers[0] == Widen(times=2, extra=1) and layers[-1] == Stack()
-    assert trace(spec)["output"] == [8, 8, 9 + 10]
+    assert layers[0] == Widen(times=2, extra=1) and layers[-1] == Stack(gap=1)
+    assert trace(spec)["output"] == [8, 8, 9 + 10 + 1]
     assert "stack" in spec_schema()["definitions"]["mapping"]["properties"]

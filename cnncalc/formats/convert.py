@@ -671,8 +671,8 @@ class _Writer:
             for part in item.body:
                 lines += self.element(part, "      ")
             return lines
-        join = flat.layers[els[run.start + run.period - 1].start]
-        lines.append(f"      - {join.kind}:")
+        join = els[run.start + run.period - 1].start
+        lines.append(f"      - {flat.layers[join].kind}:")
         for chain in item.branches:
             if not chain:
                 lines.append("          - []")
@@ -682,7 +682,7 @@ class _Writer:
             for part in chain:
                 lines += self.element(part, "            ", previous)
                 previous = part.element.end - 1
-        return lines
+        return lines + [f"        {k}: {_mapped(v)}" for k, v in self.values(join).items()]
 
     def element(self, item: _Item, indent: str, previous: int | None = None) -> list[str]:
         """A node's or a call's lines; ``previous``: the position it follows, if not the one
@@ -713,36 +713,44 @@ class _Writer:
         layer = flat.layers[p]
         lines = []
         name = "" if item.auto else item.name
-        if layer.joins:
+        values = self.values(p, slots)
+        if layer.joins:  # its parameters beside its branches
             branches = ", ".join(f"from {self.ref(q, p)}" for q in flat.inputs[p])
             lines.append(f"{indent}- {item.word}: [{branches}]")
+            lines += [f"{indent}  {key}: {_mapped(value)}" for key, value in values.items()]
             if name:
                 lines.append(f"{indent}  name: {name}")
             return lines
         if flat.inputs[p][0] != previous:
             lines.append(f"{indent}- from {self.ref(flat.inputs[p][0], p)}")
-        slots = slots or {}
-        values = {
-            key: slots[key]
-            if isinstance(slots.get(key), _Arg)
-            else self.ref(flat.refs[p][key], p)
-            if key in flat.refs[p]
-            else getattr(layer, key)
-            for key, parameter in layer.parameters.items()
-            if isinstance(slots.get(key), _Arg) or getattr(layer, key) != parameter.default
-        }
         inline = _inline(layer, item.word, values)
         if inline is not None:
             lines.append(f"{indent}- {inline}{f' name={name}' if name else ''}")
             return lines
-        pairs = ", ".join(
-            f"{key}: {value if isinstance(value, _Arg) else json.dumps(value)}"
-            for key, value in values.items()
-        )
+        pairs = ", ".join(f"{key}: {_mapped(value)}" for key, value in values.items())
         lines.append(f"{indent}- {item.word}: {{{pairs}}}")
         if name:
             lines.append(f"{indent}  name: {name}")
         return lines
+
+    def values(self, p: int, slots: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Node ``p``'s parameters to write: those away from their defaults, references by
+        name, and the ``slots`` a block's definition fills with its arguments."""
+        layer, refs, slots = self.flat.layers[p], self.flat.refs[p], slots or {}
+        return {
+            key: slots[key]
+            if isinstance(slots.get(key), _Arg)
+            else self.ref(refs[key], p)
+            if key in refs
+            else getattr(layer, key)
+            for key, parameter in layer.parameters.items()
+            if isinstance(slots.get(key), _Arg) or getattr(layer, key) != parameter.default
+        }
+
+
+def _mapped(value: Any) -> str:
+    """A parameter value as a mapping writes it: an argument by its name, else as JSON."""
+    return value if isinstance(value, _Arg) else json.dumps(value)
 
 
 def _inline_value(value: Any) -> str | None:

@@ -180,6 +180,13 @@ def as_real(value: Any, key: str) -> float | int:
     return value
 
 
+def as_reals(value: Any, key: str) -> tuple[float | int, ...]:
+    """A list of numbers: ``coeff: [1, -1]``."""
+    if not isinstance(value, tuple) or not value:
+        raise UsageError(f"{key} must be a list of numbers, not {shown(value)}")
+    return tuple(as_real(v, key) for v in value)
+
+
 def as_text(value: Any, key: str) -> str:
     if not isinstance(value, str):
         raise UsageError(f"{key} must be a word, not {shown(value)}")
@@ -192,6 +199,7 @@ CONVERSIONS: dict[str, Callable[[Any, str], Any]] = {
     "PadSpec": as_padding,
     "bool": as_bool,
     "float": as_real,
+    "Numbers": as_reals,
     "str": as_text,
 }
 """How a value as written becomes each of the layers' PARAMETER_TYPES."""

@@ -49,6 +49,10 @@ PARAMETER_SCHEMAS: dict[str, tuple[Schema, str]] = {
         "true or false, or a condition such as stride != 1",
     ),
     "float": ({"type": ["number", "string"], "minLength": 1}, "a number, or an expression"),
+    "Numbers": (
+        {"type": ["array", "string"], "minItems": 1, "items": {"type": ["number", "string"]}},
+        "a list of numbers, such as one per branch",
+    ),
     "str": ({"type": "string", "minLength": 1}, "a word"),
 }
 """The JSON types of each of the layers' PARAMETER_TYPES as a spec writes them, as the reader
@@ -130,7 +134,8 @@ def spec_schema() -> Schema:
             "additionalProperties": False,
         },
     }
-    kinds = {kind: f"#/definitions/kind-{kind}" for kind, cls in REGISTRY.items() if not cls.joins}
+    joins = {kind: cls for kind, cls in REGISTRY.items() if cls.joins}
+    merge_keys = [*joins, *(alias for alias, kind in ALIASES.items() if kind in joins)]
     item_keys: dict[str, Schema] = {
         "name": {
             "type": "string",
@@ -151,24 +156,22 @@ def spec_schema() -> Schema:
             "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
             "description": "the name of the repeat's counter, instead of i",
         },
-        **{
-            op: {
-                "type": "array",
-                "minItems": 2,
-                "items": {"$ref": "#/definitions/branch"},
-                "description": REGISTRY[op].summary,
-            }
-            for op, cls in REGISTRY.items()
-            if cls.joins
-        },
+        **{kind: _branches(cls) for kind, cls in joins.items()},
         "from": {
             "type": "string",
             "minLength": 1,
             "description": "continue from the output of an earlier named layer",
         },
-        **{kind: {"$ref": ref} for kind, ref in kinds.items()},
-        **{alias: {"$ref": kinds[kind]} for alias, kind in ALIASES.items()},
+        **{
+            kind: {"$ref": f"#/definitions/kind-{kind}"}
+            for kind, cls in REGISTRY.items()
+            if not cls.joins
+        },
     }
+    item_keys.update({alias: item_keys[kind] for alias, kind in ALIASES.items()})
+    for cls in joins.values():  # each merge's own are checked with its branches (_merge_schema)
+        for name in cls.parameters:
+            item_keys.setdefault(name, {"description": f"{cls.kind}'s {name}, beside its branches"})
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_ID,
@@ -198,7 +201,7 @@ def spec_schema() -> Schema:
             "mapping": {
                 "type": "object",
                 "description": "a layer, block call, merge, repeat or reference keyed by its "
-                "kind, with an optional name and if",
+                "kind, with an optional name and if (and a merge's parameters)",
                 "properties": item_keys,
                 "additionalProperties": {"$ref": "#/definitions/call"},
                 "if": {"required": ["repeat"]},
@@ -207,10 +210,19 @@ def spec_schema() -> Schema:
                     "propertyNames": {"enum": [*_REPEAT_KEYS, *ITEM_KEYS]},
                 },
                 "else": {
-                    "allOf": [
-                        _one_key_besides(ITEM_KEYS),
-                        {"propertyNames": {"not": {"enum": list(_REPEAT_KEYS)}}},
-                    ]
+                    "if": {"anyOf": [{"required": [key]} for key in merge_keys]},
+                    "then": {
+                        "anyOf": [
+                            _merge_schema(key, REGISTRY[ALIASES.get(key, key)], ITEM_KEYS)
+                            for key in merge_keys
+                        ]
+                    },
+                    "else": {
+                        "allOf": [
+                            _one_key_besides(ITEM_KEYS),
+                            {"propertyNames": {"not": {"enum": list(_REPEAT_KEYS)}}},
+                        ]
+                    },
                 },
             },
             "branch": {
@@ -243,6 +255,26 @@ def spec_schema() -> Schema:
                 if not cls.joins
             },
         },
+    }
+
+
+def _branches(cls: type[Layer]) -> Schema:
+    """A merge's branches, keyed by its joining kind."""
+    return {
+        "type": "array",
+        "minItems": 2,
+        "items": {"$ref": "#/definitions/branch"},
+        "description": cls.summary,
+    }
+
+
+def _merge_schema(key: str, cls: type[Layer], optional: tuple[str, ...]) -> Schema:
+    """A merge keyed by ``key``: its branches, and beside them the optional keys and the
+    joining kind's parameters (``axis: 2``), as it declares them."""
+    return {
+        "required": [key],
+        "properties": {name: _parameter_schema(cls, name, p) for name, p in cls.parameters.items()},
+        "propertyNames": {"enum": [key, *optional, *cls.parameters]},
     }
 
 

@@ -75,7 +75,7 @@ from cnncalc.formats.yaml_source import (
     yaml_problem,
 )
 from cnncalc.graph import TASKS, Expectations, Network, is_merge, without_gc_pauses
-from cnncalc.kinds import ALIASES, FRAMEWORKS, REGISTRY, Layer, layer_class
+from cnncalc.kinds import ALIASES, FRAMEWORKS, REGISTRY, Join, Layer, layer_class
 
 MAX_REPEAT = 100_000
 """A single repeat count above this is a typo, not a network."""
@@ -317,7 +317,7 @@ class Builder:
                 return None
         if "repeat" in entries:
             return self.repeat(entries, pos, name, ctx, counts)
-        kinds = list(entries)
+        kinds, params = (list(entries), []) if len(entries) == 1 else _beside_join(entries)
         if len(kinds) != 1:
             raise self.problem(
                 pos, ctx.path, f"an item has one kind and optional name/if, not {kinds}"
@@ -328,27 +328,32 @@ class Builder:
             raise self.problem(kpos, ctx.path, "an item's kind is empty (null)")
         name = name or auto_name(kind, counts)
         if is_merge(kind):
-            return self.merge(kind, value_node, kpos, name, ctx)
+            return self.merge(kind, value_node, kpos, name, ctx, params)
         if kind == "from":
             return Ref(name, kpos, target=self.reference(node_value(value_node), ctx))
-        params = self.mapping_params(kind, value_node, ctx)
-        return self.call(kind, params, kpos, name, ctx)
+        return self.call(kind, self.mapping_params(kind, value_node, ctx), kpos, name, ctx)
 
     def mapping_params(
         self, kind: str, node: yaml.Node, ctx: Context
     ) -> dict[str, tuple[Any, Pos]]:
         if isinstance(node, yaml.MappingNode):
-            return {
-                str(node_value(k)): (
-                    self.value(kind, str(node_value(k)), node_value(v), ctx, text_pos(v)),
-                    node_pos(k),
-                )
-                for k, v in node.value
-            }
+            return self.params(kind, node.value, ctx)
         raw = node_value(node)
         if raw is None:
             return {}
         return {"": (self.resolve(raw, ctx, text_pos(node)), node_pos(node))}
+
+    def params(
+        self, kind: str, pairs: list[tuple[yaml.Node, yaml.Node]], ctx: Context
+    ) -> dict[str, tuple[Any, Pos]]:
+        """Parameters written as keys and values, each value resolved, at its key."""
+        return {
+            str(node_value(k)): (
+                self.value(kind, str(node_value(k)), node_value(v), ctx, text_pos(v)),
+                node_pos(k),
+            )
+            for k, v in pairs
+        }
 
     def inline_item(self, text: str, pos: Pos, ctx: Context, counts: dict[str, int]) -> Node | None:
         known = None if ctx.scope else self.inline_layers.get(text)
@@ -410,16 +415,22 @@ class Builder:
             close = difflib.get_close_matches(kind.lower(), known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise self.problem(pos, ctx.path, f"unknown layer kind {kind!r}{hint}") from None
+        return LayerNode(name, pos, self.layer(cls, params, ctx.path, name, pos))
+
+    def layer(
+        self, cls: type[Layer], params: dict[str, tuple[Any, Pos]], at: str, name: str, pos: Pos
+    ) -> Layer:
+        """A layer named ``name`` in ``at``, built once for each kind and parameters."""
         try:
-            key = (cls, tuple((k, v) for k, (v, _) in params.items()))
+            key = (cls, tuple((k, v) for k, (v, _) in params.items()) if params else ())
             layer = self.layers.get(key)
         except TypeError:  # an unhashable value: build it, uncached
             key, layer = None, None
         if layer is None:
-            layer = self.build(cls, params, f"{ctx.path}.{name}" if ctx.path else name, pos)
+            layer = self.build(cls, params, f"{at}.{name}" if at else name, pos)
             if key is not None:
                 self.layers[key] = layer
-        return LayerNode(name, pos, layer)
+        return layer
 
     def build(
         self, cls: type[Layer], params: dict[str, tuple[Any, Pos]], path: str, pos: Pos
@@ -505,7 +516,17 @@ class Builder:
         inner = Context(path, args, (*ctx.calls, block.name), depth=ctx.depth + 1)
         return Sequence(name, pos, self.items(block.layers, inner), kind=block.name)
 
-    def merge(self, op: str, node: yaml.Node, pos: Pos, name: str, ctx: Context) -> Node:
+    def merge(
+        self,
+        op: str,
+        node: yaml.Node,
+        pos: Pos,
+        name: str,
+        ctx: Context,
+        pairs: list[tuple[yaml.Node, yaml.Node]],
+    ) -> Node:
+        """Branches joined by a layer of kind ``op``, its parameters the keys ``pairs``
+        beside them; the kind checks them against the number of branches."""
         path = f"{ctx.path}.{name}" if ctx.path else name
         if not isinstance(node, yaml.SequenceNode) or len(node.value) < 2:
             raise self.problem(pos, path, f"{op} needs a list of at least two branches")
@@ -514,7 +535,16 @@ class Builder:
             bctx = Context(f"{path}.{i}", ctx.scope, ctx.calls, ctx.used, ctx.depth + 1)
             items = branch if isinstance(branch, yaml.SequenceNode) else _as_list(branch)
             branches.append(Sequence(str(i), node_pos(branch), self.items(items, bctx)))
-        return Merge(name, pos, op=op, branches=branches)
+        params = self.params(op, pairs, ctx) if pairs else {}
+        join = self.layer(layer_class(op), params, ctx.path, name, pos)
+        assert isinstance(join, Join)  # is_merge(op)
+        try:
+            join.admit(len(branches))
+        except ParameterError as e:
+            raise self.problem(
+                params[e.name][1] if e.name in params else pos, path, str(e)
+            ) from None
+        return Merge(name, pos, join=join, branches=branches)
 
     def repeat(
         self,
@@ -610,6 +640,18 @@ def _references(kind: str) -> tuple[str, ...]:
         return layer_class(kind).references
     except UsageError:
         return ()
+
+
+def _beside_join(
+    entries: dict[Any, tuple[yaml.Node, yaml.Node]],
+) -> tuple[list[Any], list[tuple[yaml.Node, yaml.Node]]]:
+    """An item's kinds and its join's parameters: the keys beside its one join, if it has one
+    (``concat: [...]`` and ``axis: 2``), else every key a kind. A function of its own: its
+    comprehensions would make closures of every item's variables."""
+    joins = [key for key in entries if is_merge(key)]
+    if len(joins) != 1:
+        return list(entries), []
+    return joins, [pair for key, pair in entries.items() if key != joins[0]]
 
 
 def _as_list(node: yaml.Node) -> yaml.SequenceNode:

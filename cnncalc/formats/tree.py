@@ -30,11 +30,12 @@ class Sequence(NamedTuple):
 
 
 class Merge(NamedTuple):
-    """Parallel branches from the same input, joined by the kind ``op`` (``is_merge``)."""
+    """Parallel branches from the same input, joined by ``join``: a layer of a joining kind,
+    with its parameters (concat's ``axis``)."""
 
     name: str
     pos: Pos
-    op: str
+    join: Layer
     branches: list[Sequence]
 
 
@@ -106,7 +107,7 @@ class _Lowering:
                 else:
                     y = self.items(body, y, f"{path}.{i}")
         elif isinstance(node, Merge):
-            self.groups.append((len(self.nodes), path, node.op))
+            self.groups.append((len(self.nodes), path, node.join.kind))
             y = self.merge(node, x, path)
         elif isinstance(node, Ref):
             found = self.lookup(node.target, path)
@@ -158,11 +159,8 @@ class _Lowering:
             label = f"{path}.{branch.name or i}"
             labels.append(label)
             inputs.append(self.items(branch.items, x, label))
-        join = _JOINS.get(node.op)
-        if join is None:
-            join = _JOINS[node.op] = REGISTRY[node.op]()
         self.nodes.append(
-            DagNode(path, node.pos, join, tuple(inputs), labels=tuple(labels), entry=x)
+            DagNode(path, node.pos, node.join, tuple(inputs), labels=tuple(labels), entry=x)
         )
         self.defined[path] = path
         return path
@@ -190,8 +188,6 @@ class _Lowering:
 
 _new = tuple.__new__
 """Builds a DagNode from all its fields at once, without NamedTuple's keyword handling."""
-_JOINS: dict[str, Layer] = {}
-"""One value of each joining kind: they have no parameters."""
 
 
 class _Stop(Exception):

@@ -95,10 +95,22 @@ def _padding(value: object) -> bool:
     return isinstance(value, str) or _whole(value) or pairs
 
 
+def _real(value: object) -> bool:
+    return _whole(value) or (isinstance(value, float) and isfinite(value))
+
+
+Numbers = tuple[float, ...]
+"""Several numbers, such as one per input of a join (a weighted add's coefficients)."""
+
+
 PARAMETER_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "int": (_whole, "a whole number"),
     "bool": (lambda v: isinstance(v, bool), "True or False"),
-    "float": (lambda v: _whole(v) or (isinstance(v, float) and isfinite(v)), "a finite number"),
+    "float": (_real, "a finite number"),
+    "Numbers": (
+        lambda v: isinstance(v, tuple) and bool(v) and all(map(_real, v)),
+        "a list of finite numbers",
+    ),
     "str": (lambda v: isinstance(v, str), "a word"),
     "Dims": (_dims, "a whole number, or one per dimension"),
     "PadSpec": (_padding, "a number, a mode, or per dimension a number or (before, after)"),
