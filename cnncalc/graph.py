@@ -11,10 +11,14 @@ from typing import NamedTuple
 
 from cnncalc.core.positions import Pos, Problem
 from cnncalc.core.shapes import Shape
-from cnncalc.kinds import REGISTRY, Layer
+from cnncalc.kinds import ALIASES, REGISTRY, Layer
 
-MERGES = tuple(kind for kind, cls in REGISTRY.items() if cls.joins)
-"""The kinds that join the branches of a merge (concat, add, mul, ...)."""
+
+def is_merge(kind: str) -> bool:
+    """Whether ``kind`` (or an alias) joins the branches of a merge (concat, add, mul, ...):
+    read from the registry each time, so a kind registered after import is one too."""
+    cls = REGISTRY.get(ALIASES.get(kind, kind))
+    return cls is not None and cls.joins
 
 
 class Expectations:

@@ -20,6 +20,7 @@ from cnncalc.cli import main
 from cnncalc.core.errors import SpecError
 from cnncalc.core.shapes import Shape
 from cnncalc.formats.prototext import Message, parse
+from cnncalc.kinds import Add, Concat
 
 DATA = Path(__file__).parent / "data" / "caffe"
 SMALL, FCN, V1 = (str(DATA / f"{name}.prototxt") for name in ("small", "fcn", "v1"))
@@ -222,9 +223,9 @@ def _conv(body: str, name: str = "c", bottom: str = "data") -> str:
         (HEAD + 'layer { name: "r" type: "Relu" bottom: "data" top: "r" }\n', "2:25", "'ReLU'"),
         (
             HEAD + 'layer { name: "c" type: "Concat" bottom: "data" top: "c"'
-            " concat_param { axis: 2 } }\n",
+            " concat_param { axis: 0 } }\n",
             "2:79",
-            "only 1",
+            "axis 0 is the batch",
         ),
         (
             HEAD + 'layer { name: "p" type: "Pooling" bottom: "data" top: "p"'
@@ -237,6 +238,18 @@ def _conv(body: str, name: str = "c", bottom: str = "data") -> str:
             " eltwise_param { operation: MAX coeff: 1 coeff: 2 } }\n",
             "2:105",
             "only SUM",
+        ),
+        (
+            HEAD + 'layer { name: "c" type: "Concat" bottom: "data" top: "c"'
+            " concat_param { axis: -1 } }\n",
+            "2:79",
+            "axis -1 counts from the end",
+        ),
+        (
+            HEAD + 'layer { name: "c" type: "Concat" bottom: "data" top: "c"'
+            " concat_param { axis: 1 concat_dim: 1 } }\n",
+            "2:81",
+            "axis or concat_dim, not both",
         ),
         (HEAD + 'layer { name: "k" type: "Crop" bottom: "data" top: "k" }\n', "2:9", "two bottoms"),
         (
@@ -360,3 +373,29 @@ def test_an_eltwise_product_needs_equal_shapes_as_caffe_does(tmp_path):
     result = CliRunner().invoke(main, ["trace", str(path)])
     assert result.exit_code == 1
     assert "branch g gives 1x1x4, branch input gives 8x8x4" in result.stderr
+
+
+def test_eltwise_coefficients_and_a_concat_axis_are_read(tmp_path):
+    """Caffe's ``coeff`` weights an add (1, -1: a difference) and ``axis: 2`` concatenates the
+    rows (NCHW); neither changes a count."""
+    path = tmp_path / "joins.prototxt"
+    path.write_text(
+        'input: "data"\ninput_shape { dim: 1 dim: 4 dim: 8 dim: 8 }\n'
+        'layer { name: "d" type: "Eltwise" bottom: "data" bottom: "data" top: "d" '
+        "eltwise_param { coeff: 1 coeff: -1 } }\n"
+        'layer { name: "t" type: "Concat" bottom: "d" bottom: "data" top: "t" '
+        "concat_param { axis: 2 } }\n"
+        'layer { name: "u" type: "Concat" bottom: "t" bottom: "t" top: "u" '
+        "concat_param { concat_dim: 1 } }\n"
+    )
+    net = load(str(path))
+    layers = {node.name: node.layer for node in net.graph.nodes}
+    assert layers["d"] == Add(coeff=(1, -1)) and layers["t"] == Concat(axis=2)
+    assert layers["u"] == Concat()
+    t = trace(net)
+    assert [row.output for row in t.rows] == [
+        Shape((8, 8), 4),
+        Shape((16, 8), 4),
+        Shape((16, 8), 8),
+    ]
+    assert (t.totals().params, t.totals().macs) == (0, 0)

@@ -208,22 +208,17 @@ KIND_CASES = {
     "scale": [dict(bias=True)],
     "head": [dict(values=8)],
     "reorg": [dict(stride=4)],
+    "concat": [dict(axis=2), dict(axis=3)],
+    "add": [dict(coeff=(1, -0.5))],
 }  # fmt: skip
 
 
 def kind_cases() -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (kind, params)
-        for kind, cls in REGISTRY.items()
-        if not cls.joins
-        for params in KIND_CASES.get(kind, [{}])
-    ]
+    return [(kind, params) for kind in REGISTRY for params in KIND_CASES.get(kind, [{}])]
 
 
 def test_every_parameter_is_in_a_case():
     for kind, cls in REGISTRY.items():
-        if cls.joins:
-            continue
         given = {name for params in KIND_CASES.get(kind, [{}]) for name in params}
         assert given == set(cls.parameters), kind
 
@@ -236,9 +231,10 @@ def test_every_kind_and_value_survives(kind, params):
 
     layer = REGISTRY[kind](**params)
     refs = (("ref", "ref"),) if "to" in params else ()
+    inputs = ("ref", "ref") if layer.joins else ("ref",)  # a join reads the same layer twice
     nodes = [
         DagNode("ref", Pos(1, 1), REGISTRY["identity"](), ("",)),
-        DagNode("0 odd.name", Pos(2, 1), layer, ("ref",), refs),
+        DagNode("0 odd.name", Pos(2, 1), layer, inputs, refs),
     ]
     shape = Shape((16, 16), 8)
     net = Network("kinds", shape, Dag(nodes))
@@ -317,3 +313,12 @@ def test_darknet_residual_units_become_one_repeated_merge():
     assert "      - add:\n          -\n            - conv 32 f1\n" in text
     assert "          - []\n" in text
     assert comparable(cnncalc.trace(text)) == comparable(cnncalc.trace(net))
+    # a repeated join says its parameters beside its branches, as a single one does
+    weighted = [
+        n._replace(layer=REGISTRY["add"](coeff=(1, 0.5))) if n.layer.joins else n for n in nodes
+    ]
+    text = to_spec(net._replace(graph=Dag(weighted)))
+    assert "          - []\n        coeff: [1, 0.5]\n" in text
+    assert [n.layer for n in cnncalc.load(text).graph.nodes if n.layer.joins] == [
+        REGISTRY["add"](coeff=(1, 0.5))
+    ] * 4

@@ -18,7 +18,7 @@ from cnncalc.analysis.tracer import Trace, trace
 from cnncalc.core.errors import UsageError
 from cnncalc.core.notation import format_shape
 from cnncalc.formats.spec import load_spec
-from cnncalc.graph import MERGES
+from cnncalc.graph import is_merge
 from cnncalc.render.diagram import Diagram, Group, Node, build_diagram, dot, mermaid
 
 ZOO = files("cnncalc.zoo")
@@ -163,8 +163,8 @@ def test_every_row_is_fed_and_every_merge_by_each_branch(name):
     shown = list(nodes(d.members))
     assert [n.name for n in shown[1:-1]] == [r.name for r in t.rows]
     assert all(into[n.id] for n in shown[1:]) and all(out_of[n.id] for n in shown[:-1])
-    branches = {r.name: len(r.inputs) for r in t.rows if r.kind in MERGES}
-    assert {n.name: into[n.id] for n in shown if n.kind in MERGES} == branches
+    branches = {r.name: len(r.inputs) for r in t.rows if is_merge(r.kind)}
+    assert {n.name: into[n.id] for n in shown if is_merge(n.kind)} == branches
 
 
 def test_unet_skip_connections_run_from_the_encoder_into_the_crops():

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cnncalc import trace
 from cnncalc.cli import main
-from cnncalc.core.errors import UsageError
+from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.shapes import Shape
 from cnncalc.formats.inline import load_inline
 from cnncalc.formats.schema import spec_schema
 from cnncalc.formats.spec import load_spec
-from cnncalc.graph import MERGES
-from cnncalc.kinds import REGISTRY
+from cnncalc.kinds import REGISTRY, Join, Layer, Outcome, register
 
 KINDS_PAGE = Path(__file__).parents[1] / "docs" / "kinds.md"
 
@@ -38,7 +38,7 @@ def test_every_kind_has_a_description_a_schema_and_a_doc_entry(kind):
     cls = REGISTRY[kind]
     assert cls.summary.strip(), f"{kind} has no summary"
     schema = spec_schema()
-    if kind in MERGES:
+    if cls.joins:
         assert kind in schema["definitions"]["mapping"]["properties"]
     else:
         assert schema["definitions"][f"kind-{kind}"]["description"] == cls.summary
@@ -108,7 +108,7 @@ def test_every_kind_explains_itself_in_a_single_layer_report(kind):
     from cnncalc.render.layer import layer_report
 
     layer, x = REGISTRY[kind](**GIVEN.get(kind, {})), Shape((8, 8), 8)
-    if kind in MERGES:
+    if REGISTRY[kind].joins:
         with pytest.raises(UsageError, match=rf"^{kind} joins branches: write {kind}: \["):
             layer.apply(x)
         return
@@ -123,10 +123,64 @@ def test_every_kind_explains_itself_in_a_single_layer_report(kind):
     assert json.loads(layer_report(layer, x, outcome, "json"))["macs"] == outcome.macs
 
 
-@pytest.mark.parametrize("kind", sorted(set(REGISTRY) - set(MERGES)))
+@pytest.mark.parametrize("kind", sorted(k for k, cls in REGISTRY.items() if not cls.joins))
 def test_a_kind_with_macs_declares_what_they_are_so_they_are_counted(kind):
     from cnncalc.analysis.costs import FLOPS_PER_MAC
 
     layer, x = REGISTRY[kind](**GIVEN.get(kind, {})), Shape((8, 8), 8)
     if layer.apply(x).macs:
         assert layer.cost in FLOPS_PER_MAC["flops"]
+
+
+@pytest.fixture
+def registered():
+    """Registers kinds for one test, and takes them out again afterwards."""
+    added: list[str] = []
+
+    def add(cls: type[Layer]) -> None:
+        added.append(cls.kind)
+        register()(cls)
+
+    yield add
+    for kind in added:
+        del REGISTRY[kind]
+    register()(REGISTRY["identity"])  # registering anew forgets what was read of those kinds
+
+
+def test_a_kind_registered_after_import_is_read_live(registered):
+    """Words, joins and conventions are read from the registry as it is: kinds registered
+    after a spec was read (and all of them looked up) work in the next spec."""
+    spec = (
+        "input: 8x8x4\nconvention: caffe\nlayers:\n"
+        "  - widen twice\n  - stack: [identity, [widen]]\n    gap: 1\n"
+    )
+    with pytest.raises(SpecError, match="unknown layer kind 'widen'"):
+        load_spec(spec)
+
+    class Widen(Layer):
+        kind = "widen"
+        summary = "the channels times a factor, plus extra"
+        words = {"twice": ("times", 2)}
+        conventions = {"caffe": {"extra": 1}}
+        times: int = 1
+        extra: int = 0
+
+        def apply(self, x: Shape) -> Outcome:
+            return self._identity(x)._replace(
+                shape=Shape(x.spatial, x.channels * self.times + self.extra)
+            )
+
+    class Stack(Join):
+        kind = "stack"
+        summary = "channels stacked, and gap more"
+        gap: int = 0
+
+        def combine(self, a: Shape, b: Shape) -> Shape:
+            return Shape(a.spatial, a.channels + b.channels + self.gap)
+
+    registered(Widen)
+    registered(Stack)
+    layers = [node.layer for node in load_spec(spec).graph.nodes]
+    assert layers[0] == Widen(times=2, extra=1) and layers[-1] == Stack(gap=1)
+    assert trace(spec)["output"] == [8, 8, 9 + 10 + 1]
+    assert "stack" in spec_schema()["definitions"]["mapping"]["properties"]

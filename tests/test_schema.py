@@ -13,7 +13,6 @@ import yaml
 
 from cnncalc.formats.schema import spec_schema
 from cnncalc.formats.spec import SpecError, load_spec
-from cnncalc.graph import MERGES
 from cnncalc.kinds import ALIASES, REGISTRY
 
 jsonschema = pytest.importorskip("jsonschema")
@@ -92,6 +91,19 @@ VALID = {
           - gap
         expect: {output: 4x4x4, params: 1_234, shapes: {stage: 4x4x4}}
     """,
+    "a join's parameters beside its branches": """
+        input: 8x8x4
+        blocks:
+          tall: {args: {a: 2}, layers: [{concat: [identity, identity], axis: a}]}
+          axis: {args: [c], layers: ["conv c f1"]}
+        layers:
+          - add: [[conv 4 f1], identity]
+            coeff: [1, -0.5]
+            name: difference
+          - {concat: [identity, [conv 4 f1]], if: true, axis: 3}
+          - tall
+          - axis: 3
+    """,
 }
 
 
@@ -120,6 +132,19 @@ REJECTED = [
     ),
     pytest.param("input: 8x8x3\nlayers: [{relu: 3}]\n", id="a bare value for a kind without one"),
     pytest.param("input: 8x8x3\nlayers: [{add: [identity]}]\n", id="a merge with one branch"),
+    pytest.param(
+        "input: 8x8x3\nlayers: [{concat: [identity, identity], coeff: [1, 1]}]\n",
+        id="a parameter of another join",
+    ),
+    pytest.param(
+        "input: 8x8x3\nlayers: [{add: [identity, identity], coeff: 1}]\n",
+        id="a join parameter of the wrong type",
+    ),
+    pytest.param(
+        "input: 8x8x3\nlayers: [{add: [identity, identity], mean: [identity, identity]}]\n",
+        id="two joins in one item",
+    ),
+    pytest.param("input: 8x8x3\nlayers: [{relu: null, axis: 2}]\n", id="a join parameter alone"),
     pytest.param("input: 8x8x3\nlayers: [{repeat: 2}]\n", id="a repeat without layers"),
     pytest.param(
         "input: 8x8x3\nlayers: [{repeat: 2, layers: [relu], fc: 3}]\n",
@@ -147,7 +172,7 @@ def test_schema_and_reader_both_reject(validator, text):
         load_spec(text)
 
 
-@pytest.mark.parametrize("kind", [*(k for k in REGISTRY if k not in MERGES), *ALIASES])
+@pytest.mark.parametrize("kind", [*(k for k, c in REGISTRY.items() if not c.joins), *ALIASES])
 def test_every_kind_takes_its_parameters_in_both(validator, kind):
     """Each kind and alias, given every parameter at its default, is a valid item for both."""
     cls = REGISTRY[ALIASES.get(kind, kind)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple, Union, cast
 
-from cnncalc.core.errors import CnnCalcError, GeometryError
+from cnncalc.core.errors import CnnCalcError, GeometryError, UsageError
 from cnncalc.core.positions import Pos, Problem
 from cnncalc.core.shapes import Shape
 from cnncalc.graph import INPUT, Dag, DagNode, Network, without_gc_pauses
@@ -241,6 +241,11 @@ class _Walker:
         labels = node.labels or node.inputs
         first = ins[0]
         shape = first.shape
+        try:
+            join.admit(len(ins))  # a graph built by hand was not checked where it was read
+        except UsageError as e:
+            entry = self.out[node.inputs[0] if node.entry is None else node.entry]
+            raise self.fail(node, str(e), entry, tuple(t.source for t in ins)) from None
         for i, other in enumerate(ins[1:], 1):
             try:
                 shape = join.combine(shape, other.shape)
@@ -253,8 +258,9 @@ class _Walker:
                 entry = self.out[node.inputs[0] if node.entry is None else node.entry]
                 raise self.fail(node, message, entry, tuple(t.source for t in ins)) from None
         rf = tuple(max(t.rf[d] for t in ins) for d in range(len(first.rf)))
-        # the step of an input at the output's size (mul broadcasts a 1x1 input over it)
-        jump = next(t.jump for t in ins if t.shape.spatial == shape.spatial)
+        # the step of an input at the output's size (mul broadcasts a 1x1 input over it), or
+        # of the first (concatenated along a spatial axis, the output is larger than each)
+        jump = next((t.jump for t in ins if t.shape.spatial == shape.spatial), first.jump)
         y = Tensor(shape, rf, jump, path)
         self.result.rows.append(
             Row(

@@ -658,9 +658,15 @@ def _crop(r: _Reader, p: Params, at: _Layer) -> Built:
 def _concat(r: _Reader, p: Params, at: _Layer) -> Built:
     if not at.bottoms or len(at.tops) != 1:
         raise r.bad(at.pos, "Concat takes one or more bottoms and one top")
-    _check_axis(r, p, "axis", (1,), "the channels")
-    _check_axis(r, p, "concat_dim", (1,), "the channels")
-    return _make(r, at, k.Concat)
+    given = [*p.get("axis", []), *p.get("concat_dim", [])]  # concat_dim: the old name
+    if len(given) > 1:
+        raise r.bad(given[1].pos, "concat_param: axis or concat_dim, not both")
+    concat = k.Concat(axis=r.whole(given[0], -MAX_NUMBER) if given else 1)
+    try:
+        concat.admit(len(at.bottoms))
+    except CnnCalcError as e:
+        raise r.bad(given[0].value.pos, str(e)) from None
+    return concat, ()
 
 
 def _eltwise(r: _Reader, p: Params, at: _Layer) -> Built:
@@ -673,9 +679,8 @@ def _eltwise(r: _Reader, p: Params, at: _Layer) -> Built:
     if coeffs and len(coeffs) != len(at.bottoms):
         message = f"coeff: one per bottom ({len(at.bottoms)}), not {len(coeffs)}"
         raise r.bad(coeffs[0].pos, message)
-    for f in coeffs:
-        r.number(f)
-    return _make(r, at, {"SUM": k.Add, "PROD": k.Prod, "MAX": k.Max}[op])
+    weights = {"coeff": tuple(r.number(f) for f in coeffs)} if coeffs else {}
+    return _make(r, at, {"SUM": k.Add, "PROD": k.Prod, "MAX": k.Max}[op], **weights)
 
 
 _HANDLERS: dict[str, Callable[[_Reader, Params, _Layer], Built]] = {

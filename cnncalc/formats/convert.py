@@ -19,7 +19,17 @@ from typing import Any, NamedTuple
 
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.notation import format_shape
-from cnncalc.graph import INPUT, MERGES, Dag, Expectations, Network
+from cnncalc.formats.expressions import PATH, WORD
+from cnncalc.formats.language import (
+    NAME,
+    NOT_TEXT,
+    SHORT,
+    SHORTHAND,
+    auto_name,
+    auto_named,
+    words,
+)
+from cnncalc.graph import INPUT, Dag, Expectations, Network, is_merge
 from cnncalc.kinds import ALIASES, REGISTRY, Layer
 
 TARGETS = ("yaml",)
@@ -30,16 +40,9 @@ MAX_PERIOD = 200
 MIN_SAVED = 4
 """A repeat is written only when it saves at least this many items (its header costs 3)."""
 
-_VALID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_RESERVED = re.compile(r"from\d+")
-"""Names the reader gives ``from`` items: a layer named so would clash with them."""
-_SHORTHAND = re.compile(r"[fspdg]\d.*")
-"""Names that read as a shorthand in ``from f12`` (``f=12``), as a block ``f1``'s calls are
-named: a ``_`` goes before them."""
-_WORD = re.compile(r"[A-Za-z_][\w-]*(\.[\w-]+)*")
 _PLAIN = re.compile(r"[A-Za-z_][\w .,()/+-]*")
-_BOOLEAN_WORDS = {"true", "false", "yes", "no", "on", "off", "null"}
-_SHORT = {"f": "f", "stride": "s", "pad": "p", "dilation": "d", "groups": "g"}
+_SHORT = {name: short for short, name in SHORT.items()}
+"""The inline shorthand of each parameter that has one: ``s`` for stride."""
 
 
 def convert(net: Network, expect: Expectations, to: str = "yaml") -> str:
@@ -191,7 +194,7 @@ def _units(flat: _Flat) -> list[tuple[int, int, str, str]]:
     (start, end, name, kind). Repeats follow these, so they begin where the original's do."""
     found: list[tuple[int, int, str, str]] = []
     for start, path, kind in sorted(flat.groups, key=lambda g: g[0]):  # outer ones first
-        if kind == "repeat" or kind in MERGES or found and start < found[-1][1]:
+        if kind == "repeat" or is_merge(kind) or found and start < found[-1][1]:
             continue
         end = start
         while end < len(flat) and (flat.names[end] or "").startswith(path + "."):
@@ -225,7 +228,7 @@ def _block_name(kind: str, layers: list[Layer], used: set[str]) -> str:
     taken = {*REGISTRY, *ALIASES, "repeat", "from"}
     initials = "".join(layer.kind[0] for layer in layers)
     for name in (kind, initials if len(layers) <= 4 else "", "block"):
-        if _VALID.fullmatch(name) and name not in taken:
+        if NAME.fullmatch(name) and name not in taken:
             return _unique(name, used)
     raise AssertionError("block is free")  # pragma: no cover
 
@@ -399,14 +402,15 @@ def _runs(flat: _Flat, els: list[_Element]) -> list[_Run]:
 
 def _valid(name: str | None) -> str | None:
     """A spec name for ``name``: dots and other signs become ``_``, a leading digit gets a
-    ``_`` before it, as does a shorthand (``f12``), and the reader's own ``from1``... get one
-    after."""
+    ``_`` before it, as does a shorthand (``f12``, which ``from f12`` reads as ``f=12``, as a
+    block ``f1``'s calls are named), and the names the reader gives ``from`` items
+    (``from1``...) get one after."""
     if not name:
         return None
     name = re.sub(r"[^A-Za-z0-9_-]", "_", name)
-    if not _VALID.fullmatch(name) or _SHORTHAND.fullmatch(name):
+    if not NAME.fullmatch(name) or SHORTHAND.fullmatch(name):
         name = "_" + name
-    return name + "_" if _RESERVED.fullmatch(name) else name
+    return name + "_" if auto_named(name, "from") else name
 
 
 def _unique(name: str, used: set[str]) -> str:
@@ -471,8 +475,7 @@ def _items(
             stem = re.search(r"[A-Za-z]*(?=\d*$)", want or "")
             alias = stem.group() if stem else ""
             word = alias if ALIASES.get(alias) == layer.kind else layer.kind
-        counts[word] = counts.get(word, 0) + 1
-        auto = f"{word}{counts[word]}"
+        auto = auto_name(word, counts)
         name = _unique(want or auto, used)
         if _valid(name) != name:  # a block f1's own names f11, f12... read as f=12
             name = _unique(str(_valid(name)), used)
@@ -664,8 +667,8 @@ class _Writer:
             for part in item.body:
                 lines += self.element(part, "      ")
             return lines
-        join = flat.layers[els[run.start + run.period - 1].start]
-        lines.append(f"      - {join.kind}:")
+        join = els[run.start + run.period - 1].start
+        lines.append(f"      - {flat.layers[join].kind}:")
         for chain in item.branches:
             if not chain:
                 lines.append("          - []")
@@ -675,7 +678,7 @@ class _Writer:
             for part in chain:
                 lines += self.element(part, "            ", previous)
                 previous = part.element.end - 1
-        return lines
+        return lines + [f"        {k}: {_mapped(v)}" for k, v in self.values(join).items()]
 
     def element(self, item: _Item, indent: str, previous: int | None = None) -> list[str]:
         """A node's or a call's lines; ``previous``: the position it follows, if not the one
@@ -706,36 +709,44 @@ class _Writer:
         layer = flat.layers[p]
         lines = []
         name = "" if item.auto else item.name
-        if layer.joins:
+        values = self.values(p, slots)
+        if layer.joins:  # its parameters beside its branches
             branches = ", ".join(f"from {self.ref(q, p)}" for q in flat.inputs[p])
             lines.append(f"{indent}- {item.word}: [{branches}]")
+            lines += [f"{indent}  {key}: {_mapped(value)}" for key, value in values.items()]
             if name:
                 lines.append(f"{indent}  name: {name}")
             return lines
         if flat.inputs[p][0] != previous:
             lines.append(f"{indent}- from {self.ref(flat.inputs[p][0], p)}")
-        slots = slots or {}
-        values = {
-            key: slots[key]
-            if isinstance(slots.get(key), _Arg)
-            else self.ref(flat.refs[p][key], p)
-            if key in flat.refs[p]
-            else getattr(layer, key)
-            for key, parameter in layer.parameters.items()
-            if isinstance(slots.get(key), _Arg) or getattr(layer, key) != parameter.default
-        }
         inline = _inline(layer, item.word, values)
         if inline is not None:
             lines.append(f"{indent}- {inline}{f' name={name}' if name else ''}")
             return lines
-        pairs = ", ".join(
-            f"{key}: {value if isinstance(value, _Arg) else json.dumps(value)}"
-            for key, value in values.items()
-        )
+        pairs = ", ".join(f"{key}: {_mapped(value)}" for key, value in values.items())
         lines.append(f"{indent}- {item.word}: {{{pairs}}}")
         if name:
             lines.append(f"{indent}  name: {name}")
         return lines
+
+    def values(self, p: int, slots: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Node ``p``'s parameters to write: those away from their defaults, references by
+        name, and the ``slots`` a block's definition fills with its arguments."""
+        layer, refs, slots = self.flat.layers[p], self.flat.refs[p], slots or {}
+        return {
+            key: slots[key]
+            if isinstance(slots.get(key), _Arg)
+            else self.ref(refs[key], p)
+            if key in refs
+            else getattr(layer, key)
+            for key, parameter in layer.parameters.items()
+            if isinstance(slots.get(key), _Arg) or getattr(layer, key) != parameter.default
+        }
+
+
+def _mapped(value: Any) -> str:
+    """A parameter value as a mapping writes it: an argument by its name, else as JSON."""
+    return value if isinstance(value, _Arg) else json.dumps(value)
 
 
 def _inline_value(value: Any) -> str | None:
@@ -745,7 +756,7 @@ def _inline_value(value: Any) -> str | None:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        ok = _WORD.fullmatch(value) and value.lower() not in _BOOLEAN_WORDS
+        ok = (WORD.fullmatch(value) or PATH.fullmatch(value)) and value.lower() not in NOT_TEXT
         return value if ok else None
     if isinstance(value, tuple) and len(value) > 1 or value and isinstance(value[0], tuple):
         parts = [
@@ -760,8 +771,6 @@ def _inline(layer: Layer, word: str, values: dict[str, Any]) -> str | None:
     """``conv 64 f3 s2 p1 nobias``: the layer in the inline form, or None when a value
     cannot be written so."""
     tokens = [word]
-    from cnncalc.formats.language import WORDS
-
     primary = layer.primary
     if "f" in layer.parameters and "f" not in values:
         values = {"f": layer.parameters["f"].default, **values}  # the kernel, always said
@@ -775,7 +784,7 @@ def _inline(layer: Layer, word: str, values: dict[str, Any]) -> str | None:
         if written is None:
             return None
         bare = [w for w, setting in layer.words.items() if setting == (key, value)]
-        if bare and WORDS.get(bare[0]) == (key, value):
+        if bare and words().get(bare[0]) == (key, value):
             tokens.append(bare[0])
         elif key == primary and not isinstance(value, (str, bool)):
             tokens.insert(1, written)
@@ -788,7 +797,7 @@ def _inline(layer: Layer, word: str, values: dict[str, Any]) -> str | None:
 
 def _scalar(text: str) -> str:
     """A YAML scalar that reads back as this very text."""
-    if _PLAIN.fullmatch(text) and text.lower() not in _BOOLEAN_WORDS and text == text.strip():
+    if _PLAIN.fullmatch(text) and text.lower() not in NOT_TEXT and text == text.strip():
         return text
     return json.dumps(text)
 

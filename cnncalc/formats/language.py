@@ -2,41 +2,51 @@
 keys of a spec, the inline form's words and shorthands (``conv 64 f3 s2 p1 nobias``), the
 naming rule, and how a value as written becomes each parameter type.
 
-The words, bare values and conventions come from the kinds' own declarations.
+The words, bare values and conventions come from the kinds' own declarations, read from the
+registry as it is now: a kind registered after import is known by its words too.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 from typing import Any
 
 from cnncalc.core.errors import UsageError
 from cnncalc.core.notation import parse_ints, parse_padding
 from cnncalc.core.numbers import bounded, parse_whole
-from cnncalc.formats.expressions import shown
-from cnncalc.kinds import FRAMEWORKS, REGISTRY
-
-CONVENTIONS: dict[str, dict[str, dict[str, Any]]] = {
-    name: {kind: cls.conventions[name] for kind, cls in REGISTRY.items() if name in cls.conventions}
-    for name in FRAMEWORKS
-}
-"""Defaults each convention changes, by kind, as each kind declares them."""
+from cnncalc.formats.expressions import BOOLEANS, shown
+from cnncalc.kinds import REGISTRY
+from cnncalc.kinds.base import registry_view
 
 
-PRIMARY = {kind: cls.primary for kind, cls in REGISTRY.items() if cls.primary}
-"""The parameter a bare value sets, as each kind declares it: ``conv 64``, ``fc 10``."""
+@registry_view
+def conventions(name: str) -> dict[str, dict[str, Any]]:
+    """Defaults the convention ``name`` (one of FRAMEWORKS) changes, by kind, as each kind
+    declares them."""
+    return {
+        kind: cls.conventions[name] for kind, cls in REGISTRY.items() if name in cls.conventions
+    }
 
 
 SHORT = {"f": "f", "s": "stride", "p": "pad", "d": "dilation", "g": "groups"}
 """Inline shorthands in the course notation: ``f3 s2 p1``."""
 
 
-WORDS: dict[str, tuple[str, Any]] = {
-    word: setting for cls in REGISTRY.values() for word, setting in cls.words.items()
-}
-"""Every kind's bare words of the inline form and the parameter each one sets."""
+SHORTHAND = re.compile(f"({'|'.join(SHORT)})([0-9(].*)")
+"""A token that is a shorthand, ``f3`` or ``p0:1``; a name that reads as one (``from f12``)
+needs another spelling."""
+
+
+@registry_view
+def words() -> dict[str, tuple[str, Any]]:
+    """Every kind's bare words of the inline form and the parameter each one sets."""
+    return {word: setting for cls in REGISTRY.values() for word, setting in cls.words.items()}
+
+
+NOT_TEXT = frozenset({*BOOLEANS, "null"})
+"""Words (in any case) that are not read as text when written plainly: the booleans, inline
+and in YAML, and YAML's null. The writer quotes them to say them as text."""
 
 
 NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$"
@@ -44,6 +54,20 @@ NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$"
 
 
 NAME = re.compile(NAME_PATTERN)
+
+
+def auto_name(kind: str, counts: dict[str, int]) -> str:
+    """The name of an unnamed item: the kind as written, in lower case, numbered within its
+    list (``conv1``, ``conv2``, ``bn1``); ``counts`` are the list's numbers so far."""
+    kind = kind.lower()
+    counts[kind] = counts.get(kind, 0) + 1
+    return f"{kind}{counts[kind]}"
+
+
+def auto_named(name: str, kind: str) -> bool:
+    """Whether an unnamed item of ``kind`` may be given ``name`` (``from3``), so that an item
+    named so could clash with it."""
+    return name.startswith(kind) and name[len(kind) :].isdigit()
 
 
 TOP_KEYS = (
@@ -67,16 +91,17 @@ ITEM_KEYS = ("name", "if")
 EXPECT_KEYS = ("output", "params", "macs", "shapes")
 
 
-@lru_cache(maxsize=4096)
+@registry_view
 def inline_tokens(text: str) -> tuple[tuple[str, Any, int, int], ...]:
     """(parameter, raw value, offset of the token, offset of its value) of each token; the
     first token is the kind itself."""
     tokens = []
+    bare = words()
     for i, (token, offset) in enumerate(_tokens(text)):
         key, raw = ("", token) if i == 0 else _split_token(token)
         at = offset + len(token) - len(raw)
-        if key == "" and raw in WORDS and i > 0:
-            key, raw = WORDS[raw]
+        if key == "" and raw in bare and i > 0:
+            key, raw = bare[raw]
         tokens.append((key, raw, offset, at))
     return tuple(tokens)
 
@@ -99,15 +124,12 @@ def _tokens(text: str) -> Iterator[tuple[str, int]]:
         yield text[start:], start
 
 
-_SHORT_TOKEN = re.compile(r"(f|s|p|d|g)([0-9(].*)")
-
-
 def _split_token(token: str) -> tuple[str, str]:
     """``key=value``, a shorthand like ``f3`` or ``p0:1``, or a bare value (key "")."""
     if "=" in token and not token.startswith("("):
         key, _, value = token.partition("=")
         return key, value
-    m = _SHORT_TOKEN.fullmatch(token)
+    m = SHORTHAND.fullmatch(token)
     if m:
         return SHORT[m.group(1)], m.group(2)
     return "", token
@@ -158,6 +180,13 @@ def as_real(value: Any, key: str) -> float | int:
     return value
 
 
+def as_reals(value: Any, key: str) -> tuple[float | int, ...]:
+    """A list of numbers: ``coeff: [1, -1]``."""
+    if not isinstance(value, tuple) or not value:
+        raise UsageError(f"{key} must be a list of numbers, not {shown(value)}")
+    return tuple(as_real(v, key) for v in value)
+
+
 def as_text(value: Any, key: str) -> str:
     if not isinstance(value, str):
         raise UsageError(f"{key} must be a word, not {shown(value)}")
@@ -170,6 +199,7 @@ CONVERSIONS: dict[str, Callable[[Any, str], Any]] = {
     "PadSpec": as_padding,
     "bool": as_bool,
     "float": as_real,
+    "Numbers": as_reals,
     "str": as_text,
 }
 """How a value as written becomes each of the layers' PARAMETER_TYPES."""

@@ -15,8 +15,8 @@ from itertools import combinations
 from typing import Any
 
 from cnncalc.core.shapes import PAD_MODES
-from cnncalc.graph import MERGES, TASKS
-from cnncalc.kinds import ALIASES, REGISTRY, Layer, Parameter
+from cnncalc.graph import TASKS
+from cnncalc.kinds import ALIASES, FRAMEWORKS, REGISTRY, Layer, Parameter
 
 SCHEMA_ID = "https://cnncalc.dev/schema/spec.json"
 
@@ -49,6 +49,10 @@ PARAMETER_SCHEMAS: dict[str, tuple[Schema, str]] = {
         "true or false, or a condition such as stride != 1",
     ),
     "float": ({"type": ["number", "string"], "minLength": 1}, "a number, or an expression"),
+    "Numbers": (
+        {"type": ["array", "string"], "minItems": 1, "items": {"type": ["number", "string"]}},
+        "a list of numbers, such as one per branch",
+    ),
     "str": ({"type": "string", "minLength": 1}, "a word"),
 }
 """The JSON types of each of the layers' PARAMETER_TYPES as a spec writes them, as the reader
@@ -68,14 +72,7 @@ _COUNT: Schema = {"type": ["integer", "string"], "minimum": 0, "pattern": r"^\s*
 
 def spec_schema() -> Schema:
     """The JSON Schema (draft-07) of a spec file: top-level keys, items, blocks, expect."""
-    from cnncalc.formats.language import (
-        CONVENTIONS,
-        EXPECT_KEYS,
-        ITEM_KEYS,
-        NAME_PATTERN,
-        SHORT,
-        TOP_KEYS,
-    )
+    from cnncalc.formats.language import EXPECT_KEYS, ITEM_KEYS, NAME_PATTERN, SHORT, TOP_KEYS
 
     expectations: dict[str, Schema] = {
         "output": {
@@ -112,7 +109,7 @@ def spec_schema() -> Schema:
             "description": "order of the sizes in input and expect: channels last or first",
         },
         "convention": {
-            "enum": list(CONVENTIONS),
+            "enum": list(FRAMEWORKS),
             "default": "pytorch",
             "description": "a framework's defaults: tensorflow pads SAME, caffe pools in ceil mode",
         },
@@ -137,7 +134,8 @@ def spec_schema() -> Schema:
             "additionalProperties": False,
         },
     }
-    kinds = {kind: f"#/definitions/kind-{kind}" for kind in REGISTRY if kind not in MERGES}
+    joins = {kind: cls for kind, cls in REGISTRY.items() if cls.joins}
+    merge_keys = [*joins, *(alias for alias, kind in ALIASES.items() if kind in joins)]
     item_keys: dict[str, Schema] = {
         "name": {
             "type": "string",
@@ -158,23 +156,22 @@ def spec_schema() -> Schema:
             "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
             "description": "the name of the repeat's counter, instead of i",
         },
-        **{
-            op: {
-                "type": "array",
-                "minItems": 2,
-                "items": {"$ref": "#/definitions/branch"},
-                "description": REGISTRY[op].summary,
-            }
-            for op in MERGES
-        },
+        **{kind: _branches(cls) for kind, cls in joins.items()},
         "from": {
             "type": "string",
             "minLength": 1,
             "description": "continue from the output of an earlier named layer",
         },
-        **{kind: {"$ref": ref} for kind, ref in kinds.items()},
-        **{alias: {"$ref": kinds[kind]} for alias, kind in ALIASES.items()},
+        **{
+            kind: {"$ref": f"#/definitions/kind-{kind}"}
+            for kind, cls in REGISTRY.items()
+            if not cls.joins
+        },
     }
+    item_keys.update({alias: item_keys[kind] for alias, kind in ALIASES.items()})
+    for cls in joins.values():  # each merge's own are checked with its branches (_merge_schema)
+        for name in cls.parameters:
+            item_keys.setdefault(name, {"description": f"{cls.kind}'s {name}, beside its branches"})
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_ID,
@@ -204,7 +201,7 @@ def spec_schema() -> Schema:
             "mapping": {
                 "type": "object",
                 "description": "a layer, block call, merge, repeat or reference keyed by its "
-                "kind, with an optional name and if",
+                "kind, with an optional name and if (and a merge's parameters)",
                 "properties": item_keys,
                 "additionalProperties": {"$ref": "#/definitions/call"},
                 "if": {"required": ["repeat"]},
@@ -213,10 +210,19 @@ def spec_schema() -> Schema:
                     "propertyNames": {"enum": [*_REPEAT_KEYS, *ITEM_KEYS]},
                 },
                 "else": {
-                    "allOf": [
-                        _one_key_besides(ITEM_KEYS),
-                        {"propertyNames": {"not": {"enum": list(_REPEAT_KEYS)}}},
-                    ]
+                    "if": {"anyOf": [{"required": [key]} for key in merge_keys]},
+                    "then": {
+                        "anyOf": [
+                            _merge_schema(key, REGISTRY[ALIASES.get(key, key)], ITEM_KEYS)
+                            for key in merge_keys
+                        ]
+                    },
+                    "else": {
+                        "allOf": [
+                            _one_key_besides(ITEM_KEYS),
+                            {"propertyNames": {"not": {"enum": list(_REPEAT_KEYS)}}},
+                        ]
+                    },
                 },
             },
             "branch": {
@@ -246,9 +252,29 @@ def spec_schema() -> Schema:
             **{
                 f"kind-{kind}": _kind_schema(cls, SHORT)
                 for kind, cls in REGISTRY.items()
-                if kind not in MERGES
+                if not cls.joins
             },
         },
+    }
+
+
+def _branches(cls: type[Layer]) -> Schema:
+    """A merge's branches, keyed by its joining kind."""
+    return {
+        "type": "array",
+        "minItems": 2,
+        "items": {"$ref": "#/definitions/branch"},
+        "description": cls.summary,
+    }
+
+
+def _merge_schema(key: str, cls: type[Layer], optional: tuple[str, ...]) -> Schema:
+    """A merge keyed by ``key``: its branches, and beside them the optional keys and the
+    joining kind's parameters (``axis: 2``), as it declares them."""
+    return {
+        "required": [key],
+        "properties": {name: _parameter_schema(cls, name, p) for name, p in cls.parameters.items()},
+        "propertyNames": {"enum": [key, *optional, *cls.parameters]},
     }
 
 

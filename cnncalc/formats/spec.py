@@ -51,13 +51,14 @@ from cnncalc.formats.expressions import (
 )
 from cnncalc.formats.kit import Invalid, Problems, did_you_mean, source_text
 from cnncalc.formats.language import (
-    CONVENTIONS,
     CONVERSIONS,
     EXPECT_KEYS,
     NAME,
     SHORT,
     TOP_KEYS,
     as_int,
+    auto_name,
+    conventions,
     inline_tokens,
 )
 from cnncalc.formats.tree import LayerNode, Merge, Node, Ref, Repeat, Sequence, lower
@@ -73,8 +74,8 @@ from cnncalc.formats.yaml_source import (
     yaml_loader,
     yaml_problem,
 )
-from cnncalc.graph import MERGES, TASKS, Expectations, Network, without_gc_pauses
-from cnncalc.kinds import ALIASES, REGISTRY, Layer, layer_class
+from cnncalc.graph import TASKS, Expectations, Network, is_merge, without_gc_pauses
+from cnncalc.kinds import ALIASES, FRAMEWORKS, REGISTRY, Join, Layer, layer_class
 
 MAX_REPEAT = 100_000
 """A single repeat count above this is a typo, not a network."""
@@ -127,7 +128,7 @@ class Builder:
         self.source = source
         self.problems = Problems(source, text)
         self.blocks: dict[str, _Block] = {}
-        self.defaults = CONVENTIONS.get(convention, {})
+        self.defaults = conventions(convention)
         self.layers: dict[Any, Layer] = {}
         """Layers already built, by class and parameters: big specs repeat the same few."""
         self.inline_layers: dict[str, tuple[str, Layer, str | None]] = {}
@@ -304,7 +305,7 @@ class Builder:
                 return None
         if "repeat" in entries:
             return self.repeat(entries, pos, name, ctx, counts)
-        kinds = list(entries)
+        kinds, params = (list(entries), []) if len(entries) == 1 else _beside_join(entries)
         if len(kinds) != 1:
             raise self.problem(
                 pos, ctx.path, f"an item has one kind and optional name/if, not {kinds}"
@@ -313,35 +314,40 @@ class Builder:
         kind, kpos = node_word(key_node), node_pos(key_node)
         if not kind:
             raise self.problem(kpos, ctx.path, "an item's kind is empty (null)")
-        name = name or self.auto_name(kind, counts)
-        if kind in MERGES:
-            return self.merge(kind, value_node, kpos, name, ctx)
+        name = name or auto_name(kind, counts)
+        if is_merge(kind):
+            return self.merge(kind, value_node, kpos, name, ctx, params)
         if kind == "from":
             return Ref(name, kpos, target=self.reference(node_value(value_node), ctx))
-        params = self.mapping_params(kind, value_node, ctx)
-        return self.call(kind, params, kpos, name, ctx)
+        return self.call(kind, self.mapping_params(kind, value_node, ctx), kpos, name, ctx)
 
     def mapping_params(
         self, kind: str, node: yaml.Node, ctx: Context
     ) -> dict[str, tuple[Any, Pos]]:
         if isinstance(node, yaml.MappingNode):
-            return {
-                str(node_value(k)): (
-                    self.value(kind, str(node_value(k)), node_value(v), ctx, text_pos(v)),
-                    node_pos(k),
-                )
-                for k, v in node.value
-            }
+            return self.params(kind, node.value, ctx)
         raw = node_value(node)
         if raw is None:
             return {}
         return {"": (self.resolve(raw, ctx, text_pos(node)), node_pos(node))}
 
+    def params(
+        self, kind: str, pairs: list[tuple[yaml.Node, yaml.Node]], ctx: Context
+    ) -> dict[str, tuple[Any, Pos]]:
+        """Parameters written as keys and values, each value resolved, at its key."""
+        return {
+            str(node_value(k)): (
+                self.value(kind, str(node_value(k)), node_value(v), ctx, text_pos(v)),
+                node_pos(k),
+            )
+            for k, v in pairs
+        }
+
     def inline_item(self, text: str, pos: Pos, ctx: Context, counts: dict[str, int]) -> Node | None:
         known = None if ctx.scope else self.inline_layers.get(text)
         if known is not None:  # the same text read before, with no arguments in scope
             kind, layer, name = known
-            return LayerNode(name or self.auto_name(kind, counts), pos, layer)
+            return LayerNode(name or auto_name(kind, counts), pos, layer)
         node = self.parse_inline(text, pos, ctx, counts)
         if not ctx.scope and isinstance(node, LayerNode):
             explicit = node.name if "name=" in text else None
@@ -358,7 +364,7 @@ class Builder:
         if kind == "from":
             if len(rest) != 1:
                 raise self.problem(pos, ctx.path, "write 'from NAME'")
-            return Ref(self.auto_name("from", counts), pos, target=self.reference(rest[0][1], ctx))
+            return Ref(auto_name("from", counts), pos, target=self.reference(rest[0][1], ctx))
         params: dict[str, tuple[Any, Pos]] = {}
         name = None
         for key, raw, offset, at in rest:
@@ -379,7 +385,7 @@ class Builder:
                 )
             vpos = Pos(pos.line, pos.column + at)
             params[key] = (self.value(kind, key, raw, ctx, vpos), tpos)
-        return self.call(kind, params, pos, name or self.auto_name(kind, counts), ctx)
+        return self.call(kind, params, pos, name or auto_name(kind, counts), ctx)
 
     def call(
         self, kind: str, params: dict[str, tuple[Any, Pos]], pos: Pos, name: str, ctx: Context
@@ -387,7 +393,7 @@ class Builder:
         """A layer of a registered kind, or a call of a block defined in this spec."""
         if kind in self.blocks:
             return self.called(self.blocks[kind], params, pos, name, ctx)
-        if kind.lower() in (*MERGES, "repeat"):
+        if is_merge(kind.lower()) or kind.lower() == "repeat":
             message = f"{kind} is written as a mapping in a spec file, not inline (docs/spec.md)"
             raise self.problem(pos, ctx.path, message)
         try:
@@ -396,16 +402,22 @@ class Builder:
             known = [*REGISTRY, *ALIASES, *self.blocks, "repeat", "from"]
             hint = did_you_mean(kind.lower(), known)
             raise self.problem(pos, ctx.path, f"unknown layer kind {kind!r}{hint}") from None
+        return LayerNode(name, pos, self.layer(cls, params, ctx.path, name, pos))
+
+    def layer(
+        self, cls: type[Layer], params: dict[str, tuple[Any, Pos]], at: str, name: str, pos: Pos
+    ) -> Layer:
+        """A layer named ``name`` in ``at``, built once for each kind and parameters."""
         try:
-            key = (cls, tuple((k, v) for k, (v, _) in params.items()))
+            key = (cls, tuple((k, v) for k, (v, _) in params.items()) if params else ())
             layer = self.layers.get(key)
         except TypeError:  # an unhashable value: build it, uncached
             key, layer = None, None
         if layer is None:
-            layer = self.build(cls, params, f"{ctx.path}.{name}" if ctx.path else name, pos)
+            layer = self.build(cls, params, f"{at}.{name}" if at else name, pos)
             if key is not None:
                 self.layers[key] = layer
-        return LayerNode(name, pos, layer)
+        return layer
 
     def build(
         self, cls: type[Layer], params: dict[str, tuple[Any, Pos]], path: str, pos: Pos
@@ -489,7 +501,17 @@ class Builder:
         inner = Context(path, args, (*ctx.calls, block.name), depth=ctx.depth + 1)
         return Sequence(name, pos, self.items(block.layers, inner), kind=block.name)
 
-    def merge(self, op: str, node: yaml.Node, pos: Pos, name: str, ctx: Context) -> Node:
+    def merge(
+        self,
+        op: str,
+        node: yaml.Node,
+        pos: Pos,
+        name: str,
+        ctx: Context,
+        pairs: list[tuple[yaml.Node, yaml.Node]],
+    ) -> Node:
+        """Branches joined by a layer of kind ``op``, its parameters the keys ``pairs``
+        beside them; the kind checks them against the number of branches."""
         path = f"{ctx.path}.{name}" if ctx.path else name
         if not isinstance(node, yaml.SequenceNode) or len(node.value) < 2:
             raise self.problem(pos, path, f"{op} needs a list of at least two branches")
@@ -498,7 +520,16 @@ class Builder:
             bctx = Context(f"{path}.{i}", ctx.scope, ctx.calls, ctx.used, ctx.depth + 1)
             items = branch if isinstance(branch, yaml.SequenceNode) else _as_list(branch)
             branches.append(Sequence(str(i), node_pos(branch), self.items(items, bctx)))
-        return Merge(name, pos, op=op, branches=branches)
+        params = self.params(op, pairs, ctx) if pairs else {}
+        join = self.layer(layer_class(op), params, ctx.path, name, pos)
+        assert isinstance(join, Join)  # is_merge(op)
+        try:
+            join.admit(len(branches))
+        except ParameterError as e:
+            raise self.problem(
+                params[e.name][1] if e.name in params else pos, path, str(e)
+            ) from None
+        return Merge(name, pos, join=join, branches=branches)
 
     def repeat(
         self,
@@ -508,7 +539,7 @@ class Builder:
         ctx: Context,
         counts: dict[str, int],
     ) -> Node:
-        name = name or self.auto_name("repeat", counts)
+        name = name or auto_name("repeat", counts)
         path = f"{ctx.path}.{name}" if ctx.path else name
         count_node = entries.pop("repeat")[1]
         index = str(node_value(entries.pop("as")[1])) if "as" in entries else "i"
@@ -561,12 +592,6 @@ class Builder:
             )
             raise self.problem(Pos(n + 1, column + 1), ctx.path, message)
 
-    def auto_name(self, kind: str, counts: dict[str, int]) -> str:
-        """``conv1``, ``conv2``, ``bn1``...: the kind as written, numbered within its list."""
-        kind = kind.lower()
-        counts[kind] = counts.get(kind, 0) + 1
-        return f"{kind}{counts[kind]}"
-
     def check_name(self, name: str, pos: Pos, ctx: Context) -> None:
         if not NAME.fullmatch(name):
             message = f"name {name!r}: use ASCII letters, digits, _ and -, a letter or _ first"
@@ -600,6 +625,18 @@ def _references(kind: str) -> tuple[str, ...]:
         return layer_class(kind).references
     except UsageError:
         return ()
+
+
+def _beside_join(
+    entries: dict[Any, tuple[yaml.Node, yaml.Node]],
+) -> tuple[list[Any], list[tuple[yaml.Node, yaml.Node]]]:
+    """An item's kinds and its join's parameters: the keys beside its one join, if it has one
+    (``concat: [...]`` and ``axis: 2``), else every key a kind. A function of its own: its
+    comprehensions would make closures of every item's variables."""
+    joins = [key for key in entries if is_merge(key)]
+    if len(joins) != 1:
+        return list(entries), []
+    return joins, [pair for key, pair in entries.items() if key != joins[0]]
 
 
 def _as_list(node: yaml.Node) -> yaml.SequenceNode:
@@ -669,7 +706,7 @@ def _load_spec(text: str, source: str) -> Network:
 
     name = scalar("name", source)
     layout = scalar("layout", "hwc", ("hwc", "chw"))
-    convention = scalar("convention", "pytorch", tuple(CONVENTIONS))
+    convention = scalar("convention", "pytorch", FRAMEWORKS)
     builder = Builder(text, source, convention)
     builder.problems = probe.problems
     input_shape = Shape((), 1)

@@ -31,11 +31,12 @@ class Sequence(NamedTuple):
 
 
 class Merge(NamedTuple):
-    """Parallel branches from the same input, joined by the kind ``op`` (one of MERGES)."""
+    """Parallel branches from the same input, joined by ``join``: a layer of a joining kind,
+    with its parameters (concat's ``axis``)."""
 
     name: str
     pos: Pos
-    op: str
+    join: Layer
     branches: list[Sequence]
 
 
@@ -95,7 +96,7 @@ class _Lowering(DagBuilder):
                 else:
                     y = self.items(body, y, f"{path}.{i}")
         elif isinstance(node, Merge):
-            self.group(path, node.op)
+            self.group(path, node.join.kind)
             y = self.merge(node, x, path)
         elif isinstance(node, Ref):
             found = self.lookup(node.target, path)
@@ -145,10 +146,7 @@ class _Lowering(DagBuilder):
             label = f"{path}.{branch.name or i}"
             labels.append(label)
             inputs.append(self.items(branch.items, x, label))
-        join = _JOINS.get(node.op)
-        if join is None:
-            join = _JOINS[node.op] = REGISTRY[node.op]()
-        return self.add(path, node.pos, join, tuple(inputs), labels=tuple(labels), entry=x)
+        return self.add(path, node.pos, node.join, tuple(inputs), labels=tuple(labels), entry=x)
 
     def lookup(self, name: str, path: str) -> str | None:
         """The full name ``name`` means when written at ``path``: names are lexically scoped,
@@ -165,10 +163,6 @@ class _Lowering(DagBuilder):
 
     def unknown(self, name: str) -> str:
         return f"no layer named {name!r} is defined before here{did_you_mean(name, self.defined)}"
-
-
-_JOINS: dict[str, Layer] = {}
-"""One value of each joining kind: they have no parameters."""
 
 
 class _Stop(Exception):

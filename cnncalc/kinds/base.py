@@ -18,8 +18,9 @@ BFLOPs) are keyed by that, never by a kind's name (:mod:`cnncalc.analysis.costs`
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from math import isfinite
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, ParamSpec, TypeVar, cast
 
 from cnncalc.core.errors import GeometryError, ParameterError, UsageError
 from cnncalc.core.formulas import Pad
@@ -165,10 +166,22 @@ def _padding(value: object) -> bool:
     return isinstance(value, str) or _whole(value) or pairs
 
 
+def _real(value: object) -> bool:
+    return _whole(value) or (isinstance(value, float) and isfinite(value))
+
+
+Numbers = tuple[float, ...]
+"""Several numbers, such as one per input of a join (a weighted add's coefficients)."""
+
+
 PARAMETER_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "int": (_whole, "a whole number"),
     "bool": (lambda v: isinstance(v, bool), "True or False"),
-    "float": (lambda v: _whole(v) or (isinstance(v, float) and isfinite(v)), "a finite number"),
+    "float": (_real, "a finite number"),
+    "Numbers": (
+        lambda v: isinstance(v, tuple) and bool(v) and all(map(_real, v)),
+        "a list of finite numbers",
+    ),
     "str": (lambda v: isinstance(v, str), "a word"),
     "Dims": (_dims, "a whole number, or one per dimension"),
     "PadSpec": (_padding, "a number, a mode, or per dimension a number or (before, after)"),
@@ -336,6 +349,22 @@ REGISTRY: dict[str, type[Layer]] = {}
 ALIASES: dict[str, str] = {}
 
 
+_VIEWS: list[Callable[[], None]] = []
+"""How to forget each registry view (see ``registry_view``)."""
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def registry_view(function: Callable[_P, _T]) -> Callable[_P, _T]:
+    """``function``, a view of the registry (the inline form's words), computed once for
+    its arguments and again after the next ``register``: cached, yet never stale."""
+    cached = lru_cache(maxsize=4096)(function)
+    _VIEWS.append(cached.cache_clear)
+    return cast(Callable[_P, _T], cached)
+
+
 def register(*aliases: str) -> Callable[[type[Layer]], type[Layer]]:
     """Class decorator adding a layer kind (and aliases) to the registry."""
 
@@ -343,6 +372,8 @@ def register(*aliases: str) -> Callable[[type[Layer]], type[Layer]]:
         REGISTRY[cls.kind] = cls
         for alias in aliases:
             ALIASES[alias] = cls.kind
+        for forget in _VIEWS:
+            forget()
         return cls
 
     return add

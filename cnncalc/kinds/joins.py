@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from cnncalc.core.errors import GeometryError, UsageError
+from cnncalc.core.errors import GeometryError, ParameterError, UsageError
 from cnncalc.core.shapes import Shape
 
-from .base import Layer, Outcome, register
+from .base import Layer, Numbers, Outcome, register
 
 
 class Join(Layer):
     """A kind with several inputs, the branches of a merge (``add: [BRANCH, BRANCH]``): the
     tracer joins the branches' outputs left to right with ``combine``, and their receptive
-    fields are the widest of theirs. No parameters, no MACs."""
+    fields are the widest of theirs. No trainable parameters, no MACs; its own parameters
+    (concat's ``axis``) are declared as any kind's are."""
 
     joins = True
+
+    def admit(self, inputs: int) -> None:
+        """A ParameterError unless the parameters suit joining ``inputs`` inputs (one
+        coefficient each): checked where the branches are read, and again when traced."""
 
     def combine(self, a: Shape, b: Shape) -> Shape:
         """The join of two inputs; a GeometryError says why they cannot be joined."""
@@ -23,34 +28,60 @@ class Join(Layer):
         raise UsageError(f"{self.kind} joins branches: write {self.kind}: [BRANCH, BRANCH, ...]")
 
 
-def _spatial_mismatch(a: Shape, b: Shape) -> str | None:
-    """Why two inputs' spatial sizes differ, or None."""
+def _spatial_mismatch(a: Shape, b: Shape, along: int = -1) -> str | None:
+    """Why two inputs' spatial sizes differ other than ``along`` (an index), or None."""
     if len(a.spatial) != len(b.spatial):
         return "one branch is flat and the other is not"
     names = ("rows", "columns") if len(a.spatial) == 2 else ("size",) * len(a.spatial)
-    for name, m, n in zip(names, a.spatial, b.spatial):
-        if m != n:
+    for d, (name, m, n) in enumerate(zip(names, a.spatial, b.spatial)):
+        if m != n and d != along:
             return f"spatial {name} differ: {m} vs {n}"
     return None
 
 
 @register()
 class Concat(Join):
+    """Inputs concatenated along ``axis``, counted as PyTorch's ``torch.cat(dim=...)`` and
+    Caffe's and ONNX's ``axis`` count it: 1 the channels, 2 and on the spatial sizes (2 the
+    rows, 3 the columns). 0, the batch, is not traced; an axis counted from the end is
+    refused rather than guessed, for Keras' ``axis=-1`` is the channels and PyTorch's
+    ``dim=-1`` the columns."""
+
     kind = "concat"
-    summary = "parallel branches from the same input, their channels concatenated"
+    summary = "parallel branches from the same input, their channels (or axis) concatenated"
+    axis: int = 1
+
+    def admit(self, inputs: int) -> None:
+        if self.axis == 0:
+            message = "concat: axis 0 is the batch, which cnncalc does not trace (1: the channels)"
+            raise ParameterError(message, "axis")
+        if self.axis < 0:
+            raise ParameterError(
+                f"concat: axis {self.axis} counts from the end (the channels in Keras, the "
+                "columns in PyTorch): count from 1, the channels, as PyTorch's dim does",
+                "axis",
+            )
 
     def combine(self, a: Shape, b: Shape) -> Shape:
-        problem = _spatial_mismatch(a, b)
+        along, n = self.axis - 2, len(a.spatial)
+        if along >= n:
+            has = f"a {n}D input has axes 1 to {n + 1}" if n else "a flat input has axis 1 only"
+            raise GeometryError(f"axis {self.axis}: {has}")
+        problem = _spatial_mismatch(a, b, along)
         if problem:
             raise GeometryError(problem)
-        both = None if a.channels is None or b.channels is None else a.channels + b.channels
-        return Shape(a.spatial, both)
+        if along < 0:
+            both = None if a.channels is None or b.channels is None else a.channels + b.channels
+            return Shape(a.spatial, both)
+        if a.channels != b.channels:
+            raise GeometryError(f"channels differ: {a.channels} vs {b.channels}")
+        sizes = list(a.spatial)
+        sizes[along] += b.spatial[along]
+        return Shape(tuple(sizes), a.channels)
 
 
-@register()
-class Add(Join):
-    kind = "add"
-    summary = "parallel branches from the same input, added (a residual connection)"
+class _Elementwise(Join):
+    """Inputs of one shape joined element by element."""
 
     def combine(self, a: Shape, b: Shape) -> Shape:
         problem = _spatial_mismatch(a, b)
@@ -64,7 +95,23 @@ class Add(Join):
 
 
 @register()
-class Mean(Add):
+class Add(_Elementwise):
+    """Element-wise sum, each input times its coefficient when ``coeff`` gives them (Caffe's
+    ``Eltwise`` SUM with ``coeff``: ``[1, -1]`` subtracts); no MACs, as for the plain sum."""
+
+    kind = "add"
+    summary = "parallel branches from the same input, added (a residual connection); coeff: weights"
+    coeff: Numbers | None = None
+
+    def admit(self, inputs: int) -> None:
+        if self.coeff is not None and len(self.coeff) != inputs:
+            given = len(self.coeff)
+            message = f"add: coeff gives {given} weights for {inputs} branches (one per branch)"
+            raise ParameterError(message, "coeff")
+
+
+@register()
+class Mean(_Elementwise):
     kind = "mean"
     summary = "parallel branches from the same input, averaged element-wise (FractalNet's join)"
 
@@ -92,7 +139,7 @@ class Mul(Join):
 
 
 @register()
-class Max(Add):
+class Max(_Elementwise):
     """Element-wise maximum of inputs of one shape (Caffe's ``Eltwise`` with ``MAX``)."""
 
     kind = "max"
@@ -100,7 +147,7 @@ class Max(Add):
 
 
 @register()
-class Prod(Add):
+class Prod(_Elementwise):
     """Element-wise product of inputs of one shape (Caffe's ``Eltwise`` with ``PROD``, which
     broadcasts nothing, unlike ``mul``)."""
 

@@ -17,7 +17,7 @@ from cnncalc.analysis.tracer import Row, Trace, fold
 from cnncalc.core.errors import UsageError
 from cnncalc.core.notation import format_shape
 from cnncalc.core.shapes import Shape
-from cnncalc.graph import MERGES
+from cnncalc.graph import is_merge
 
 
 class Node(NamedTuple):
@@ -87,7 +87,9 @@ class _Nesting:
         parts = name.split(".")
         for k in range(len(parts) - 1, 0, -1):
             outer = ".".join(parts[:k])
-            if outer not in self.nodes and self.kinds.get(".".join(parts[: k - 1])) not in MERGES:
+            if outer not in self.nodes and not is_merge(
+                self.kinds.get(".".join(parts[: k - 1]), "")
+            ):
                 return self.group(outer).members, ".".join(parts[k:])
         return self.top, name
 
@@ -161,7 +163,7 @@ def _members(members: list[Node | Group], syntax: _Syntax, level: int = 1) -> It
 
 
 def _role(node: Node) -> str:
-    return "terminal" if not node.kind else "merge" if node.kind in MERGES else "layer"
+    return "terminal" if not node.kind else "merge" if is_merge(node.kind) else "layer"
 
 
 def _lines(node: Node) -> list[str]:
