@@ -12,11 +12,9 @@ from .errors import UsageError
 Dims = int | tuple[int, ...]
 """One value for every spatial dimension, or one per dimension."""
 
-
 PadSpec = int | str | tuple[int | fm.Pad, ...]
 """Padding: a number, a mode (valid, same, same-lower, full), or per dimension a
 number or a (before, after) pair."""
-
 
 PAD_MODES = ("valid", "same", "same-lower", "full")
 

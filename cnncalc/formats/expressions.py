@@ -23,21 +23,17 @@ from cnncalc.formats.kit import did_you_mean
 MAX_EXPRESSION = 1000
 """Characters in one expression: far more than any real one needs."""
 
-
 MAX_NESTING = 20
 """Brackets within brackets, or signs in a row, counted before Python's parser sees the text
 (the parser itself overflows on deep nesting)."""
-
 
 MAX_OPERATIONS = 50
 """Operations within operations, once parsed (``1+1+...`` is as deep as it has terms): keeps
 the evaluator's recursion far from Python's limit."""
 
-
 BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 """YAML 1.1's booleans, which PyYAML reads in a mapping (``flag: no``): booleans in any case and
 in every form, inline (``flag=no``), quoted, as a default or in an expression."""
-
 
 _BINARY: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
     ast.Add: ("+", operator.add),
@@ -49,7 +45,6 @@ _BINARY: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
     ast.Pow: ("**", operator.pow),
 }
 
-
 _COMPARE: dict[type, tuple[str, Callable[[Any, Any], bool]]] = {
     ast.Eq: ("==", operator.eq),
     ast.NotEq: ("!=", operator.ne),
@@ -59,9 +54,7 @@ _COMPARE: dict[type, tuple[str, Callable[[Any, Any], bool]]] = {
     ast.GtE: (">=", operator.ge),
 }
 
-
 Number = int | float
-
 
 _FUNCTIONS: dict[str, tuple[int, int, Callable[..., Number]]] = {
     "min": (1, MAX_NESTING, min),
@@ -75,17 +68,13 @@ _FUNCTIONS: dict[str, tuple[int, int, Callable[..., Number]]] = {
 """The functions an expression may call: the fewest and most arguments, and the function.
 RegNet's widths and MobileNet's divisible channels are computed with these."""
 
-
 WORD = re.compile(r"[A-Za-z_][\w-]*")
 """A name, or a word such as same-lower or up-1 (unless a name in it is in scope: c-1)."""
-
 
 PATH = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w-]+)+")
 """A dotted layer name such as up1.upconv or layer1.0.conv1: never arithmetic."""
 
-
 INTEGER = re.compile(r"[+-]?\d+")
-
 
 _SIGNS = re.compile(rf"(?:(?:[-+~]|\bnot\b)\s*){{{MAX_NESTING + 1},}}")
 

@@ -32,7 +32,6 @@ def conventions(name: str) -> dict[str, dict[str, Any]]:
 SHORT = {"f": "f", "s": "stride", "p": "pad", "d": "dilation", "g": "groups"}
 """Inline shorthands in the course notation: ``f3 s2 p1``."""
 
-
 SHORTHAND = re.compile(f"({'|'.join(SHORT)})([0-9(].*)")
 """A token that is a shorthand, ``f3`` or ``p0:1``; a name that reads as one (``from f12``)
 needs another spelling."""
@@ -48,10 +47,8 @@ NOT_TEXT = frozenset({*BOOLEANS, "null"})
 """Words (in any case) that are not read as text when written plainly: the booleans, inline
 and in YAML, and YAML's null. The writer quotes them to say them as text."""
 
-
 NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$"
 """A layer's name, as the reader and the JSON Schema both check it."""
-
 
 NAME = re.compile(NAME_PATTERN)
 
@@ -84,9 +81,7 @@ TOP_KEYS = (
     "origin",
 )
 
-
 ITEM_KEYS = ("name", "if")
-
 
 EXPECT_KEYS = ("output", "params", "macs", "shapes")
 

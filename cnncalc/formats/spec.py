@@ -80,13 +80,11 @@ from cnncalc.kinds import ALIASES, FRAMEWORKS, REGISTRY, Join, Layer, layer_clas
 MAX_REPEAT = 100_000
 """A single repeat count above this is a typo, not a network."""
 
-
 MAX_LAYERS = 200_000
 """Expanded size above which a spec is refused rather than traced for seconds (tracing takes
 about 10 µs a layer); counted while the spec is read, a repeat of an unchanging body
 ``count`` times, so that reading stops as soon as it is exceeded. Real networks have at most a
 few thousand layers."""
-
 
 MAX_COPIES = 20_000
 """Items read again, beyond the first reading of each item written (block bodies called with

@@ -23,7 +23,6 @@ MAX_DEPTH = 64
 """Levels of nesting: YAML lists and mappings within each other, and blocks, merges and
 repeats within each other. Real networks use about ten; the readers and the tracer recurse."""
 
-
 MAX_ALIASED = 100_000
 """Values that YAML aliases (``*name``) may add to those written: refuses alias bombs."""
 
@@ -54,32 +53,24 @@ NOTATION = re.compile(r"(?=.*[x:])\d+(?::\d+)?(?:x\d+(?::\d+)?)*", re.IGNORECASE
 """Sizes or paddings per dimension (``1x7``, ``0x3``, ``1:0``). Python reads ``0x3`` as
 hexadecimal 3 and YAML 1.1 reads ``1:0`` as sexagesimal 60; both are notation here."""
 
-
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 """Builds scalar values with PyYAML's own rules (ints like 1_000, yes/no, ~). Only its
 per-tag functions are called: ``construct_object`` would remember every node it ever built,
 a leak in a process that reads many specs."""
 
-
 _YAML = "tag:yaml.org,2002:"
-
 
 _STR_TAG = _YAML + "str"
 
-
 _NULL_TAG = _YAML + "null"
 
-
 _MERGE_TAG = _YAML + "merge"
-
 
 _AS_TEXT = {_STR_TAG, _MERGE_TAG, _YAML + "timestamp", _YAML + "value"}
 """Scalars kept as written: dates and YAML 1.1's ``=`` and ``<<`` are words here."""
 
-
 _SCALARS = {_YAML + "int": "a whole number", _YAML + "float": "a number"}
 _SCALARS.update({_YAML + "bool": "true or false", _NULL_TAG: "null"})
-
 
 _COLLECTIONS: dict[type, str] = {yaml.SequenceNode: _YAML + "seq", yaml.MappingNode: _YAML + "map"}
 

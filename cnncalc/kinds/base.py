@@ -173,7 +173,6 @@ def _real(value: object) -> bool:
 Numbers = tuple[float, ...]
 """Several numbers, such as one per input of a join (a weighted add's coefficients)."""
 
-
 PARAMETER_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "int": (_whole, "a whole number"),
     "bool": (lambda v: isinstance(v, bool), "True or False"),
@@ -189,7 +188,6 @@ PARAMETER_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
 """What each parameter type admits, and how to say so: the types a kind may declare. The
 spec reader's conversions and the schema's JSON types are keyed by the same names (a test
 holds all three to one set)."""
-
 
 LIMITS: dict[str, tuple[str, int]] = {
     "filters": ("filters", 1),
@@ -345,13 +343,10 @@ class Layer:
 
 REGISTRY: dict[str, type[Layer]] = {}
 
-
 ALIASES: dict[str, str] = {}
-
 
 _VIEWS: list[Callable[[], None]] = []
 """How to forget each registry view (see ``registry_view``)."""
-
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 DRAW_LIMIT = 16
 """Largest padded side ``--draw`` draws; beyond it the grid no longer fits a terminal."""
 
-
 Rows = list[tuple[str, str]]
 
 

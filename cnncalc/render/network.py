@@ -23,12 +23,9 @@ if TYPE_CHECKING:
 
 TRACE_FORMATS = ("table", "markdown", "csv", "json", "latex")
 
-
 TRACE_COLUMNS = ["layer", "kind", "output", "params", "MACs", "memory", "RF"]
 
-
 _PREFIXES = ("", "K", "M", "G", "T", "P", "E")
-
 
 _SIZES = tuple(10 ** (3 * i) for i in range(1, len(_PREFIXES)))
 """Where each prefix after the first begins: 10**3 (K) to 10**18 (E)."""

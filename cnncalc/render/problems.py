@@ -14,7 +14,6 @@ if TYPE_CHECKING:
 MAX_PROBLEMS = 50
 """Problems printed in full; the rest are counted. A broken spec can have one per line."""
 
-
 QUOTED = 120
 """Characters of a source line quoted under a problem; a longer line is elided around it."""
 

@@ -114,7 +114,6 @@ def latex(header: list[str], rows: Iterable[tuple[str, ...]]) -> str:
 TEXT_TABLES = {"markdown": markdown, "latex": latex}
 """The formats that write the same rows as text: for a README, or for a paper."""
 
-
 VERBATIM = {"markdown": ("```text", "```"), "latex": (r"\begin{verbatim}", r"\end{verbatim}")}
 """How each of them sets a ``--draw`` drawing apart, character for character."""
 
