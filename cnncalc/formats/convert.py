@@ -21,6 +21,7 @@ from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.notation import format_shape
 from cnncalc.formats.expressions import PATH, WORD
 from cnncalc.formats.language import (
+    KEYWORDS,
     NAME,
     NOT_TEXT,
     SHORT,
@@ -225,7 +226,7 @@ def _skeleton(flat: _Flat, start: int, end: int, path: str) -> tuple[Any, dict[A
 def _block_name(kind: str, layers: list[Layer], used: set[str]) -> str:
     """The original block's name when it is free, else the initials of its layers (``cbl``
     for Darknet's conv, bn, leaky), else ``block``; made unique."""
-    taken = {*REGISTRY, *ALIASES, "repeat", "from"}
+    taken = {*REGISTRY, *ALIASES, *KEYWORDS}
     initials = "".join(layer.kind[0] for layer in layers)
     for name in (kind, initials if len(layers) <= 4 else "", "block"):
         if NAME.fullmatch(name) and name not in taken:

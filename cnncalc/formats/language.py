@@ -29,6 +29,10 @@ def conventions(name: str) -> dict[str, dict[str, Any]]:
     }
 
 
+KEYWORDS = ("repeat", "from")
+"""The items that are not kinds: a repeat, and a reference to an earlier layer. No block may
+be named so, nor a kind."""
+
 SHORT = {"f": "f", "s": "stride", "p": "pad", "d": "dilation", "g": "groups"}
 """Inline shorthands in the course notation: ``f3 s2 p1``."""
 

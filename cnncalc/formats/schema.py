@@ -72,7 +72,14 @@ _COUNT: Schema = {"type": ["integer", "string"], "minimum": 0, "pattern": r"^\s*
 
 def spec_schema() -> Schema:
     """The JSON Schema (draft-07) of a spec file: top-level keys, items, blocks, expect."""
-    from cnncalc.formats.language import EXPECT_KEYS, ITEM_KEYS, NAME_PATTERN, SHORT, TOP_KEYS
+    from cnncalc.formats.language import (
+        EXPECT_KEYS,
+        ITEM_KEYS,
+        KEYWORDS,
+        NAME_PATTERN,
+        SHORT,
+        TOP_KEYS,
+    )
 
     expectations: dict[str, Schema] = {
         "output": {
@@ -116,7 +123,7 @@ def spec_schema() -> Schema:
         "blocks": {
             "type": "object",
             "description": "reusable blocks, called like layers by their name",
-            "propertyNames": {"not": {"enum": [*REGISTRY, *ALIASES, "repeat", "from"]}},
+            "propertyNames": {"not": {"enum": [*REGISTRY, *ALIASES, *KEYWORDS]}},
             "additionalProperties": {"$ref": "#/definitions/block"},
         },
         "layers": {"$ref": "#/definitions/layers"},

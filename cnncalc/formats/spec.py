@@ -53,6 +53,7 @@ from cnncalc.formats.kit import Invalid, Problems, did_you_mean, source_text
 from cnncalc.formats.language import (
     CONVERSIONS,
     EXPECT_KEYS,
+    KEYWORDS,
     NAME,
     SHORT,
     TOP_KEYS,
@@ -397,7 +398,7 @@ class Builder:
         try:
             cls = layer_class(kind)
         except UsageError:
-            known = [*REGISTRY, *ALIASES, *self.blocks, "repeat", "from"]
+            known = [*REGISTRY, *ALIASES, *self.blocks, *KEYWORDS]
             hint = did_you_mean(kind.lower(), known)
             raise self.problem(pos, ctx.path, f"unknown layer kind {kind!r}{hint}") from None
         return LayerNode(name, pos, self.layer(cls, params, ctx.path, name, pos))
@@ -761,7 +762,7 @@ def _read_blocks(builder: Builder, node: yaml.Node) -> None:
     for knode, vnode in node.value:
         name = str(node_value(knode))
         pos = node_pos(knode)
-        if name in REGISTRY or name in ALIASES or name in ("repeat", "from"):
+        if name in REGISTRY or name in ALIASES or name in KEYWORDS:
             builder.problem(pos, name, f"block name {name!r} is already a layer kind")
             continue
         if not isinstance(vnode, yaml.MappingNode):
