@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cnncalc.core import formulas as _fm
-
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
@@ -23,19 +21,33 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-# The formulas, with their arguments checked: a bad one is a UsageError, never a TypeError.
-conv_output = _fm.checked(_fm.conv_output)
-effective_kernel = _fm.checked(_fm.effective_kernel)
-full_padding = _fm.checked(_fm.full_padding)
-max_unpool_output = _fm.checked(_fm.max_unpool_output)
-pool_output = _fm.checked(_fm.pool_output)
-receptive_field = _fm.checked(_fm.receptive_field)
-same_padding = _fm.checked(_fm.same_padding)
-tconv_output = _fm.checked(_fm.tconv_output)
-tconv_output_padding = _fm.checked(_fm.tconv_output_padding)
-uncovered = _fm.checked(_fm.uncovered)
-unreached = _fm.checked(_fm.unreached)
-upsample_output = _fm.checked(_fm.upsample_output)
+FORMULAS = (
+    "conv_output",
+    "effective_kernel",
+    "full_padding",
+    "max_unpool_output",
+    "pool_output",
+    "receptive_field",
+    "same_padding",
+    "tconv_output",
+    "tconv_output_padding",
+    "uncovered",
+    "unreached",
+    "upsample_output",
+)
+"""The formulas of :mod:`cnncalc.core.formulas` this package offers with their arguments
+checked: a bad one is a UsageError, never a TypeError. Each is made when first used, so that
+the command line, which imports this package, does not pay for them."""
+
+
+def __getattr__(name: str) -> Any:
+    if name not in FORMULAS:
+        raise AttributeError(f"module 'cnncalc' has no attribute {name!r}")
+    from cnncalc.core import formulas
+
+    checked = globals()[name] = formulas.checked(getattr(formulas, name))
+    return checked
+
 
 __all__ = [
     "conv_output",
