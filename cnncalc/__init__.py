@@ -49,23 +49,7 @@ def __getattr__(name: str) -> Any:
     return checked
 
 
-__all__ = [
-    "conv_output",
-    "effective_kernel",
-    "full_padding",
-    "load",
-    "max_unpool_output",
-    "pool_output",
-    "receptive_field",
-    "same_padding",
-    "tconv_output",
-    "tconv_output_padding",
-    "to_spec",
-    "trace",
-    "uncovered",
-    "unreached",
-    "upsample_output",
-]
+__all__ = [*FORMULAS, "load", "to_spec", "trace"]
 
 
 def load(spec: str | Path | Network, format: str | None = None) -> Network:
