@@ -184,3 +184,24 @@ def test_a_kind_registered_after_import_is_read_live(registered):
     assert layers[0] == Widen(times=2, extra=1) and layers[-1] == Stack(gap=1)
     assert trace(spec)["output"] == [8, 8, 9 + 10 + 1]
     assert "stack" in spec_schema()["definitions"]["mapping"]["properties"]
+
+
+def test_the_registry_holds_every_family_whatever_was_imported_first():
+    """A single-layer command imports only its kind's family; whoever then reads the
+    registry sees every kind, in the order of the families, never a part of them."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from cnncalc.kinds.windows import Conv\n"
+        "assert 'cnncalc.kinds.detection' not in sys.modules\n"
+        "from cnncalc import kinds\n"
+        "assert 'head' in kinds.REGISTRY and kinds.Head.kind == 'head'\n"
+        "print(' '.join(kinds.REGISTRY))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == list(REGISTRY)
+    with pytest.raises(ImportError, match="cannot import name 'Nothing'"):
+        from cnncalc.kinds import Nothing  # noqa: F401

@@ -31,14 +31,14 @@ from cnncalc.cli.options import (
 from cnncalc.core.errors import GeometryError, UsageError
 from cnncalc.core.notation import channels_first_hint
 from cnncalc.core.shapes import Shape
-from cnncalc.kinds import (
-    FC,
+from cnncalc.kinds.base import Layer
+from cnncalc.kinds.dense import FC
+from cnncalc.kinds.windows import (
     UNPOOL_MODES,
     AvgPool,
     Conv,
     GlobalAvgPool,
     GlobalMaxPool,
-    Layer,
     MaxPool,
     TConv,
     Unpool,
