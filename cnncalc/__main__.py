@@ -1,3 +1,3 @@
-from cnncalc.cli import main
+from cnncalc.cli import run
 
-main()
+run()

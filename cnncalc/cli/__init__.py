@@ -7,6 +7,7 @@ only when one of its commands is named, so that a command pays only for its own 
 
 from __future__ import annotations
 
+import gc
 import os
 from importlib import import_module
 from typing import Any
@@ -71,3 +72,11 @@ def main() -> None:
     """Exact shapes, parameters and costs of CNN layers, with the formula worked out."""
     if os.environ.get("FORCE_COLOR"):  # force-color.org: keep the table's styles when piped
         click.get_current_context().color = True
+
+
+def run() -> None:
+    """The ``cnncalc`` program: ``main`` with the cycle collector off, for a process that
+    lasts seconds at most and builds acyclic data, where the collector's passes over a big
+    network (its graph between reading and tracing, say) would only cost time."""
+    gc.disable()
+    main()
