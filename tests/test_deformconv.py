@@ -49,3 +49,8 @@ def test_deformable_groups_must_divide_the_channels():
     result = CliRunner().invoke(main, ["trace", "8x8x8 | deformconv 8 deform_groups=0"])
     assert result.exit_code == 1
     assert "deformable groups must be at least 1, not 0" in result.stderr
+
+
+def test_a_window_left_over_is_named_as_the_deformable_convolution():
+    (warning,) = DeformConv(4, f=2, stride=2).apply(Shape((7, 7), 8)).warnings
+    assert warning.startswith("deformconv: rows and columns: (7 + 0 - 2)/2 + 1 = 3.5")

@@ -223,20 +223,18 @@ class DeformConv(Conv):
     modulated: bool = False
 
     def apply(self, x: Shape) -> Outcome:
-        conv, offsets = self._parts(x)
-        out, predicted = conv.apply(x), offsets.apply(x)
+        offsets = self._offsets(x).apply(x)
+        out = super().apply(x)  # as a convolution: warnings under this kind's name
         strides = self.windows(x)[1]
         out = out._replace(rf=tuple(RFStep(n - 1, s) for n, s in zip(x.spatial, strides)))
-        if out.params is None or out.macs is None or predicted.params is None:
+        if out.params is None or out.macs is None or offsets.params is None:
             return out
-        return out._replace(
-            params=out.params + predicted.params, macs=out.macs + (predicted.macs or 0)
-        )
+        return out._replace(params=out.params + offsets.params, macs=out.macs + (offsets.macs or 0))
 
     def worked(self, x: Shape, outcome: Outcome) -> Worked:
-        conv, offsets = self._parts(x)
-        own, predicted = conv.apply(x), offsets.apply(x)
-        working = conv.worked(x, own)
+        own, offsets = super().apply(x), self._offsets(x)
+        predicted = offsets.apply(x)
+        working = super().worked(x, own)
         total, ops = outcome.params, outcome.macs
         if total is None or ops is None or own.macs is None or predicted.macs is None:
             return Worked(working.lines, windows=working.windows)  # the input's depth unknown
@@ -248,8 +246,8 @@ class DeformConv(Conv):
         macs = (ops, " = ", own.macs, " + ", predicted.macs, " of its offsets")
         return Worked(working.lines, params, macs, working.windows)
 
-    def _parts(self, x: Shape) -> tuple[Conv, Conv]:
-        """The convolution, and the one that predicts its offsets (and masks) from ``x``."""
+    def _offsets(self, x: Shape) -> Conv:
+        """The convolution that predicts the offsets (and masks) from ``x``."""
         if x.channels is not None and x.channels % self.deform_groups:
             raise GeometryError(
                 f"{self.kind}: deformable groups {self.deform_groups} does not divide the "
@@ -257,8 +255,7 @@ class DeformConv(Conv):
             )
         window = {n: getattr(self, n) for n in ("f", "stride", "pad", "dilation")}
         per_group = (3 if self.modulated else 2) * prod(self.windows(x)[0])
-        conv = Conv(self.filters, groups=self.groups, bias=self.bias, **window)
-        return conv, Conv(per_group * self.deform_groups, **window)
+        return Conv(per_group * self.deform_groups, **window)
 
 
 @register("deconv", "convtranspose", "conv_transpose", "transposed")
