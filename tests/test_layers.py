@@ -436,9 +436,7 @@ X = hwc(5, 5, 32)
             Conv(8, f=1, pad=1), (0, 0, 3), UsageError, "at least 1, not 0", id="empty-padded"
         ),
         pytest.param(Conv(8, f=1), (-4, 5, 3), UsageError, "not -4", id="negative-input"),
-        pytest.param(
-            MaxPool(f=1, ceil=True), (0, 5, 3), UsageError, "not 0", id="empty-ceil-pool"
-        ),
+        pytest.param(MaxPool(f=1, ceil=True), (0, 5, 3), UsageError, "not 0", id="empty-ceil-pool"),
         pytest.param(TConv(8), (0, 5, 3), UsageError, "not 0", id="empty-tconv"),
         pytest.param(Unpool("max"), (0, 5, 3), UsageError, "not 0", id="empty-unpool"),
         pytest.param(

@@ -42,8 +42,6 @@ class TraceError(SpecError):
     rows so far with the failing one marked by its ``error``; ``report["totals"]``, their sums;
     ``report["errors"]``, these problems), as ``cnncalc trace --format json`` prints it."""
 
-    def __init__(
-        self, problems: list[Any], source: str, text: str, report: dict[str, Any]
-    ) -> None:
+    def __init__(self, problems: list[Any], source: str, text: str, report: dict[str, Any]) -> None:
         super().__init__(problems, source, text)
         self.report = report

@@ -58,7 +58,7 @@ class Shape(_Sizes):
         return tuple.__new__(cls, (sizes, depth))
 
     @classmethod
-    def _make(cls, iterable: Iterable[Any]) -> Shape:
+    def _make(cls, iterable: Iterable[Any]) -> Shape:  # type: ignore[override]
         return cls(*iterable)
 
     def __str__(self) -> str:

@@ -95,6 +95,7 @@ __all__ = [
     "layer_class",
     "register",
     "FC",
+    "Linear",
     "Head",
     "Add",
     "Concat",

@@ -240,7 +240,7 @@ def _check_type(
             raise ParameterError(f"{kind}: {label} must be at least {least}, not {n}", name)
 
 
-def _checked(apply: Callable[[Any, Shape], Outcome]) -> Callable[[Any, Shape], Outcome]:
+def _checked(apply: Callable[[Layer, Shape], Outcome]) -> Callable[[Layer, Shape], Outcome]:
     """A kind's ``apply`` with what every kind asks of its input and of its outcome checked
     around it, so that the Python API and the tracer refuse alike: the input a Shape (a plain
     tuple is refused: ``(32, 32, 3)`` might be HxWxC or CxHxW, or three spatial sizes); a
@@ -323,7 +323,7 @@ class Layer:
         }
         cls.parameters = {**cls.parameters, **own}
         if "apply" in cls.__dict__:
-            setattr(cls, "apply", _checked(cls.__dict__["apply"]))
+            cls.apply = _checked(cls.__dict__["apply"])  # type: ignore[method-assign, assignment]
         if "limits" in cls.__dict__:
             inherited = next(base.limits for base in cls.__mro__[1:] if issubclass(base, Layer))
             cls.limits = {**inherited, **cls.__dict__["limits"]}
