@@ -48,14 +48,16 @@ class Shape(_Sizes):
     __slots__ = ()
 
     def __new__(cls, spatial: Iterable[int], channels: int | None) -> Shape:
-        if not isinstance(spatial, (tuple, list)):
-            raise UsageError(
-                f"Shape: the spatial sizes are a tuple, like Shape((32, 32), 3) for 32x32x3, "
-                f"not {spatial!r:.40}"
-            )
-        sizes = tuple(_size(n, "a spatial size") for n in spatial)
-        depth = None if channels is None else _size(channels, "channels")
-        return tuple.__new__(cls, (sizes, depth))
+        if type(spatial) is not tuple or not all(type(n) is int and n > 0 for n in spatial):
+            if not isinstance(spatial, (tuple, list)):
+                raise UsageError(
+                    f"Shape: the spatial sizes are a tuple, like Shape((32, 32), 3) for 32x32x3, "
+                    f"not {spatial!r:.40}"
+                )
+            spatial = tuple(_size(n, "a spatial size") for n in spatial)
+        if channels is not None and (type(channels) is not int or channels < 1):
+            channels = _size(channels, "channels")
+        return tuple.__new__(cls, (spatial, channels))
 
     @classmethod
     def _make(cls, iterable: Iterable[Any]) -> Shape:  # type: ignore[override]
