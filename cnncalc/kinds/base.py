@@ -21,7 +21,16 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache, wraps
 from importlib import import_module
 from math import isfinite
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, ParamSpec, TypeVar, cast
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    NamedTuple,
+    NoReturn,
+    ParamSpec,
+    TypeVar,
+    cast,
+)
 
 from cnncalc.core.errors import GeometryError, ParameterError, UsageError
 from cnncalc.core.formulas import Pad
@@ -241,12 +250,12 @@ def _check_type(
 
 
 def _checked(apply: Callable[[Layer, Shape], Outcome]) -> Callable[[Layer, Shape], Outcome]:
-    """A kind's ``apply`` with what every kind asks of its input and of its outcome checked
-    around it, so that the Python API and the tracer refuse alike: the input a Shape (a plain
-    tuple is refused: ``(32, 32, 3)`` might be HxWxC or CxHxW, or three spatial sizes); a
-    spatial kind (kernels, windows) given spatial sizes. A layer alone may leave its output
-    depth unknown (``Conv(f=5)``, as ``cnncalc conv --n 32x32x3 --f 5``: the sizes without
-    the counts); a network may not (:func:`how_many`)."""
+    """A kind's ``apply`` (wrapped when the kind is declared) with what every kind asks of its
+    input checked first, so that the Python API and the tracer refuse alike: the input a Shape
+    (a plain tuple is refused: ``(32, 32, 3)`` might be HxWxC or CxHxW, or three spatial
+    sizes); a spatial kind (kernels, windows) given spatial sizes. A layer alone may leave
+    its output depth unknown (``Conv(f=5)``, as ``cnncalc conv --n 32x32x3 --f 5``: the
+    sizes without the counts); a network may not (:func:`how_many`)."""
 
     @wraps(apply)
     def checked(self: Layer, x: Shape) -> Outcome:
@@ -269,7 +278,7 @@ def how_many(layer: Layer) -> str:
     return f"{layer.kind}: how many {what}? (e.g. {layer.kind} 64)"
 
 
-def _not_a_shape(kind: str, x: object) -> None:
+def _not_a_shape(kind: str, x: object) -> NoReturn:
     if isinstance(x, (tuple, list)):
         raise UsageError(
             f"{kind}: the input is a Shape, like Shape((32, 32), 3) for 32x32x3; "
