@@ -72,7 +72,8 @@ def trace(
 
     ``input`` is another input size, in the network's layout: ``"160x160x3"`` or
     ``(160, 160, 3)``; ``dtype`` one of float32, float16, bfloat16, int8, float64;
-    ``format`` as for :func:`load`.
+    ``format`` as for :func:`load`. A network that does not trace raises
+    ``cnncalc.core.errors.TraceError``, whose ``report`` is this data up to the failing layer.
     """
     from cnncalc.api import network, trace
 

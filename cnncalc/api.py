@@ -11,7 +11,7 @@ import stat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cnncalc import zoo
-from cnncalc.core.errors import SpecError, UsageError
+from cnncalc.core.errors import SpecError, TraceError, UsageError
 from cnncalc.core.notation import format_shape, parse_ints, shape_from_sizes
 from cnncalc.core.numbers import bounded
 from cnncalc.core.positions import NOWHERE, Problem
@@ -284,9 +284,17 @@ def trace(
 ) -> dict[str, Any]:
     """Trace a spec and return the data ``cnncalc trace --format json`` shows.
 
+    Raises TraceError for a network that does not trace, its problems located as ``cnncalc
+    trace`` prints them, and the rows up to the failing one, with their totals, in its
+    ``report`` (the data this returns for a network that traces).
+
     >>> data = trace("32x32x3 | conv 10 f5 p2 | relu | maxpool f2 | fc 10")
     >>> data["output"], data["totals"]["params"], data["layers"][0]["macs"]
     ([10], 26370, 768000)
+    >>> trace("8x8x3 | conv 4 f3 | fc")
+    Traceback (most recent call last):
+    ...
+    cnncalc.core.errors.TraceError: fc: how many output features? (e.g. fc 64)
     """
     from cnncalc.analysis.tracer import DTYPE_BYTES
     from cnncalc.analysis.tracer import trace as run
@@ -296,7 +304,11 @@ def trace(
         raise UsageError(f"dtype: {dtype!r:.40} is not one of {', '.join(DTYPE_BYTES)}")
     net = network(spec)
     shape = None if input is None else parse_input(input, net.input, net.layout)
-    return trace_data(run(net, shape), dtype)
+    t = run(net, shape)
+    data = trace_data(t, dtype)
+    if t.errors:
+        raise TraceError(t.errors, net.source, net.text, data)
+    return data
 
 
 def traced_expectations(net: Network) -> Expectations:

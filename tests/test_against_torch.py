@@ -202,3 +202,27 @@ def test_adaptive_pool_receptive_field_is_its_widest_window(n, m):
     widest = int(seen.sum(dim=0).max())
     (step,) = AdaptiveAvgPool(m).apply(Shape((n,), 1)).rf
     assert step.growth + 1 == widest
+
+
+@few
+@given(
+    spatial=st.lists(st.integers(1, 6), max_size=3).map(tuple),
+    c=st.integers(1, 8),
+    out=st.integers(1, 8),
+    bias=st.booleans(),
+)
+@example(spatial=(8, 8), c=3, out=10, bias=True)
+def test_linear_agrees_with_nn_linear_on_a_channels_last_tensor(spatial, c, out, bias):
+    """cnncalc's shape is spatial sizes then channels: a channels-last tensor, whose last
+    dimension nn.Linear maps at every position; MACs from FlopCounterMode (2 FLOPs each)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from cnncalc.kinds import Linear
+
+    ours = Linear(out, bias).apply(Shape(spatial, c))
+    layer = torch.nn.Linear(c, out, bias=bias)
+    with FlopCounterMode(display=False) as counter:
+        y = layer(torch.zeros(1, *spatial, c))
+    assert (ours.shape.spatial, ours.shape.channels) == (tuple(y.shape[1:-1]), y.shape[-1])
+    assert ours.params == sum(p.numel() for p in layer.parameters())
+    assert ours.macs == counter.get_total_flops() // 2

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from cnncalc import __version__
 from cnncalc.cli import main
 
-COMMANDS = ["conv", "pool", "gpool", "tconv", "unpool", "fc", "solve"]
+COMMANDS = ["conv", "pool", "gpool", "tconv", "unpool", "fc", "linear", "solve"]
 KEYS = {"op", "input", "output", "params", "macs", "flops", "padding", "warnings"}
 
 

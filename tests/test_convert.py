@@ -195,6 +195,7 @@ KIND_CASES = {
     "deformconv": [dict(filters=8, f=3, stride=2, pad=1, dilation=1, groups=2, bias=False,
                         deform_groups=2, modulated=True)],
     "fc": [dict(out=7, bias=False)],
+    "linear": [dict(out=7, bias=False)],
     "lrn": [dict(size=3)],
     "dropout": [dict(p=0.25)],
     "droppath": [dict(p=1e-05)],

@@ -136,6 +136,7 @@ def test_a_mutated_spec_is_answered_or_refused_where_it_is_wrong(case):
 KINDS = ["conv", "dwconv", "tconv", "maxpool", "avgpool", "adaptivepool", "fc", "relu", "bn"]
 KINDS += ["upsample", "unpool", "crop", "zeropad", "gap", "flatten", "dropout", "softmax", "x"]
 KINDS += ["chunk", "groupnorm", "layernorm", "shuffle", "layerscale", "droppath", "mul", "gelu"]
+KINDS += ["linear", "dense"]
 TOKENS = ["64", "f3", "s2", "p1", "d2", "g4", "same", "ceil", "nobias", "pad=0:1", "f=3x5"]
 TOKENS += ["filters=8", "multiplier=2", "to=conv1", "size=7", "mode=max", "=", "(", "(1+)"]
 TOKENS += ["(10**64)", "(2**62)", "9" * 25, "p-1", "s0", "name=a", "name=1", "f3x3x3", "(c)"]
@@ -173,6 +174,7 @@ COMMANDS = {
     "unpool": ["--n", "--factor", "--f", "--stride", "--pad"],
     "gpool": ["--n"],
     "fc": ["--n", "--out"],
+    "linear": ["--n", "--out", "--depth"],
     "solve": ["--n", "--out", "--f", "--stride", "--pad", "--dilation"],
 }
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cnncalc.cli import main
-from cnncalc.core.errors import GeometryError, ParameterError
+from cnncalc.core.errors import GeometryError, ParameterError, TraceError
 from cnncalc.core.shapes import Shape
 from cnncalc.graph import is_merge
 from cnncalc.kinds import REGISTRY, Add, Concat, Join, Mean, Mul
@@ -215,7 +215,7 @@ def test_a_graph_built_by_hand_is_checked_when_traced():
         DagNode("a", Pos(1, 1), REGISTRY["identity"](), ("",)),
         DagNode("sum", Pos(2, 1), Add(coeff=(1, 1, 1)), ("a", "")),
     ]
-    data = trace(Network("n", Shape((4, 4), 2), Dag(nodes)))
-    assert (
-        data["errors"][0]["message"] == "add: coeff gives 3 weights for 2 branches (one per branch)"
-    )
+    with pytest.raises(TraceError) as raised:
+        trace(Network("n", Shape((4, 4), 2), Dag(nodes)))
+    message = "add: coeff gives 3 weights for 2 branches (one per branch)"
+    assert str(raised.value) == raised.value.report["errors"][0]["message"] == message

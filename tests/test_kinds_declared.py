@@ -97,6 +97,7 @@ def test_every_parameter_type_is_read_checked_and_described_by_one_name():
 GIVEN = {"conv": {"filters": 4}, "tconv": {"filters": 4}, "groupnorm": {"groups": 4}}
 GIVEN["deformconv"] = {"filters": 4}
 GIVEN["crop"] = {"size": 4}
+GIVEN["fc"] = GIVEN["linear"] = {"out": 4}
 """Parameters a kind needs on an 8x8x8 input, or shows its counts with."""
 
 

@@ -28,6 +28,7 @@ from cnncalc.kinds import (
     Hardswish,
     Identity,
     LeakyReLU,
+    Linear,
     MaxPool,
     PReLU,
     ReLU,
@@ -429,17 +430,15 @@ X = hwc(5, 5, 32)
     ("layer", "x", "error", "match"),
     [
         pytest.param(
-            Conv(8, f=3), hwc(0, 5, 3), UsageError, "input size must be", id="empty-input"
+            Conv(8, f=3), (0, 5, 3), UsageError, "size must be at least 1", id="empty-input"
         ),
         pytest.param(
-            Conv(8, f=1, pad=1), hwc(0, 0, 3), UsageError, "at least 1, not 0", id="empty-padded"
+            Conv(8, f=1, pad=1), (0, 0, 3), UsageError, "at least 1, not 0", id="empty-padded"
         ),
-        pytest.param(Conv(8, f=1), hwc(-4, 5, 3), UsageError, "not -4", id="negative-input"),
-        pytest.param(
-            MaxPool(f=1, ceil=True), hwc(0, 5, 3), UsageError, "not 0", id="empty-ceil-pool"
-        ),
-        pytest.param(TConv(8), hwc(0, 5, 3), UsageError, "not 0", id="empty-tconv"),
-        pytest.param(Unpool("max"), hwc(0, 5, 3), UsageError, "not 0", id="empty-unpool"),
+        pytest.param(Conv(8, f=1), (-4, 5, 3), UsageError, "not -4", id="negative-input"),
+        pytest.param(MaxPool(f=1, ceil=True), (0, 5, 3), UsageError, "not 0", id="empty-ceil-pool"),
+        pytest.param(TConv(8), (0, 5, 3), UsageError, "not 0", id="empty-tconv"),
+        pytest.param(Unpool("max"), (0, 5, 3), UsageError, "not 0", id="empty-unpool"),
         pytest.param(
             Conv(8, f=7),
             X,
@@ -557,8 +556,9 @@ X = hwc(5, 5, 32)
     ],
 )
 def test_bad_layer_raises_a_specific_error(layer, x, error, match):
+    """An impossible input (sizes, not a Shape) is refused where its Shape is made."""
     with pytest.raises(error, match=match):
-        layer.apply(x)
+        layer.apply(x if isinstance(x, Shape) else hwc(*x))
 
 
 @pytest.mark.parametrize(
@@ -632,7 +632,9 @@ def test_a_value_of_the_wrong_type_is_refused_when_the_layer_is_made(kind, value
         pytest.param("depthwise", DepthwiseConv, id="depthwise-alias"),
         pytest.param("bn", BatchNorm, id="bn-alias"),
         pytest.param("gap", GlobalAvgPool, id="gap-alias"),
-        pytest.param("linear", FC, id="fc-alias"),
+        pytest.param("fully_connected", FC, id="fc-alias"),
+        pytest.param("linear", Linear, id="linear-kind"),
+        pytest.param("Dense", Linear, id="linear-alias"),
         pytest.param("relu", ReLU, id="activation"),
         pytest.param("hswish", Hardswish, id="activation-alias"),
     ],

@@ -17,6 +17,7 @@ from cnncalc.core.positions import Pos, Problem
 from cnncalc.core.shapes import Shape
 from cnncalc.graph import INPUT, Dag, DagNode, Network, without_gc_pauses
 from cnncalc.kinds import Join, Layer, Outcome, RFStep
+from cnncalc.kinds.base import how_many
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 
@@ -115,14 +116,12 @@ class _Failed(Exception):
 
 @lru_cache(maxsize=4096)
 def _apply(layer: Layer, x: Shape) -> Outcome:
-    """Layers are frozen values, so a repeated layer on a repeated shape is computed once."""
-    if layer.spatial and not x.spatial:
-        raise GeometryError(
-            f"{layer.kind} needs rows and columns, but its input {x} is flat (after fc or flatten)"
-        )
+    """Layers are frozen values, so a repeated layer on a repeated shape is computed once.
+    Every kind's ``apply`` refuses a flat input to a spatial kind, for the tracer and the
+    Python API alike; a network also needs every depth (a bare ``conv`` or ``fc`` is refused)."""
     out = layer.apply(x)
     if out.shape.channels is None and x.channels is not None:
-        raise GeometryError(f"{layer.kind}: how many filters? (e.g. {layer.kind} 64)")
+        raise GeometryError(how_many(layer))
     return out
 
 

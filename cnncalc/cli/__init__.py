@@ -16,7 +16,7 @@ import click
 
 from cnncalc import __version__
 
-LAYER_COMMANDS = ("conv", "pool", "gpool", "tconv", "unpool", "fc", "solve")
+LAYER_COMMANDS = ("conv", "pool", "gpool", "tconv", "unpool", "fc", "linear", "solve")
 NETWORK_COMMANDS = ("trace", "check", "convert", "zoo", "kinds", "schema", "diagram")
 
 

@@ -32,7 +32,7 @@ from cnncalc.core.errors import GeometryError, UsageError
 from cnncalc.core.notation import channels_first_hint
 from cnncalc.core.shapes import Shape
 from cnncalc.kinds.base import Layer
-from cnncalc.kinds.dense import FC
+from cnncalc.kinds.dense import FC, Linear
 from cnncalc.kinds.windows import (
     UNPOOL_MODES,
     AvgPool,
@@ -234,6 +234,24 @@ Examples:
 def fc(x: Shape, out: int, bias: bool) -> Layer:
     """Fully connected: the input flattened (a bare --n is a feature count)."""
     return FC(out, bias)
+
+
+@layer_command(
+    click.option("--out", type=COUNT, required=True, help="Output features."),
+    click.option("--bias/--no-bias", default=True, help="Count one bias per output feature."),
+    flat=True,
+    epilog="""\b
+PyTorch's nn.Linear and Keras' Dense: the last dimension (the channels, in
+--layout hwc) mapped at every position; fc flattens the input first.
+
+\b
+Examples:
+  cnncalc linear --n 56x56x96 --out 384
+  cnncalc linear --n 768 --out 1000""",
+)
+def linear(x: Shape, out: int, bias: bool) -> Layer:
+    """Linear on the channels at each position (a bare --n is a feature count)."""
+    return Linear(out, bias)
 
 
 @lazy_command(

@@ -33,3 +33,15 @@ class SpecError(CnnCalcError):
         self.source = source
         self.text = text
         super().__init__("; ".join(p.message for p in problems))
+
+
+class TraceError(SpecError):
+    """A network that reads but does not trace (a shape that does not fit, a bare ``conv``):
+    its problems, each with its position, and ``report``, what tracing it gave up to the
+    failure: the data ``trace`` returns for a network that traces (``report["layers"]``, the
+    rows so far with the failing one marked by its ``error``; ``report["totals"]``, their sums;
+    ``report["errors"]``, these problems), as ``cnncalc trace --format json`` prints it."""
+
+    def __init__(self, problems: list[Any], source: str, text: str, report: dict[str, Any]) -> None:
+        super().__init__(problems, source, text)
+        self.report = report

@@ -3,8 +3,9 @@ resolved to (before, after) pairs: what every kind's arithmetic starts from."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from math import prod
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from . import formulas as fm
 from .errors import UsageError
@@ -19,11 +20,48 @@ number or a (before, after) pair."""
 PAD_MODES = ("valid", "same", "same-lower", "full")
 
 
-class Shape(NamedTuple):
-    """A tensor without its batch: spatial sizes plus channels (None when unknown)."""
-
+class _Sizes(NamedTuple):
     spatial: tuple[int, ...]
     channels: int | None
+
+
+class Shape(_Sizes):
+    """A tensor without its batch: spatial sizes plus channels (None when unknown).
+
+    Checked when made, so that no layer computes with an impossible input: every size a whole
+    number of at least 1 (an ``int``, or anything with ``__index__`` such as a NumPy integer,
+    never a bool), the spatial sizes a tuple (or a list); otherwise a UsageError. ``_replace``
+    and ``_make`` check the same.
+
+    >>> Shape((32, 32), 3)
+    Shape(spatial=(32, 32), channels=3)
+    >>> Shape((32, 32), -1)
+    Traceback (most recent call last):
+    ...
+    cnncalc.core.errors.UsageError: Shape: channels must be at least 1, not -1
+    >>> Shape((32, 32.5), 3)
+    Traceback (most recent call last):
+    ...
+    cnncalc.core.errors.UsageError: Shape: a spatial size must be a whole number, not 32.5
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, spatial: Iterable[int], channels: int | None) -> Shape:
+        if type(spatial) is not tuple or not all(type(n) is int and n > 0 for n in spatial):
+            if not isinstance(spatial, (tuple, list)):
+                raise UsageError(
+                    f"Shape: the spatial sizes are a tuple, like Shape((32, 32), 3) for 32x32x3, "
+                    f"not {spatial!r:.40}"
+                )
+            spatial = tuple(_size(n, "a spatial size") for n in spatial)
+        if channels is not None and (type(channels) is not int or channels < 1):
+            channels = _size(channels, "channels")
+        return tuple.__new__(cls, (spatial, channels))
+
+    @classmethod
+    def _make(cls, iterable: Iterable[Any]) -> Shape:  # type: ignore[override]
+        return cls(*iterable)
 
     def __str__(self) -> str:
         sizes = [*self.spatial, *([] if self.channels is None else [self.channels])]
@@ -33,6 +71,20 @@ class Shape(NamedTuple):
     def size(self) -> int | None:
         """Number of elements, or None when the channels are unknown."""
         return None if self.channels is None else prod(self.spatial) * self.channels
+
+
+def _size(value: object, what: str) -> int:
+    """One size of a Shape: a whole number of at least 1, as an ``int``. Not bounded by
+    MAX_NUMBER, which bounds what a user writes: a layer may compute a larger size (nine
+    transposed convolutions of stride 10**18), and its input for the next layer is a Shape."""
+    if type(value) is not int:
+        index = getattr(type(value), "__index__", None)
+        if index is None or isinstance(value, bool):
+            raise UsageError(f"Shape: {what} must be a whole number, not {value!r:.40}")
+        value = index(value)
+    if value < 1:  # type: ignore[operator]
+        raise UsageError(f"Shape: {what} must be at least 1, not {value}")
+    return value  # type: ignore[return-value]
 
 
 def per_dim(value: Dims, ndim: int, name: str) -> tuple[int, ...]:

@@ -18,13 +18,23 @@ BFLOPs) are keyed by that, never by a kind's name (:mod:`cnncalc.analysis.costs`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import lru_cache
+from functools import lru_cache, wraps
 from importlib import import_module
 from math import isfinite
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, ParamSpec, TypeVar, cast
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    NamedTuple,
+    NoReturn,
+    ParamSpec,
+    TypeVar,
+    cast,
+)
 
 from cnncalc.core.errors import GeometryError, ParameterError, UsageError
 from cnncalc.core.formulas import Pad
+from cnncalc.core.numbers import MAX_NUMBER, bounded
 from cnncalc.core.shapes import Shape, per_dim
 
 if TYPE_CHECKING:
@@ -229,12 +239,54 @@ def _check_type(
     admits, what = PARAMETER_TYPES[parameter.base]
     if not admits(value):
         raise ParameterError(f"{kind}: {name} must be {what}, not {value!r:.40}", name)
-    if name not in limits:
-        return
-    label, least = limits[name]
+    label, least = limits.get(name, (name, -MAX_NUMBER))
     for n in _numbers(value):
+        try:
+            bounded(n, f"{kind}: {label}")
+        except UsageError as error:
+            raise ParameterError(str(error), name) from None
         if n < least:
             raise ParameterError(f"{kind}: {label} must be at least {least}, not {n}", name)
+
+
+def _checked(apply: Callable[[Layer, Shape], Outcome]) -> Callable[[Layer, Shape], Outcome]:
+    """A kind's ``apply`` (wrapped when the kind is declared) with what every kind asks of its
+    input checked first, so that the Python API and the tracer refuse alike: the input a Shape
+    (a plain tuple is refused: ``(32, 32, 3)`` might be HxWxC or CxHxW, or three spatial
+    sizes); a spatial kind (kernels, windows) given spatial sizes. A layer alone may leave
+    its output depth unknown (``Conv(f=5)``, as ``cnncalc conv --n 32x32x3 --f 5``: the
+    sizes without the counts); a network may not (:func:`how_many`)."""
+
+    @wraps(apply)
+    def checked(self: Layer, x: Shape) -> Outcome:
+        if not isinstance(x, Shape):
+            _not_a_shape(self.kind, x)
+        if self.spatial and not x.spatial:
+            raise GeometryError(
+                f"{self.kind} needs rows and columns, but its input {x} is flat "
+                "(after fc or flatten)"
+            )
+        return apply(self, x)
+
+    return checked
+
+
+def how_many(layer: Layer) -> str:
+    """Why ``layer`` may not leave its output depth unknown in a network: a bare ``conv`` is
+    refused rather than traced without counts, a bare ``fc`` rather than given one output."""
+    what = layer.limits[layer.primary][0] if layer.primary in layer.limits else "channels"
+    return f"{layer.kind}: how many {what}? (e.g. {layer.kind} 64)"
+
+
+def _not_a_shape(kind: str, x: object) -> NoReturn:
+    if isinstance(x, (tuple, list)):
+        raise UsageError(
+            f"{kind}: the input is a Shape, like Shape((32, 32), 3) for 32x32x3; "
+            f"{tuple(x)!r:.40} could be HxWxC, CxHxW or sizes alone"
+        )
+    raise UsageError(
+        f"{kind}: the input is a Shape, like Shape((32, 32), 3), not {type(x).__name__}"
+    )
 
 
 @dataclass_transform(frozen_default=True)
@@ -279,6 +331,8 @@ class Layer:
             if not str(annotation).startswith("ClassVar")
         }
         cls.parameters = {**cls.parameters, **own}
+        if "apply" in cls.__dict__:
+            cls.apply = _checked(cls.__dict__["apply"])  # type: ignore[method-assign, assignment]
         if "limits" in cls.__dict__:
             inherited = next(base.limits for base in cls.__mro__[1:] if issubclass(base, Layer))
             cls.limits = {**inherited, **cls.__dict__["limits"]}

@@ -1,28 +1,38 @@
-"""The fully connected layer: its input flattened and mapped to ``out`` features."""
+"""Layers of learnt weights on features: the fully connected layer, which flattens its input
+first (Caffe's InnerProduct, Darknet's [connected], a classifier after ``flatten``), and the
+linear layer, which maps the channels at every position and keeps the spatial sizes
+(PyTorch's ``nn.Linear`` and Keras' ``Dense`` on a channels-last tensor).
+
+The two agree on a flat input (after ``flatten``, ``gap`` or ``fc``) and differ on a spatial
+map: on 7x7x512, ``fc 10`` has 7*7*512*10 + 10 parameters and outputs 10; ``linear 10`` has
+512*10 + 10 and outputs 7x7x10."""
 
 from __future__ import annotations
+
+from math import prod
 
 from cnncalc.core.shapes import Shape
 
 from .base import Layer, Line, Outcome, RFStep, Worked, register, weights_worked
 
 
-@register("linear", "dense", "fully_connected")
+@register("fully_connected")
 class FC(Layer):
-    """Fully connected: the input is flattened (H*W*C) and mapped to ``out`` features."""
+    """Fully connected: the input is flattened (H*W*C) and mapped to ``out`` features; ``out``
+    has no default (a bare ``fc`` in a network is refused, as a bare ``conv`` is)."""
 
     kind = "fc"
     cost = "weights"
     primary = "out"
     words = {"nobias": ("bias", False)}
-    summary = "fully connected: out features, bias (input flattened first)"
-    out: int = 1
+    summary = "fully connected: out features, bias; the input flattened first (H*W*C -> out)"
+    out: int | None = None
     bias: bool = True
 
     def apply(self, x: Shape) -> Outcome:
         n_in = x.size
         params = macs = None
-        if n_in is not None:
+        if n_in is not None and self.out is not None:
             macs = n_in * self.out
             params = macs + (self.out if self.bias else 0)
         return Outcome(
@@ -41,3 +51,41 @@ class FC(Layer):
         return Worked(
             (features,), *weights_worked(outcome, [str(x.size), str(self.out)], self.bias)
         )
+
+
+@register("dense")
+class Linear(Layer):
+    """Linear on the last dimension, as PyTorch's ``nn.Linear`` and Keras' ``Dense``: the
+    channels C of every position mapped to ``out`` features by one shared weight matrix, the
+    spatial sizes kept (H x W x C -> H x W x out). cnncalc writes a shape as its spatial sizes
+    and then its channels, so the last dimension is the channels: a channels-last tensor, as
+    Keras holds it and as ConvNeXt permutes to before its ``nn.Linear``. (On PyTorch's own
+    N x C x H x W layout ``nn.Linear`` would map W: permute first, as ConvNeXt does.) The same
+    parameters and MACs as a 1x1 convolution; on a flat input the same as ``fc``."""
+
+    kind = "linear"
+    cost = "weights"
+    primary = "out"
+    words = {"nobias": ("bias", False)}
+    summary = (
+        "linear (PyTorch nn.Linear, Keras Dense): out features, bias; "
+        "maps the channels at each position (H x W x C -> H x W x out)"
+    )
+    out: int | None = None
+    bias: bool = True
+
+    def apply(self, x: Shape) -> Outcome:
+        params = macs = None
+        if x.channels is not None and self.out is not None:
+            weights = x.channels * self.out
+            params = weights + (self.out if self.bias else 0)
+            macs = prod(x.spatial) * weights
+        return Outcome(
+            Shape(x.spatial, self.out), params, macs=macs, rf=tuple(RFStep() for _ in x.spatial)
+        )
+
+    def worked(self, x: Shape, outcome: Outcome) -> Worked:
+        counts = weights_worked(
+            outcome, [str(x.channels), str(self.out)], self.bias, x.spatial, "input"
+        )
+        return Worked((), *counts)
