@@ -12,6 +12,7 @@ import click
 
 from cnncalc.core.errors import GeometryError, UsageError
 from cnncalc.core.notation import parse_ints, parse_padding
+from cnncalc.core.numbers import parse_count
 from cnncalc.render.layer import DRAW_LIMIT
 from cnncalc.render.text import FORMATS
 
@@ -28,16 +29,27 @@ class Notation(click.ParamType):
     """A value in the course notation (``32x32x3``, ``3x5``, ``0:1``), checked at its flag."""
 
     def __init__(
-        self, name: str, parse: Callable[[str], Any], expected: str, minimum: int = 1
+        self,
+        name: str,
+        parse: Callable[[str], Any],
+        expected: str,
+        minimum: int = 1,
+        explains: bool = False,
     ) -> None:
         self.name, self.parse, self.expected, self.minimum = name, parse, expected, minimum
+        self.explains = explains
+        """The parser's own message says what is wrong (say, how digits are grouped)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if not isinstance(value, str):
             return value
         try:
             parsed = self.parse(value)
-        except (UsageError, ValueError):
+        except UsageError as error:
+            self.fail(
+                str(error) if self.explains else f"{value!r} is not {self.expected}", param, ctx
+            )
+        except ValueError:
             self.fail(f"{value!r} is not {self.expected}", param, ctx)
         for number in _numbers(parsed):
             if number < self.minimum:
@@ -79,6 +91,14 @@ PADDING = Notation(
 COUNT = Notation("INT", int, "a whole number")
 NATURAL = Notation("INT", int, "a whole number", minimum=0)
 GROUPS = Notation("G", _groups, "a number or depthwise")
+EXPECTED = Notation(
+    "N",
+    lambda text: parse_count(text, ""),
+    "a whole number, like 25557032 or 25,557,032",
+    minimum=0,
+    explains=True,
+)
+"""An expected count, written plainly or as cnncalc prints it (25,557,032 or 25_557_032)."""
 WIDTH = Notation("COLUMNS", int, "a whole number", minimum=40)
 
 
