@@ -8,13 +8,15 @@ them; every option of a single-layer command changes its answer or is refused; t
 
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
-from cnncalc.cli import main
+from cnncalc.cli import LAYER_COMMANDS, main
 
 OK = "input: 8x8x3\nlayers: [conv 4 f3 p1]\n"  # 4*3*3*3 + 4 = 112 parameters
 WARNS = "input: 7x7x3\nlayers: [conv 4 f2 s2]\n"  # (7 - 2)/2 + 1 = 3.5: row 7 is never read
@@ -134,3 +136,146 @@ def test_the_spec_expect_section_takes_separators(tmp_path):
     result = run(f"check {folder / 'wrong.yaml'}")
     assert result.exit_code == 1
     assert "wrong.yaml:4:11: error: params: '11,20' is grouped wrongly" in result.stdout
+
+
+# 3. Every option of a single-layer command changes its answer, or is refused.
+
+BASE = {
+    "conv": "--n 9x9x3 --f 3 --filters 4",
+    "pool": "--n 9x9x3",
+    "gpool": "--n 9x9x3",
+    "tconv": "--n 5x5x3 --f 3 --stride 2 --filters 6",
+    "unpool": "--n 4x4x8",
+    "fc": "--n 3x3x4 --out 10",
+    "solve": "--n 28 --out 14",
+}
+"""Each command with its required options, to which one option at a time is added."""
+OTHER = {
+    "n": "--n 10x10x3",
+    "depth": "--n 9 --depth 5",
+    "dims": "--n 9 --dims 3",
+    "layout": "--layout chw",
+    "output_format": "--format json",
+    "strict": "--strict",  # 9 with f2 s2: (9 - 2)/2 + 1 = 4.5, row 9 is left out
+    "f": "--f 2",
+    "stride": "--stride 2",
+    "pad": "--pad 1",
+    "dilation": "--dilation 2",
+    "filters": "--filters 6",
+    "groups": "--groups 3",
+    "bias": "--no-bias",
+    "draw": "--draw",
+    "kind": "--type avg",
+    "ceil": "--ceil",
+    "output_padding": "--output-padding 1",
+    "target": "--target 10",
+    "mode": "--mode max",
+    "factor": "--factor 3",
+    "out": "--out 7",
+    "exact": "--exact",
+}
+"""A value other than the default for every option any command has; an option missing here
+fails the walk, so a new option has to show that it matters."""
+OTHERS = {
+    ("pool", "f"): "--f 3",
+    ("pool", "stride"): "--stride 3",
+    ("gpool", "kind"): "--type max",
+    ("tconv", "stride"): "--stride 3",
+    ("tconv", "filters"): "--filters 9",
+}
+"""Where the command's default is OTHER's value."""
+NEEDS = {("conv", "strict"): "--f 2 --stride 2"}
+"""Options whose effect needs another option: both are added, and compared with the other
+alone."""
+
+
+def answer(command: str, args: str) -> tuple[int, str, str]:
+    result = run(f"{command} {BASE[command]} {args}")
+    return result.exit_code, result.stdout, result.stderr
+
+
+def options_of(command: str) -> list[click.Option]:
+    with click.Context(main) as ctx:
+        found = main.get_command(ctx, command)
+    assert found is not None
+    return [p for p in found.params if isinstance(p, click.Option) and p.name != "help"]
+
+
+WALK = [(command, option.name) for command in LAYER_COMMANDS for option in options_of(command)]
+
+
+@pytest.mark.parametrize(("command", "name"), WALK, ids=[f"{c}-{n}" for c, n in WALK])
+def test_every_option_changes_the_answer_or_is_refused(command, name):
+    assert name in OTHER, f"{command}: no other value for its option {name!r} in OTHER"
+    context = NEEDS.get((command, name), "")
+    before = answer(command, context)
+    after = answer(command, f"{context} {OTHERS.get((command, name), OTHER[name])}")
+    if after[0] == 2:  # refused, naming the option: an option ignored here would mislead
+        assert after[2].startswith("Error: "), after
+        return
+    assert after != before, f"cnncalc {command} {OTHER[name]} changes nothing"
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("gpool --n 8 --strict", "No such option '--strict'"),
+        ("fc --n 10 --out 3 --strict", "No such option '--strict'"),
+        ("fc --n 10 --out 3 --dims 3", "No such option '--dims'"),
+        ("tconv --n 3 --f 3 --strict", "No such option '--strict'"),
+        ("unpool --n 4 --strict", "No such option '--strict'"),
+        ("unpool --n 4x4x8 --mode nails --f 3", "--f is not read by --mode nails"),
+        ("unpool --n 4x4x8 --mode nearest --stride 3", "--stride is not read by --mode nearest"),
+        ("unpool --n 4x4x8 --pad 1", "--pad is not read by --mode nearest"),
+        ("unpool --n 4x4x8 --mode max --factor 3", "--factor is not read by --mode max"),
+    ],
+)
+def test_an_option_the_layer_would_ignore_is_refused(command, message):
+    result = run(command)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_fc_flattens_an_input_of_any_rank():
+    # 4*4*4*8 = 512 features in, 512*10 + 10 = 5,130 parameters, with no --dims to say 3D
+    data = json.loads(run("fc --n 4x4x4x8 --out 10 --format json").stdout)
+    assert (data["input"], data["params"]) == ([4, 4, 4, 8], 5130)
+    chw = json.loads(run("fc --n 512x7x7 --layout chw --out 10 --format json").stdout)
+    assert chw["params"] == 512 * 7 * 7 * 10 + 10
+
+
+def test_max_unpooling_still_reads_its_pool():
+    # (4 - 1)*2 - 2*1 + 3 = 7
+    data = json.loads(
+        run("unpool --n 4x4x8 --mode max --f 3 --stride 2 --pad 1 --format json").stdout
+    )
+    assert data["output"] == [7, 7, 8]
+
+
+# 4. The course's F, S, P as flags.
+
+
+@pytest.mark.parametrize(
+    ("command", "letters", "words"),
+    [
+        ("conv --n 9x9x3 --filters 4", "-f 3 -s 2 -p 1", "--f 3 --stride 2 --pad 1"),
+        ("conv --n 9x9x3 --filters 4", "--f 3 --s 2 --p same", "--f 3 --stride 2 --pad same"),
+        ("pool --n 9x9x3", "-f 3 -s 2 -p 1", "--f 3 --stride 2 --pad 1"),
+        ("tconv --n 5x5x3", "-f 3 -s 2 -p 1", "--f 3 --stride 2 --pad 1"),
+        ("unpool --n 4x4x8 --mode max", "-f 3 -s 2 -p 1", "--f 3 --stride 2 --pad 1"),
+        ("solve --n 28 --out 14", "-f 3 -s 2", "--f 3 --stride 2"),
+        ("solve --n 28 --out 14", "--p 1 --s 2", "--pad 1 --stride 2"),
+    ],
+)
+def test_course_letters_are_the_same_options(command, letters, words):
+    short, long = run(f"{command} {letters}"), run(f"{command} {words}")
+    assert short.exit_code == long.exit_code == 0, short.output
+    assert short.stdout == long.stdout
+
+
+@pytest.mark.parametrize("command", ["conv", "pool", "tconv", "unpool", "solve"])
+def test_help_shows_the_course_letters(command):
+    help_text = run(f"{command} --help").stdout
+    assert "-f, --f " in help_text
+    assert "-s, --stride, --s " in help_text
+    assert "-p, --pad, --p " in help_text

@@ -175,6 +175,18 @@ COMMANDS = {
     "fc": ["--n", "--out"],
     "solve": ["--n", "--out", "--f", "--stride", "--pad", "--dilation"],
 }
+for _flags in COMMANDS.values():  # the course's letters, as aliases of the long flags
+    _flags += [
+        alias
+        for flag, alias in (
+            ("--f", "-f"),
+            ("--stride", "-s"),
+            ("--stride", "--s"),
+            ("--pad", "-p"),
+            ("--pad", "--p"),
+        )
+        if flag in _flags
+    ]
 
 
 @st.composite
