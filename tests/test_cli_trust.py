@@ -279,3 +279,63 @@ def test_help_shows_the_course_letters(command):
     assert "-f, --f " in help_text
     assert "-s, --stride, --s " in help_text
     assert "-p, --pad, --p " in help_text
+
+
+# 5. solve: no window wholly in the padding; a larger output is a transposed conv.
+
+
+def solve_data(args: str) -> dict:
+    result = run(f"solve {args} --format json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_solve_never_pads_a_whole_window():
+    # 28 -> 14 exactly: F=11, P=11 gives (28 + 22 - 11)/3 + 1 = 14, but its first window
+    # (padded rows 0-10) lies wholly in the 11 rows of padding: P <= D*(F-1) refuses it
+    solutions = solve_data("--n 28 --out 14 --exact")["solutions"]
+    assert solutions and all(s["p"] <= s["d"] * (s["f"] - 1) for s in solutions)
+    assert not any(s["f"] == 11 and s["p"] == 11 for s in solutions)
+    assert {"f": 2, "s": 2, "p": 0, "d": 1, "remainder": 0} in solutions
+
+
+def test_solve_keeps_the_padding_of_a_dilated_kernel():
+    # as DeepLab's ASPP (3x3 at dilation 6, padding 6), a dilated 3x3 keeps its size with
+    # P = D > F - 1: (33 + 2*3 - 7)/1 + 1 = 33, and the first window's last tap, padded
+    # row 6, is input row 4; P <= D*(F-1) = 6
+    solutions = solve_data("--n 33 --out 33 --f 3 --stride 1 --dilation 3")["solutions"]
+    assert solutions == [{"f": 3, "s": 1, "p": 3, "d": 3, "remainder": 0}]
+
+
+def test_solve_refuses_a_fixed_padding_beyond_the_kernel():
+    # F=1, P=5: (10 + 10 - 1)/1 + 1 = 20, every output but the middle ten reads only zeros
+    result = run("solve --n 10 --out 20 --f 1 --pad 5")
+    assert result.exit_code == 1
+    assert "P <= D*(F-1)" in result.stderr
+
+
+def test_solve_a_larger_output_suggests_transposed_convs_and_upsampling():
+    found = solve_data("--n 10 --out 20")
+    # the usual 2x: (10 - 1)*2 - 2*1 + (4 - 1) + 0 + 1 = 20
+    assert {"f": 4, "s": 2, "p": 1, "d": 1, "output_padding": 0} in found["transposed"]
+    assert found["upsample"] == 2
+    for t in found["transposed"]:
+        size = (10 - 1) * t["s"] - 2 * t["p"] + t["d"] * (t["f"] - 1) + t["output_padding"] + 1
+        assert size == 20
+        assert 0 <= t["p"] <= t["d"] * (t["f"] - 1) and t["output_padding"] < max(t["s"], t["d"])
+    text = run("solve --n 10 --out 20 --f 4").stdout
+    assert text.startswith("10 -> 20 by transposed convolution (cnncalc tconv)")
+    assert "(10 - 1)*2 - 2*1 + 1*(4 - 1) + 0 + 1 = 20" in text
+
+
+def test_each_suggested_transposed_conv_is_what_tconv_computes():
+    for t in solve_data("--n 6 --out 13 --f 3")["transposed"]:
+        a = t["output_padding"]
+        command = f"tconv --n 6 -f 3 -s {t['s']} -p {t['p']} --dilation {t['d']}"
+        result = run(f"{command} --output-padding {a} --format json")
+        assert json.loads(result.stdout)["output"] == [13, 13], command
+
+
+def test_solve_a_smaller_output_has_no_transposed_conv():
+    found = solve_data("--n 28 --out 14")
+    assert (found["transposed"], found["upsample"]) == ([], None)

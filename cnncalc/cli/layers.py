@@ -268,14 +268,18 @@ def fc(x: Shape, out: int, bias: bool) -> Layer:
     epilog=lambda: (
         f"""\b
 Search bounds for the free values: {solve_module().BOUNDS}.
-Symmetric padding only; exact solutions are listed first, then floored
-ones (the division leaves a remainder: the last rows are never reached).
+Symmetric padding only, at most D*(F-1): more puts a whole window in the
+padding. Exact solutions are listed first, then floored ones (the division
+leaves a remainder: the last rows are never reached). A larger output lists
+transposed convolutions first (output padding a below max(S, D)), and the
+factor of upsampling when it divides.
 
 \b
 Examples:
   cnncalc solve --n 32 --out 32 --f 5
   cnncalc solve --n 224 --out 112 --f 3
-  cnncalc solve --n 28 --out 14 --exact"""
+  cnncalc solve --n 28 --out 14 --exact
+  cnncalc solve --n 10 --out 20 --f 4"""
     ),
 )
 def solve(
@@ -288,12 +292,14 @@ def solve(
     exact: bool,
     output_format: str,
 ) -> None:
-    """Which F, S, P, D give a wanted output size from N: the inverse of conv."""
+    """Which F, S, P, D give a wanted output size from N: the inverse of conv (or tconv)."""
     solver = solve_module()
     with reported():
         solutions = solver.solve(n, out, f, stride, pad, dilation)
+        grown = solver.transposed(n, out, f, stride, pad, dilation) if out > n else []
     if exact:
         solutions = [s for s in solutions if not s.remainder]
-    if not solutions:
+    factor = solver.upsampling(n, out) if (f, stride, pad, dilation) == (None,) * 4 else None
+    if not (solutions or grown or factor):
         raise Failure(f"nothing within {solver.BOUNDS} takes {n} to {out}")
-    click.echo(solutions_report(n, out, solutions, output_format))
+    click.echo(solutions_report(n, out, solutions, output_format, grown, factor))

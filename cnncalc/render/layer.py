@@ -6,7 +6,7 @@ working line by line; JSON, Markdown and LaTeX carry the same plain data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cnncalc import report
@@ -25,7 +25,7 @@ from cnncalc.render.text import (
 )
 
 if TYPE_CHECKING:
-    from cnncalc.analysis.solve import Solution
+    from cnncalc.analysis.solve import Solution, Transposed
 
 
 DRAW_LIMIT = 16
@@ -54,11 +54,31 @@ def layer_report(
     return text + (f"\n\n{drawing(layer, x, outcome)}" if draw else "")
 
 
-def solutions_report(n: int, out: int, solutions: list[Solution], fmt: str) -> str:
-    """The answers of ``solve``, exact ones first, each with its worked formula."""
+def solutions_report(
+    n: int,
+    out: int,
+    solutions: list[Solution],
+    fmt: str,
+    transposed: Sequence[Transposed] = (),
+    upsample: int | None = None,
+) -> str:
+    """The answers of ``solve``, exact ones first, each with its worked formula; for a larger
+    output, the transposed convolutions first and the upsampling factor last."""
     known_format(fmt, FORMATS)
     if fmt == "json":
-        return small_json(report.solutions_data(n, out, solutions))
+        return small_json(report.solutions_data(n, out, solutions, transposed, upsample))
+    parts = [_transposed(n, out, transposed, fmt)] if transposed else []
+    if solutions:
+        parts.append(_convolutions(n, out, solutions, fmt, titled=bool(transposed)))
+    if upsample is not None:
+        parts.append(
+            f"upsampling by {upsample}: {n}*{upsample} = {out} "
+            f"(cnncalc unpool --mode nearest|nails --factor {upsample})"
+        )
+    return "\n\n".join(parts)
+
+
+def _convolutions(n: int, out: int, solutions: list[Solution], fmt: str, titled: bool) -> str:
     header = ["F", "S", "P", "D", "remainder"]
     rows = [(str(s.f), str(s.s), str(s.p), str(s.d), str(s.remainder)) for s in solutions]
     if fmt in TEXT_TABLES:
@@ -69,7 +89,24 @@ def solutions_report(n: int, out: int, solutions: list[Solution], fmt: str) -> s
     ]
     from cnncalc.render.tables import table
 
-    return table(f"{n} -> {out}", ["F", "S", "P", "D", "worked", "division"], worked)
+    title = f"{n} -> {out}" + (" by convolution (padding alone grows it)" if titled else "")
+    return table(title, ["F", "S", "P", "D", "worked", "division"], worked)
+
+
+def _transposed(n: int, out: int, found: Sequence[Transposed], fmt: str) -> str:
+    """Transposed convolutions, each with ``(N-1)*S - 2P + D*(F-1) + a + 1`` worked."""
+    header = ["F", "S", "P", "D", "output padding"]
+    rows = [(str(t.f), str(t.s), str(t.p), str(t.d), str(t.output_padding)) for t in found]
+    if fmt in TEXT_TABLES:
+        return TEXT_TABLES[fmt](header, rows)
+    worked = [
+        (*row, f"({n} - 1)*{t.s} - 2*{t.p} + {t.d}*({t.f} - 1) + {t.output_padding} + 1 = {out}")
+        for row, t in zip(rows, found)
+    ]
+    from cnncalc.render.tables import table
+
+    title = f"{n} -> {out} by transposed convolution (cnncalc tconv)"
+    return table(title, ["F", "S", "P", "D", "a", "worked"], worked)
 
 
 def _remainder(left: int) -> str:
