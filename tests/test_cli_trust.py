@@ -23,12 +23,8 @@ WARNS = "input: 7x7x3\nlayers: [conv 4 f2 s2]\n"  # (7 - 2)/2 + 1 = 3.5: row 7 i
 FAILS = "input: 8x8x3\nlayers: [conv 4 f3 p1]\nexpect: {params: 5}\n"
 
 
-def run(command: str, cwd: Path | None = None) -> Result:
-    runner = CliRunner(env={"COLUMNS": "200"})
-    if cwd is None:
-        return runner.invoke(main, shlex.split(command))
-    with runner.isolated_filesystem(temp_dir=cwd):
-        return runner.invoke(main, shlex.split(command))
+def run(command: str) -> Result:
+    return CliRunner(env={"COLUMNS": "200"}).invoke(main, shlex.split(command))
 
 
 def specs(tmp_path: Path, **texts: str) -> Path:
@@ -339,3 +335,19 @@ def test_each_suggested_transposed_conv_is_what_tconv_computes():
 def test_solve_a_smaller_output_has_no_transposed_conv():
     found = solve_data("--n 28 --out 14")
     assert (found["transposed"], found["upsample"]) == ([], None)
+
+
+# 6. zoo list reads no file of the working directory.
+
+
+def test_zoo_list_ignores_files_named_like_its_networks(tmp_path, monkeypatch):
+    elsewhere = run("zoo list --format json")
+    assert elsewhere.exit_code == 0
+    names = [entry["name"] for entry in json.loads(elsewhere.stdout)["networks"]]
+    for name in names:
+        (tmp_path / name).write_text("garbage: [\n")
+    monkeypatch.chdir(tmp_path)
+    result = run("zoo list --format json")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == elsewhere.stdout
+    assert "is both a file here" in run("trace resnet50").stderr  # a name still refused

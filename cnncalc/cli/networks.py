@@ -351,9 +351,11 @@ def zoo_list(output_format: str) -> None:
     """Every zoo network with its input, parameters and GMACs (traced now)."""
     from cnncalc import zoo as bundled
     from cnncalc.analysis.tracer import trace as run
-    from cnncalc.api import load
+    from cnncalc.api import load_zoo
 
-    entries = [(name, run(load(name))) for name in bundled.names()]
+    # each from the zoo itself: a file here named like a network is no business of the list
+    specs = {name: os.path.join(bundled.HERE, f"{name}.yaml") for name in bundled.names()}
+    entries = [(name, run(load_zoo(name, spec))) for name, spec in specs.items()]
     click.echo(zoo_report(entries, output_format))
 
 
