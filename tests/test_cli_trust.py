@@ -351,3 +351,14 @@ def test_zoo_list_ignores_files_named_like_its_networks(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert result.stdout == elsewhere.stdout
     assert "is both a file here" in run("trace resnet50").stderr  # a name still refused
+
+
+def test_solve_titles_each_table_when_it_lists_two_kinds():
+    text = run("solve --n 10 --out 20 --format markdown").stdout
+    assert text.startswith("10 -> 20 by transposed convolution (cnncalc tconv):\n\n| F |")
+    assert "\n10 -> 20 by convolution (padding alone grows it):\n\n| F |" in text
+    assert text.rstrip().endswith(
+        "upsampling by 2: 10*2 = 20 (cnncalc unpool --mode nearest|nails --factor 2)"
+    )
+    latex = run("solve --n 10 --out 20 --format latex").stdout
+    assert latex.startswith(r"10 -\textgreater{} 20 by transposed convolution")
