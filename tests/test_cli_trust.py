@@ -362,3 +362,11 @@ def test_solve_titles_each_table_when_it_lists_two_kinds():
     )
     latex = run("solve --n 10 --out 20 --format latex").stdout
     assert latex.startswith(r"10 -\textgreater{} 20 by transposed convolution")
+
+
+def test_check_annotates_a_spec_it_cannot_read_on_github(tmp_path):
+    folder = specs(tmp_path, ok=OK)
+    result = run(f"check --format github {folder / 'missing.yaml'} {folder / 'ok.yaml'}")
+    assert result.exit_code == 2
+    assert f"::error file={folder / 'missing.yaml'}::no spec file" in result.stdout
+    assert "ok.yaml: ok" in result.stdout

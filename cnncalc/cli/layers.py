@@ -233,12 +233,11 @@ Examples:
 def unpool(x: Shape, mode: str, **options: Any) -> Layer:
     """Unpooling: bed of nails or nearest neighbour by a factor, or max unpooling."""
     reads = ("f", "stride", "pad") if mode == "max" else ("factor",)
-    for name in ("factor", "f", "stride", "pad"):
-        if name not in reads and options[name] is not None:
-            flag = "--" + name
-            uses = "scales by --factor" if mode != "max" else "inverts a pool: --f, --stride, --pad"
-            raise UsageError(f"{flag} is not read by --mode {mode}, which {uses}")
+    uses = "inverts a pool: --f, --stride, --pad" if mode == "max" else "scales by --factor"
     given = {name: value for name, value in options.items() if value is not None}
+    unread = [name for name in given if name not in reads]  # the kind would ignore them
+    if unread:
+        raise UsageError(f"--{unread[0]} is not read by --mode {mode}, which {uses}")
     return Unpool(mode=mode, **given)
 
 

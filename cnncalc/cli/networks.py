@@ -16,6 +16,7 @@ from cnncalc.analysis.tracer import DTYPE_BYTES
 from cnncalc.cli.options import COUNT, EXPECTED, WIDTH, Failure, UsageFailure, reported
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.notation import channels_first_hint, shape_sizes
+from cnncalc.core.positions import NOWHERE, Problem
 from cnncalc.formats import registry
 from cnncalc.render.network import (
     TRACE_FORMATS,
@@ -260,6 +261,8 @@ def check(
                 checked = verdict(spec, strict, source_format, expect, input_shape)
         except Failure as failure:  # this spec cannot be checked; the others still are
             click.echo(f"Error: {_naming(spec, failure.message)}", err=True)
+            if output_format == "github":
+                click.echo(github_annotations(spec, [Problem(NOWHERE, "", failure.message)]))
             worst = max(worst, failure.exit_code)
             continue
         worst = max(worst, 1 if checked.problems else 0)
