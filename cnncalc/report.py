@@ -7,13 +7,14 @@ knows of rich or click, so the library and every output format share one source.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cnncalc.analysis import costs
 from cnncalc.core.notation import shape_sizes
 
 if TYPE_CHECKING:
-    from cnncalc.analysis.solve import Solution
+    from cnncalc.analysis.solve import Solution, Transposed
     from cnncalc.analysis.tracer import Row, Trace
     from cnncalc.core.positions import Problem
     from cnncalc.core.shapes import Shape
@@ -124,9 +125,23 @@ def layer_data(layer: Layer, x: Shape, outcome: Outcome, layout: str = "hwc") ->
     }
 
 
-def solutions_data(n: int, out: int, solutions: list[Solution]) -> dict[str, Any]:
-    """The JSON contract of ``solve``: each setting and what the division leaves over."""
-    return {"n": n, "out": out, "solutions": [s._asdict() for s in solutions]}
+def solutions_data(
+    n: int,
+    out: int,
+    solutions: list[Solution],
+    transposed: Sequence[Transposed] = (),
+    upsample: int | None = None,
+) -> dict[str, Any]:
+    """The JSON contract of ``solve``: each convolution and what its division leaves over;
+    for a larger output, the transposed convolutions and the upsampling factor (else [] and
+    null)."""
+    return {
+        "n": n,
+        "out": out,
+        "solutions": [s._asdict() for s in solutions],
+        "transposed": [t._asdict() for t in transposed],
+        "upsample": upsample,
+    }
 
 
 def zoo_data(entries: list[tuple[str, Trace]]) -> dict[str, Any]:

@@ -258,12 +258,15 @@ def test_an_adaptive_pool_larger_than_its_input_overlaps_windows_as_pytorch_does
 
 
 def solve_by_search(n, out, f=None, s=None, p=None, d=None):
-    """The search solve() used to run: every P up to F tried with conv_output."""
+    """The search solve() used to run: every P up to D*(F-1) tried with conv_output (no
+    window wholly in the padding)."""
     found = []
     for fk in range(f, f + 1) if f else range(1, solve.MAX_F + 1):
         for dk in range(d, d + 1) if d else range(1, solve.MAX_D + 1):
             for sk in range(s, s + 1) if s else range(1, solve.MAX_S + 1):
-                for pk in range(p, p + 1) if p is not None else range(0, fk + 1):
+                for pk in range(p, p + 1) if p is not None else range(0, dk * (fk - 1) + 1):
+                    if pk > dk * (fk - 1):
+                        continue
                     try:
                         reached = formulas.conv_output(n, fk, sk, (pk, pk), dk)
                     except GeometryError:

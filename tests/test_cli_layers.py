@@ -260,7 +260,8 @@ def check_solutions(n: int, out: int, solutions: list[dict]) -> None:
     for s in solutions:
         span = n + 2 * s["p"] - (s["d"] * (s["f"] - 1) + 1)
         assert span // s["s"] + 1 == out and span % s["s"] == s["remainder"]
-        assert s["f"] <= 11 and s["s"] <= 4 and s["d"] <= 3 and s["p"] <= s["f"]
+        assert s["f"] <= 11 and s["s"] <= 4 and s["d"] <= 3
+        assert s["p"] <= s["d"] * (s["f"] - 1)  # no window wholly in the padding
     remainders = [s["remainder"] for s in solutions]
     assert remainders == sorted(remainders, key=bool)  # exact ones first
 
@@ -303,7 +304,7 @@ def data_solutions(command: str) -> list[dict]:
 
 def test_solve_markdown_and_bounds_in_help():
     assert run("solve --n 32 --out 32 --f 5 --format markdown").stdout.startswith("| F | S |")
-    assert "F <= 11, S <= 4, D <= 3, P <= F" in run("solve --help").stdout
+    assert "F <= 11, S <= 4, D <= 3, P <= D*(F-1)" in run("solve --help").stdout
 
 
 # --- drawing ------------------------------------------------------------------------------------
@@ -419,7 +420,7 @@ def test_python_dash_m():
         ("tconv --n 3 --f 3 --stride 2 --output-padding 2", 1, "output padding 2"),
         ("conv --n 8x8x3 --f 3 --filters 4 --groups 2", 1, "groups 2 does not divide"),
         ("conv --n 8x8x4 --f 3 --filters 3 --groups 2", 1, "groups 2 does not divide"),
-        ("solve --n 5 --out 100", 1, "nothing within"),
+        ("solve --n 5 --out 101", 1, "nothing within"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_problem(command, status, words):

@@ -491,7 +491,9 @@ def ok_line(line: str) -> tuple[str, int, float, int]:
 
 def test_check_prints_one_ok_line_per_spec(workdir):
     result = finished(run("check", "small.yaml", "resnet50", "squeezenet1_0"), 0)
-    small, resnet50, squeezenet = result.stdout.splitlines()
+    small, resnet50, squeezenet, warning, *quoted = result.stdout.splitlines()
+    assert warning.startswith("squeezenet1_0:30:5: warning: conv1: conv: rows and columns")
+    assert len(quoted) == 2  # the line, and a caret under it
     assert resnet50 == "resnet50: ok — 25,557,032 params, 4.09 GMACs"  # no input pixel lost
     assert squeezenet.endswith(", 1 warning (--strict fails on it)")  # see the --strict test
     file, params, gmacs, warnings = ok_line(small)
@@ -522,7 +524,8 @@ def test_check_reports_a_failed_expectation_where_it_is_written(
 
 
 def test_check_ok_line_of_a_tiny_network_is_plain_decimal(workdir):
-    _, params, gmacs, warnings = ok_line(finished(run("check", "odd.yaml"), 0).stdout.strip())
+    first = finished(run("check", "odd.yaml"), 0).stdout.splitlines()[0]  # then the warning
+    _, params, gmacs, warnings = ok_line(first)
     assert (params, warnings) == (52, 1)
     assert gmacs == pytest.approx(3 * 3 * 4 * 12 / 1e9, rel=5e-3)  # positions x filters x weights
 
@@ -536,7 +539,8 @@ def test_check_goes_on_after_a_failing_spec(workdir):
     assert lines[4].startswith(f"bad.yaml:6:5: error: add1: {BROKEN_MESSAGE}")
     assert lines[7].startswith("odd.yaml: ok — 52 params, ")  # 4*3*2*2 + 4
     assert lines[7].endswith(", 1 warning (--strict fails on it)")
-    assert len(lines) == 8
+    assert lines[8].startswith("odd.yaml:") and ": warning: " in lines[8]  # shown, quoted
+    assert len(lines) == 11
     assert finished(run("check", "small.yaml", "typos.yaml"), 1).stdout.count(": error: ") == 3
 
 

@@ -177,6 +177,18 @@ COMMANDS = {
     "linear": ["--n", "--out", "--depth"],
     "solve": ["--n", "--out", "--f", "--stride", "--pad", "--dilation"],
 }
+for _flags in COMMANDS.values():  # the course's letters, as aliases of the long flags
+    _flags += [
+        alias
+        for flag, alias in (
+            ("--f", "-f"),
+            ("--stride", "-s"),
+            ("--stride", "--s"),
+            ("--pad", "-p"),
+            ("--pad", "--p"),
+        )
+        if flag in _flags
+    ]
 
 
 @st.composite

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnncalc.core.errors import GeometryError, UsageError
-from cnncalc.core.notation import MAX_SPATIAL
+from cnncalc.core.notation import MAX_SPATIAL, shape_from_sizes
 from cnncalc.core.shapes import Shape
 
 
@@ -40,9 +40,15 @@ def read_input(
     Shape(spatial=(32, 32), channels=3)
     >>> read_input((4096,), 2, None, "hwc", flat=True)     # fc: a feature count
     Shape(spatial=(), channels=4096)
+    >>> read_input((4, 4, 4, 8), 2, None, "hwc", flat=True)  # flattened, of any rank
+    Shape(spatial=(4, 4, 4), channels=8)
     """
-    if flat and len(sizes) == 1 and depth is None:
-        return Shape((), sizes[0])
+    if flat:
+        if depth is not None:
+            return Shape(sizes, depth)
+        if len(sizes) == 1:
+            return Shape((), sizes[0])
+        return shape_from_sizes(sizes, layout)
     channels: int | None = None
     if len(sizes) == 1:
         spatial = sizes * nd

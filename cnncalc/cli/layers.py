@@ -12,18 +12,23 @@ import click
 from cnncalc.cli.inputs import read_input, resolve_groups, spatial_rank
 from cnncalc.cli.options import (
     COUNT,
+    DEPTH,
     DILATION,
     DIMS,
     DRAW,
     FORMAT,
-    INPUT_OPTIONS,
+    INPUT,
+    LAYOUT,
     NATURAL,
     OFFSETS,
     PADDING_OPTION,
+    SPATIAL_DIMS,
+    STRICT,
     WEIGHTS,
     Failure,
     UsageFailure,
     f_option,
+    pad_option,
     reported,
     stack,
     stride_option,
@@ -74,19 +79,22 @@ def solve_module() -> Any:
 
 
 def layer_command(
-    *options: Callable[[Any], Any], epilog: str, flat: bool = False
+    *options: Callable[[Any], Any], epilog: str, flat: bool = False, warns: bool = False
 ) -> Callable[[Callable[..., Layer]], Any]:
-    """Register a single-layer command whose function only builds the layer from its options."""
+    """Register a single-layer command whose function only builds the layer from its options.
+
+    Only options the layer reads are offered: ``--dims`` unless the input is ``flat`` (any
+    rank flattens alike), ``--strict`` only when the kind ``warns`` of input left out."""
 
     def decorate(build: Callable[..., Layer]) -> Any:
         @functools.wraps(build)
         def command(
             n: tuple[int, ...],
             depth: int | None,
-            dims: int | None,
             layout: str | None,
             output_format: str,
-            strict: bool,
+            dims: int | None = None,
+            strict: bool = False,
             draw: bool = False,
             **options: Any,
         ) -> None:
@@ -112,7 +120,8 @@ def layer_command(
             for warning in outcome.warnings:
                 click.echo(f"warning: {warning}", err=True)
 
-        return lazy_command(INPUT_OPTIONS, *options, epilog=epilog)(command)
+        inputs = (INPUT, DEPTH, *(() if flat else (SPATIAL_DIMS,)), LAYOUT, FORMAT)
+        return lazy_command(*inputs, *(STRICT,) * warns, *options, epilog=epilog)(command)
 
     return decorate
 
@@ -124,6 +133,7 @@ def layer_command(
     DILATION,
     WEIGHTS,
     DRAW,
+    warns=True,
     epilog="""\b
 Examples:
   cnncalc conv --n 32 --f 5 --pad 2
@@ -147,6 +157,7 @@ def conv(x: Shape, groups: int | str, filters: int | None, **options: Any) -> La
     DILATION,
     click.option("--ceil", is_flag=True, help="Ceil mode (PyTorch): keep a partial last window."),
     DRAW,
+    warns=True,
     epilog="""\b
 Examples:
   cnncalc pool --n 8x8x10 --f 2 --stride 2
@@ -174,7 +185,7 @@ def gpool(x: Shape, kind: str) -> Layer:
 @layer_command(
     f_option(required=True),
     stride_option(default="1"),
-    click.option("--pad", type=OFFSETS, default="0", help="Padding P, or one per dimension."),
+    pad_option(default="0"),
     DILATION,
     click.option(
         "--output-padding",
@@ -205,21 +216,29 @@ def tconv(
 
 @layer_command(
     click.option("--mode", type=click.Choice(UNPOOL_MODES), default="nearest"),
-    click.option("--factor", type=DIMS, default="2", help="Upsampling factor (nails, nearest)."),
-    f_option(default="2", help="Kernel size F of the pool being inverted (max)."),
+    click.option("--factor", type=DIMS, help="Upsampling factor (nails, nearest).  [default: 2]"),
+    f_option(help="Kernel size F of the pool being inverted (max).  [default: 2]"),
     stride_option(help="Stride of the pool being inverted (max).  [default: F]"),
-    click.option(
-        "--pad", type=OFFSETS, default="0", help="Padding of the pool being inverted (max)."
-    ),
+    pad_option(help="Padding of the pool being inverted (max).  [default: 0]"),
     epilog="""\b
+--factor is for nails and nearest; --f, --stride and --pad are for max, and
+each is refused with the other modes, which would ignore it.
+
+\b
 Examples:
   cnncalc unpool --n 4x4x8 --mode nails --factor 2
   cnncalc unpool --n 4x4x8 --mode nearest --factor 2x3
   cnncalc unpool --n 4x4x8 --mode max --f 3 --stride 2 --pad 1""",
 )
-def unpool(x: Shape, **options: Any) -> Layer:
+def unpool(x: Shape, mode: str, **options: Any) -> Layer:
     """Unpooling: bed of nails or nearest neighbour by a factor, or max unpooling."""
-    return Unpool(**options)
+    reads = ("f", "stride", "pad") if mode == "max" else ("factor",)
+    uses = "inverts a pool: --f, --stride, --pad" if mode == "max" else "scales by --factor"
+    given = {name: value for name, value in options.items() if value is not None}
+    unread = [name for name in given if name not in reads]  # the kind would ignore them
+    if unread:
+        raise UsageError(f"--{unread[0]} is not read by --mode {mode}, which {uses}")
+    return Unpool(mode=mode, **given)
 
 
 @layer_command(
@@ -257,23 +276,27 @@ def linear(x: Shape, out: int, bias: bool) -> Layer:
 @lazy_command(
     click.option("--n", type=COUNT, required=True, help="Input size N of one dimension."),
     click.option("--out", type=COUNT, required=True, help="Wanted output size."),
-    click.option("--f", type=COUNT, help="Fix the kernel size F."),
-    click.option("--stride", type=COUNT, help="Fix the stride S."),
-    click.option("--pad", type=NATURAL, help="Fix the padding P."),
+    f_option(type=COUNT, help="Fix the kernel size F."),
+    stride_option(type=COUNT, help="Fix the stride S."),
+    pad_option(type=NATURAL, help="Fix the padding P."),
     click.option("--dilation", type=COUNT, help="Fix the dilation D."),
     click.option("--exact", is_flag=True, help="Only solutions where the division is exact."),
     FORMAT,
     epilog=lambda: (
         f"""\b
 Search bounds for the free values: {solve_module().BOUNDS}.
-Symmetric padding only; exact solutions are listed first, then floored
-ones (the division leaves a remainder: the last rows are never reached).
+Symmetric padding only, at most D*(F-1): more puts a whole window in the
+padding. Exact solutions are listed first, then floored ones (the division
+leaves a remainder: the last rows are never reached). A larger output lists
+transposed convolutions first (output padding a below max(S, D)), and the
+factor of upsampling when it divides.
 
 \b
 Examples:
   cnncalc solve --n 32 --out 32 --f 5
   cnncalc solve --n 224 --out 112 --f 3
-  cnncalc solve --n 28 --out 14 --exact"""
+  cnncalc solve --n 28 --out 14 --exact
+  cnncalc solve --n 10 --out 20 --f 4"""
     ),
 )
 def solve(
@@ -286,12 +309,14 @@ def solve(
     exact: bool,
     output_format: str,
 ) -> None:
-    """Which F, S, P, D give a wanted output size from N: the inverse of conv."""
+    """Which F, S, P, D give a wanted output size from N: the inverse of conv (or tconv)."""
     solver = solve_module()
     with reported():
         solutions = solver.solve(n, out, f, stride, pad, dilation)
+        grown = solver.transposed(n, out, f, stride, pad, dilation) if out > n else []
     if exact:
         solutions = [s for s in solutions if not s.remainder]
-    if not solutions:
+    factor = solver.upsampling(n, out) if (f, stride, pad, dilation) == (None,) * 4 else None
+    if not (solutions or grown or factor):
         raise Failure(f"nothing within {solver.BOUNDS} takes {n} to {out}")
-    click.echo(solutions_report(n, out, solutions, output_format))
+    click.echo(solutions_report(n, out, solutions, output_format, grown, factor))

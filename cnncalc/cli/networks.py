@@ -13,9 +13,10 @@ import click
 
 from cnncalc import report
 from cnncalc.analysis.tracer import DTYPE_BYTES
-from cnncalc.cli.options import COUNT, NATURAL, WIDTH, UsageFailure, reported
+from cnncalc.cli.options import COUNT, EXPECTED, WIDTH, Failure, UsageFailure, reported
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.notation import channels_first_hint, shape_sizes
+from cnncalc.core.positions import NOWHERE, Problem
 from cnncalc.formats import registry
 from cnncalc.render.network import (
     TRACE_FORMATS,
@@ -188,9 +189,15 @@ def trace(
     epilog="""\b
 Each SPEC is traced and its expectations (expect: output, params, macs,
 shapes) are checked, with those given by --expect-... over them (for files
-that cannot hold them, such as Darknet's and Caffe's). One line per spec;
-exit status 0 when all pass, 1 when any fails, 2 for a usage error such as a
-missing file.
+that cannot hold them, such as Darknet's and Caffe's). Counts may be written
+as cnncalc prints them (25,557,032). Every SPEC is checked and reported, one
+line each, with its warnings or problems below it.
+
+\b
+Exit status, the worst over all the specs:
+  0  every spec passes (warnings alone do not fail it, unless --strict)
+  1  a spec fails: a shape does not fit or an expectation does not hold
+  2  a spec cannot be checked (a missing file, say), or an option is malformed
 
 \b
 Examples:
@@ -205,8 +212,13 @@ Examples:
 @click.option(
     "--strict", is_flag=True, help="Also fail when a size that does not divide leaves input out."
 )
-@click.option("--expect-params", type=NATURAL, metavar="N", help="Expect N parameters in all.")
-@click.option("--expect-macs", type=NATURAL, metavar="N", help="Expect N MACs in all.")
+@click.option(
+    "--expect-params",
+    type=EXPECTED,
+    metavar="N",
+    help="Expect N parameters in all (25557032, 25,557,032 or 25_557_032).",
+)
+@click.option("--expect-macs", type=EXPECTED, metavar="N", help="Expect N MACs in all.")
 @click.option(
     "--expect-output",
     multiple=True,
@@ -242,11 +254,18 @@ def check(
             raise UsageFailure("--expect-output: give one unnamed output, or NAME=SHAPE for each")
         else:
             expect["output"] = shape
-    failed = False
+    worst = 0
     for spec in specs:
-        with reported():
-            checked = verdict(spec, strict, source_format, expect, input_shape)
-        failed |= bool(checked.problems)
+        try:
+            with reported():
+                checked = verdict(spec, strict, source_format, expect, input_shape)
+        except Failure as failure:  # this spec cannot be checked; the others still are
+            click.echo(f"Error: {_naming(spec, failure.message)}", err=True)
+            if output_format == "github":
+                click.echo(github_annotations(spec, [Problem(NOWHERE, "", failure.message)]))
+            worst = max(worst, failure.exit_code)
+            continue
+        worst = max(worst, 1 if checked.problems else 0)
         if output_format == "github":
             report = github_annotations(checked.source, checked.problems)
             report += "\n" + github_annotations(checked.source, checked.warnings, "warning")
@@ -256,8 +275,17 @@ def check(
             click.echo(problem_report(checked.source, checked.text, checked.problems))
         elif checked.trace is not None and not checked.problems:
             click.echo(check_line(checked.source, checked.trace))
-    if failed:
-        raise SystemExit(1)
+            if checked.warnings and output_format == "text":
+                click.echo(
+                    problem_report(checked.source, checked.text, checked.warnings, "warning")
+                )
+    if worst:
+        raise SystemExit(worst)
+
+
+def _naming(spec: str, message: str) -> str:
+    """``message`` about ``spec``, saying which spec unless it already does."""
+    return message if spec in message else f"{spec}: {message}"
 
 
 @click.command(
@@ -326,9 +354,11 @@ def zoo_list(output_format: str) -> None:
     """Every zoo network with its input, parameters and GMACs (traced now)."""
     from cnncalc import zoo as bundled
     from cnncalc.analysis.tracer import trace as run
-    from cnncalc.api import load
+    from cnncalc.api import load_zoo
 
-    entries = [(name, run(load(name))) for name in bundled.names()]
+    # each from the zoo itself: a file here named like a network is no business of the list
+    specs = {name: os.path.join(bundled.HERE, f"{name}.yaml") for name in bundled.names()}
+    entries = [(name, run(load_zoo(name, spec))) for name, spec in specs.items()]
     click.echo(zoo_report(entries, output_format))
 
 

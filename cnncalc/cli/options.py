@@ -12,6 +12,7 @@ import click
 
 from cnncalc.core.errors import GeometryError, UsageError
 from cnncalc.core.notation import parse_ints, parse_padding
+from cnncalc.core.numbers import parse_count
 from cnncalc.render.layer import DRAW_LIMIT
 from cnncalc.render.text import FORMATS
 
@@ -28,16 +29,27 @@ class Notation(click.ParamType):
     """A value in the course notation (``32x32x3``, ``3x5``, ``0:1``), checked at its flag."""
 
     def __init__(
-        self, name: str, parse: Callable[[str], Any], expected: str, minimum: int = 1
+        self,
+        name: str,
+        parse: Callable[[str], Any],
+        expected: str,
+        minimum: int = 1,
+        explains: bool = False,
     ) -> None:
         self.name, self.parse, self.expected, self.minimum = name, parse, expected, minimum
+        self.explains = explains
+        """The parser's own message says what is wrong (say, how digits are grouped)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if not isinstance(value, str):
             return value
         try:
             parsed = self.parse(value)
-        except (UsageError, ValueError):
+        except UsageError as error:
+            self.fail(
+                str(error) if self.explains else f"{value!r} is not {self.expected}", param, ctx
+            )
+        except ValueError:
             self.fail(f"{value!r} is not {self.expected}", param, ctx)
         for number in _numbers(parsed):
             if number < self.minimum:
@@ -79,6 +91,14 @@ PADDING = Notation(
 COUNT = Notation("INT", int, "a whole number")
 NATURAL = Notation("INT", int, "a whole number", minimum=0)
 GROUPS = Notation("G", _groups, "a number or depthwise")
+EXPECTED = Notation(
+    "N",
+    lambda text: parse_count(text, ""),
+    "a whole number, like 25557032 or 25,557,032",
+    minimum=0,
+    explains=True,
+)
+"""An expected count, written plainly or as cnncalc prints it (25,557,032 or 25_557_032)."""
 WIDTH = Notation("COLUMNS", int, "a whole number", minimum=40)
 
 
@@ -124,52 +144,67 @@ FORMAT = click.option(
     help="A table with the formulas worked out, or the plain data as JSON, Markdown or "
     "LaTeX (booktabs).",
 )
-INPUT_OPTIONS = stack(
-    click.option(
-        "--n",
-        type=SIZES,
-        required=True,
-        help="Input: N (square), HxW or HxWxC; one size per spatial dimension plus the depth.",
-    ),
-    click.option("--depth", type=COUNT, help="Input depth C, when --n gives only spatial sizes."),
-    click.option(
-        "--dims",
-        type=click.IntRange(1, 3),
-        help="Spatial dimensions (1, 2 or 3) when --f does not give one value per dimension."
-        "  [default: 2]",
-    ),
-    click.option(
-        "--layout",
-        type=click.Choice(["hwc", "chw"]),
-        help="Order of --n and of printed shapes: spatial first (hwc) or channels first (chw)."
-        "  [default: hwc]",
-    ),
-    FORMAT,
-    click.option(
-        "--strict",
-        is_flag=True,
-        help="Treat input left out by a size that does not divide as an error.",
-    ),
+INPUT = click.option(
+    "--n",
+    type=SIZES,
+    required=True,
+    help="Input: N (square), HxW or HxWxC; one size per spatial dimension plus the depth.",
 )
+DEPTH = click.option(
+    "--depth", type=COUNT, help="Input depth C, when --n gives only spatial sizes."
+)
+SPATIAL_DIMS = click.option(
+    "--dims",
+    type=click.IntRange(1, 3),
+    help="Spatial dimensions (1, 2 or 3) of --n, when --f does not give one value per dimension."
+    "  [default: 2]",
+)
+LAYOUT = click.option(
+    "--layout",
+    type=click.Choice(["hwc", "chw"]),
+    help="Order of --n and of printed shapes: spatial first (hwc) or channels first (chw)."
+    "  [default: hwc]",
+)
+STRICT = click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat input left out by a size that does not divide as an error.",
+)
+"""Only for the kinds whose windows can leave input out (conv, pool): elsewhere it would be
+a flag that changes nothing."""
+
+
+F_FLAGS = ("--f", "-f")
+STRIDE_FLAGS = ("--stride", "--s", "-s")
+PAD_FLAGS = ("--pad", "--p", "-p")
+"""The course writes F, S and P: each has its letter as a flag too (the long name first, as
+click names the value after it)."""
 
 
 def f_option(**kwargs: Any) -> Callable[[Any], Any]:
     kwargs.setdefault(
         "help", "Kernel size F, or one per dimension (3x5; 3x3x3 makes the input 3D)."
     )
-    return click.option("--f", type=DIMS, **kwargs)
+    kwargs.setdefault("type", DIMS)
+    return click.option(*F_FLAGS, **kwargs)
 
 
 def stride_option(**kwargs: Any) -> Callable[[Any], Any]:
     kwargs.setdefault("help", "Stride S, or one per dimension.")
-    return click.option("--stride", type=DIMS, **kwargs)
+    kwargs.setdefault("type", DIMS)
+    return click.option(*STRIDE_FLAGS, **kwargs)
+
+
+def pad_option(**kwargs: Any) -> Callable[[Any], Any]:
+    kwargs.setdefault("help", "Padding P, or one per dimension.")
+    kwargs.setdefault("type", OFFSETS)
+    return click.option(*PAD_FLAGS, **kwargs)
 
 
 DILATION = click.option(
     "--dilation", type=DIMS, default="1", help="Dilation D, or one per dimension."
 )
-PADDING_OPTION = click.option(
-    "--pad",
+PADDING_OPTION = pad_option(
     type=PADDING,
     default="0",
     help="Padding P: a number, before:after (0:1), per dimension (1x2, 0:1x1:0), "

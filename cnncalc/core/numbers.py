@@ -40,3 +40,43 @@ def parse_whole(text: str, what: str) -> int:
     if len(digits) > 19 and digits.isdigit():
         _too_large(len(digits), what)
     return bounded(int(text), what)
+
+
+SEPARATORS = {",": "commas", "_": "underscores"}
+"""What may group a count's digits in thousands: cnncalc prints counts with commas
+(``25,557,032``), and Python and YAML write them with underscores."""
+
+
+def parse_count(text: str, what: str) -> int:
+    """A count as cnncalc prints it: plain digits, or digits grouped in thousands by commas or
+    underscores (one of them throughout), checked before Python converts them.
+
+    >>> parse_count("25,557,032", "params"), parse_count("25_557_032", "params")
+    (25557032, 25557032)
+    >>> parse_count("25,55,7032", "params")
+    Traceback (most recent call last):
+    ...
+    cnncalc.core.errors.UsageError: params: '25,55,7032' is grouped wrongly: after the first group \
+of 1 to 3 digits, each group has 3 (25,557,032)
+    """
+    used = [sep for sep in SEPARATORS if sep in text]
+    if not used:
+        return parse_whole(text, what)
+    prefix = f"{what}: " if what else ""
+    if len(used) > 1:
+        raise UsageError(
+            f"{prefix}{text!r} mixes {' and '.join(SEPARATORS[s] for s in used)}; "
+            "group the digits with one of them"
+        )
+    groups = text.strip().split(used[0])
+    if not all(group.isascii() and group.isdigit() for group in groups):
+        raise UsageError(f"{prefix}{text!r} is not a whole number")
+    first, rest = groups[0], groups[1:]
+    if not 1 <= len(first) <= 3 or first.startswith("0") or any(len(g) != 3 for g in rest):
+        digits = "".join(groups).lstrip("0") or "0"
+        regrouped = f" ({int(digits):,})".replace(",", used[0]) if len(digits) <= 19 else ""
+        raise UsageError(
+            f"{prefix}{text!r} is grouped wrongly: after the first group of 1 to 3 digits, "
+            f"each group has 3{regrouped}"
+        )
+    return parse_whole("".join(groups), what)

@@ -35,6 +35,7 @@ from cnncalc.core.notation import (
     shape_from_sizes,
     shape_sizes,
 )
+from cnncalc.core.numbers import parse_count
 from cnncalc.core.positions import Pos, Problem
 from cnncalc.core.shapes import Shape
 from cnncalc.formats.expressions import (
@@ -830,7 +831,8 @@ def _read_expectations(builder: Builder, node: yaml.Node, layout: str) -> Expect
             elif key == "output":
                 expect.output = (read_shape(raw, layout, "expect output"), pos)
             elif key in ("params", "macs"):
-                setattr(expect, key, (as_int(raw, key), pos))
+                count = parse_count(raw, key) if isinstance(raw, str) else as_int(raw, key)
+                setattr(expect, key, (count, pos))  # 25,557,032 as cnncalc prints it
             elif key == "shapes" and isinstance(vnode, yaml.MappingNode):
                 for sk, sv in vnode.value:
                     expect.shapes[str(node_value(sk))] = (

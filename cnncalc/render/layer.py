@@ -6,7 +6,7 @@ working line by line; JSON, Markdown and LaTeX carry the same plain data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cnncalc import report
@@ -21,11 +21,12 @@ from cnncalc.render.text import (
     VERBATIM,
     cell,
     known_format,
+    latex_escape,
     small_json,
 )
 
 if TYPE_CHECKING:
-    from cnncalc.analysis.solve import Solution
+    from cnncalc.analysis.solve import Solution, Transposed
 
 
 DRAW_LIMIT = 16
@@ -54,22 +55,66 @@ def layer_report(
     return text + (f"\n\n{drawing(layer, x, outcome)}" if draw else "")
 
 
-def solutions_report(n: int, out: int, solutions: list[Solution], fmt: str) -> str:
-    """The answers of ``solve``, exact ones first, each with its worked formula."""
+def solutions_report(
+    n: int,
+    out: int,
+    solutions: list[Solution],
+    fmt: str,
+    transposed: Sequence[Transposed] = (),
+    upsample: int | None = None,
+) -> str:
+    """The answers of ``solve``, exact ones first, each with its worked formula; for a larger
+    output, the transposed convolutions first and the upsampling factor last."""
     known_format(fmt, FORMATS)
     if fmt == "json":
-        return small_json(report.solutions_data(n, out, solutions))
+        return small_json(report.solutions_data(n, out, solutions, transposed, upsample))
+    parts = [_transposed(n, out, transposed, fmt)] if transposed else []
+    if solutions:
+        parts.append(_convolutions(n, out, solutions, fmt, titled=bool(transposed)))
+    if upsample is not None:
+        line = (
+            f"upsampling by {upsample}: {n}*{upsample} = {out} "
+            f"(cnncalc unpool --mode nearest|nails --factor {upsample})"
+        )
+        parts.append(latex_escape(line) if fmt == "latex" else line)
+    return "\n\n".join(parts)
+
+
+def _convolutions(n: int, out: int, solutions: list[Solution], fmt: str, titled: bool) -> str:
+    """Convolutions; beside transposed ones (a larger output), titled as such."""
     header = ["F", "S", "P", "D", "remainder"]
     rows = [(str(s.f), str(s.s), str(s.p), str(s.d), str(s.remainder)) for s in solutions]
+    title = f"{n} -> {out}" + (" by convolution (padding alone grows it)" if titled else "")
     if fmt in TEXT_TABLES:
-        return TEXT_TABLES[fmt](header, rows)
+        return (_caption(title, fmt) if titled else "") + TEXT_TABLES[fmt](header, rows)
     worked = [
         (*row[:4], window_formula(n, s.f, s.s, (s.p, s.p), s.d, out), _remainder(s.remainder))
         for row, s in zip(rows, solutions)
     ]
     from cnncalc.render.tables import table
 
-    return table(f"{n} -> {out}", ["F", "S", "P", "D", "worked", "division"], worked)
+    return table(title, ["F", "S", "P", "D", "worked", "division"], worked)
+
+
+def _transposed(n: int, out: int, found: Sequence[Transposed], fmt: str) -> str:
+    """Transposed convolutions, each with ``(N-1)*S - 2P + D*(F-1) + a + 1`` worked."""
+    header = ["F", "S", "P", "D", "output padding"]
+    rows = [(str(t.f), str(t.s), str(t.p), str(t.d), str(t.output_padding)) for t in found]
+    title = f"{n} -> {out} by transposed convolution (cnncalc tconv)"
+    if fmt in TEXT_TABLES:
+        return _caption(title, fmt) + TEXT_TABLES[fmt](header, rows)
+    worked = [
+        (*row, f"({n} - 1)*{t.s} - 2*{t.p} + {t.d}*({t.f} - 1) + {t.output_padding} + 1 = {out}")
+        for row, t in zip(rows, found)
+    ]
+    from cnncalc.render.tables import table
+
+    return table(title, ["F", "S", "P", "D", "a", "worked"], worked)
+
+
+def _caption(title: str, fmt: str) -> str:
+    """A table's title as a paragraph before it, in Markdown or LaTeX."""
+    return (latex_escape(title) if fmt == "latex" else title) + ":\n\n"
 
 
 def _remainder(left: int) -> str:
