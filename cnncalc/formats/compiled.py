@@ -50,7 +50,7 @@ class _Layers:
         return self.index[layer]
 
 
-_OPTIONAL = ("refs", "labels", "entry", "failure", "kind")
+_OPTIONAL = ("refs", "labels", "entry", "failure", "kind", "shares", "frozen")
 """A node's fields after its inputs, stored only when they are not their defaults."""
 
 

@@ -153,6 +153,18 @@ def spec_schema() -> Schema:
             "type": ["boolean", "integer", "string"],
             "description": "keep the item only where this expression is true",
         },
+        "shares": {
+            "type": "string",
+            "minLength": 1,
+            "description": "apply the weights of this earlier layer (or, for a block call, "
+            "repeat or merge, of the layer at the same place in this earlier one): parameters "
+            "counted once, MACs each time",
+        },
+        "frozen": {
+            "type": ["boolean", "string"],
+            "description": "the parameters of this layer (every layer inside, for a block "
+            "call, repeat or merge) are not trained: counted as frozen, not trainable",
+        },
         "repeat": {
             **_WHOLE,
             "description": "how many times to repeat layers; i counts from 0",
