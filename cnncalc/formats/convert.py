@@ -118,7 +118,7 @@ class _Flat:
             self.layers.insert(0, REGISTRY["identity"]())
             self.inputs = [(-1,)] + [tuple(x + 1 for x in ins) for ins in self.inputs]
             self.refs = [{}] + [{p: q + 1 for p, q in r.items()} for r in self.refs]
-            self.shares = [None] + [None if q is None else q + 1 for q in self.shares]
+            self.shares = [None, *(None if q is None else q + 1 for q in self.shares)]
             self.frozen.insert(0, False)
             self.output += 1
             self.outputs = [q + 1 for q in self.outputs]

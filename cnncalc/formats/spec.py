@@ -316,7 +316,9 @@ class Builder:
             raise self.problem(kpos, ctx.path, "an item's kind is empty (null)")
         name = name or auto_name(kind, counts)
         if is_merge(kind):
-            return self.marked(self.merge(kind, value_node, kpos, name, ctx, params), marks, pos, ctx)
+            return self.marked(
+                self.merge(kind, value_node, kpos, name, ctx, params), marks, pos, ctx
+            )
         if kind == "from":
             if marks:
                 self.marked(None, marks, kpos, ctx)
@@ -324,7 +326,9 @@ class Builder:
         built = self.call(kind, self.mapping_params(kind, value_node, ctx), kpos, name, ctx)
         return self.marked(built, marks, pos, ctx)
 
-    def marks(self, entries: dict[Any, tuple[yaml.Node, yaml.Node]], ctx: Context) -> dict[str, Any]:
+    def marks(
+        self, entries: dict[Any, tuple[yaml.Node, yaml.Node]], ctx: Context
+    ) -> dict[str, Any]:
         """An item's ``shares: NAME`` (the weights it applies again) and ``frozen: true``
         (parameters not trained), taken out of its keys; each value with its position."""
         marks: dict[str, Any] = {}

@@ -172,7 +172,7 @@ class _Lowering(DagBuilder):
                     break
             else:
                 return ""
-        found = self.node(target)
+        found = self.node(self.defined.get(target, target))  # a name for a layer's output
         if found is None or found.failure is not None:
             message = f"shares: {written!r} is not a layer (a block or repeat is shared from one)"
             if not node.shares:
