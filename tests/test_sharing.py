@@ -202,6 +202,8 @@ def test_a_container_whose_layout_differs_is_refused():
         ),
         ("input: 8x8x4\nlayers:\n  - {conv: 4, frozen: maybe}\n", 3, "not true or false"),
         ("input: 8x8x4\nlayers:\n  - {conv: 4, shares: 3}\n", 3, "not a layer's name"),
+        ("input: 8x8x4\nlayers:\n  - conv 4 shares=\n", 3, "not a layer's name"),
+        ("input: 8x8x4\nlayers:\n  - conv 4 frozen=maybe\n", 3, "not true or false"),
     ],
 )
 def test_marks_written_wrong_are_located(text, line, words):

@@ -205,7 +205,12 @@ Examples:
 @click.option(
     "--strict", is_flag=True, help="Also fail when a size that does not divide leaves input out."
 )
-@click.option("--expect-params", type=NATURAL, metavar="N", help="Expect N parameters in all.")
+@click.option(
+    "--expect-params",
+    type=NATURAL,
+    metavar="N",
+    help="Expect N parameters in all: trainable and frozen, shared weights counted once.",
+)
 @click.option("--expect-macs", type=NATURAL, metavar="N", help="Expect N MACs in all.")
 @click.option(
     "--expect-output",

@@ -334,15 +334,19 @@ class Builder:
         marks: dict[str, Any] = {}
         if "shares" in entries:
             key, value = entries.pop("shares")
-            text = self.reference(node_word(value), ctx)
-            if not WORD.fullmatch(text) and not PATH.fullmatch(text):
-                message = f"shares: {shown(node_value(value))} is not a layer's name"
-                raise self.problem(text_pos(value), ctx.path, message)
-            marks["shares"] = (text, node_pos(key))
+            name = self.shared_name(node_word(value), ctx, text_pos(value))
+            marks["shares"] = (name, node_pos(key))
         if "frozen" in entries:
             key, value = entries.pop("frozen")
             marks["frozen"] = (self.flag(node_value(value), ctx, text_pos(value)), node_pos(key))
         return marks
+
+    def shared_name(self, written: str, ctx: Context, pos: Pos) -> str:
+        """``shares:``'s value: a layer's name (or a block argument holding one)."""
+        text = self.reference(written, ctx)
+        if not WORD.fullmatch(text) and not PATH.fullmatch(text):
+            raise self.problem(pos, ctx.path, f"shares: {shown(written)} is not a layer's name")
+        return text
 
     def flag(self, raw: Any, ctx: Context, pos: Pos) -> bool:
         """``frozen:``'s value: true or false (or an expression giving one)."""
@@ -417,10 +421,11 @@ class Builder:
                 self.check_name(name, tpos, ctx)
                 continue
             if key in ("shares", "frozen") and key not in _block_args(self.blocks.get(kind)):
+                vpos = Pos(pos.line, pos.column + at)
                 if key == "shares":
-                    marks[key] = (self.reference(raw, ctx), tpos)
+                    marks[key] = (self.shared_name(raw, ctx, vpos), tpos)
                 else:
-                    marks[key] = (self.flag(raw, ctx, Pos(pos.line, pos.column + at)), tpos)
+                    marks[key] = (self.flag(raw, ctx, vpos), tpos)
                 continue
             if key in params:
                 if key:
