@@ -356,3 +356,49 @@ def test_convert_through_the_cli_writes_shares():
     result = run("convert", str(SIAMESE))
     assert result.exit_code == 0, result.output
     assert "shares=" in result.stdout
+
+
+# --- Caffe: weight blobs shared by name, frozen by lr_mult: 0 ----------------------------------
+
+CAFFE_SIAMESE = """
+name: "siamese"
+layer { name: "data" type: "Input" top: "data"
+        input_param { shape { dim: 1 dim: 3 dim: 8 dim: 8 } } }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+        param { name: "conv1_w" lr_mult: 1 } param { name: "conv1_b" lr_mult: 2 }
+        convolution_param { num_output: 4 kernel_size: 3 pad: 1 } }
+layer { name: "conv1_p" type: "Convolution" bottom: "data" top: "conv1_p"
+        param { name: "conv1_w" lr_mult: 1 } param { name: "conv1_b" lr_mult: 2 }
+        convolution_param { num_output: 4 kernel_size: 3 pad: 1 } }
+layer { name: "fixed" type: "Convolution" bottom: "conv1_p" top: "fixed"
+        param { lr_mult: 0 } param { lr_mult: 0 }
+        convolution_param { num_output: 2 kernel_size: 1 } }
+layer { name: "cat" type: "Concat" bottom: "conv1" bottom: "fixed" top: "cat" }
+"""
+
+
+def test_caffe_params_named_alike_share_and_lr_mult_0_freezes(tmp_path):
+    path = tmp_path / "siamese.prototxt"
+    path.write_text(CAFFE_SIAMESE)
+    t = trace(cnncalc.load(str(path)))
+    assert t.ok, t.errors
+    rows = {r.name: r for r in t.rows}
+    assert rows["conv1_p"].shares == "conv1" and rows["conv1_p"].params == 0
+    totals = t.totals()
+    # conv1: 4 x (27 + 1) = 112, once; fixed: 2 x (4 + 1) = 10, frozen
+    assert (totals.params, totals.frozen) == (122, 10)
+    # 8x8 x 4 x 27 = 6,912 twice; 8x8 x 2 x 4 = 512
+    assert totals.macs == 2 * 6912 + 512
+
+
+def test_caffe_blobs_shared_by_another_kind_are_refused_at_the_layer(tmp_path):
+    path = tmp_path / "bad.prototxt"
+    path.write_text(
+        CAFFE_SIAMESE.replace(
+            'type: "Convolution" bottom: "conv1_p" top: "fixed"\n        param { lr_mult: 0 }',
+            'type: "Convolution" bottom: "conv1_p" top: "fixed"\n        param { name: "conv1_b" }',
+        )
+    )
+    t = trace(cnncalc.load(str(path)))
+    assert [p.path for p in t.errors] == ["fixed"]
+    assert "weights, made for 3 input channels, but its input has 4" in t.errors[0].message

@@ -261,6 +261,9 @@ class _Walker:
         if self.owners is None:
             self.owners = {n.name: n for n in dag.nodes}
         owner = self.owners[node.shares]
+        if owner.layer.kind != node.layer.kind:  # a reader that does not check it (Caffe)
+            message = f"shares the weights of {owner.name}, a {owner.layer.kind}"
+            raise self.fail(node, message, x)
         had = self.out[owner.inputs[0]].shape
         if had.channels != x.shape.channels:
             message = (
