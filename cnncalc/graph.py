@@ -24,7 +24,7 @@ def is_merge(kind: str) -> bool:
 class Expectations:
     """What ``cnncalc check`` verifies after tracing; each with the position it was written at."""
 
-    __slots__ = ("output", "params", "macs", "shapes", "outputs")
+    __slots__ = ("output", "params", "macs", "shapes", "outputs", "trainable")
 
     def __init__(
         self,
@@ -33,6 +33,7 @@ class Expectations:
         macs: tuple[int, Pos] | None = None,
         shapes: dict[str, tuple[Shape, Pos]] | None = None,
         outputs: dict[str, tuple[Shape, Pos]] | None = None,
+        trainable: tuple[int, Pos] | None = None,
     ) -> None:
         self.output = output
         self.params = params
@@ -40,6 +41,8 @@ class Expectations:
         self.shapes = shapes or {}
         self.outputs = outputs or {}
         """The shape of each named output (``expect: {output: {NAME: SHAPE}}``)."""
+        self.trainable = trainable
+        """The parameters not frozen; ``params`` is every parameter."""
 
 
 INPUT = ""

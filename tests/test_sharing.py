@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import cnncalc
 from cnncalc.analysis.tracer import fold, trace
+from cnncalc.api import check
 from cnncalc.cli import main
 from cnncalc.core.errors import SpecError
 from cnncalc.formats.compiled import network_data, network_from_data
@@ -340,6 +341,19 @@ def test_trace_json_and_check_through_the_cli():
     # --expect-params means every parameter, trainable and frozen, shared ones once
     assert run("check", str(RETINANET), "--expect-params", "34068119").exit_code == 0
     assert run("check", str(RETINANET), "--expect-params", "33792599").exit_code == 1
+    # --expect-trainable (and the spec's expect.trainable) is what requires_grad counts
+    assert run("check", str(RETINANET), "--expect-trainable", "33792599").exit_code == 0
+    failed = run("check", str(RETINANET), "--expect-trainable", "34068119")
+    assert failed.exit_code == 1
+    assert "expected 34,068,119 trainable parameters, got 33,792,599" in failed.output
+
+
+def test_expect_trainable_in_a_spec_is_located_when_wrong():
+    text = RETINANET.read_text().replace("trainable: 33_792_599", "trainable: 33_792_600")
+    result = check(load_spec(text))
+    [problem] = result.problems
+    assert "expected 33,792,600 trainable parameters" in problem.message
+    assert text.splitlines()[problem.pos.line - 1].lstrip().startswith("trainable:")
 
 
 def test_the_table_marks_shared_and_frozen_rows():

@@ -435,6 +435,7 @@ def expectation_problems(trace: Trace) -> list[Problem]:
     totals = trace.totals()
     for what, expected, actual in (
         ("parameters", expect.params, totals.params),
+        ("trainable parameters", expect.trainable, totals.trainable),
         ("MACs", expect.macs, totals.macs),
     ):
         if expected and trace.ok and expected[0] != actual:

@@ -211,6 +211,12 @@ Examples:
     metavar="N",
     help="Expect N parameters in all: trainable and frozen, shared weights counted once.",
 )
+@click.option(
+    "--expect-trainable",
+    type=NATURAL,
+    metavar="N",
+    help="Expect N trainable parameters (all but the frozen ones).",
+)
 @click.option("--expect-macs", type=NATURAL, metavar="N", help="Expect N MACs in all.")
 @click.option(
     "--expect-output",
@@ -231,6 +237,7 @@ def check(
     input_shape: str | None,
     strict: bool,
     expect_params: int | None,
+    expect_trainable: int | None,
     expect_macs: int | None,
     expect_output: tuple[str, ...],
     output_format: str,
@@ -238,7 +245,12 @@ def check(
     """Check specs for CI: every shape fits and every expectation holds."""
     from cnncalc.api import check as verdict
 
-    expect: dict[str, Any] = {"params": expect_params, "macs": expect_macs, "outputs": {}}
+    expect: dict[str, Any] = {
+        "params": expect_params,
+        "trainable": expect_trainable,
+        "macs": expect_macs,
+        "outputs": {},
+    }
     for given in expect_output:
         name, _, shape = given.rpartition("=")
         if name:

@@ -90,7 +90,7 @@ ITEM_KEYS = ("name", "if", "shares", "frozen")
 (the weights it applies again, parameters not trained; docs/spec.md, "Shared and frozen
 weights")."""
 
-EXPECT_KEYS = ("output", "params", "macs", "shapes")
+EXPECT_KEYS = ("output", "params", "trainable", "macs", "shapes")
 
 
 @registry_view

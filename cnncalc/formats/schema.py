@@ -86,7 +86,11 @@ def spec_schema() -> Schema:
             "anyOf": [_SHAPE, {"type": "object", "additionalProperties": _SHAPE}],
             "description": "the output shape, or of each of several outputs by name",
         },
-        "params": {**_COUNT, "description": "total trainable parameters"},
+        "params": {
+            **_COUNT,
+            "description": "total parameters, trainable and frozen (shared weights once)",
+        },
+        "trainable": {**_COUNT, "description": "total trainable parameters (not frozen)"},
         "macs": {**_COUNT, "description": "total multiply-accumulates"},
         "shapes": {
             "type": "object",

@@ -891,7 +891,7 @@ def _read_expectations(builder: Builder, node: yaml.Node, layout: str) -> Expect
                     expect.outputs[node_word(ok)] = (shape, node_pos(ok))
             elif key == "output":
                 expect.output = (read_shape(raw, layout, "expect output"), pos)
-            elif key in ("params", "macs"):
+            elif key in ("params", "macs", "trainable"):
                 setattr(expect, key, (as_int(raw, key), pos))
             elif key == "shapes" and isinstance(vnode, yaml.MappingNode):
                 for sk, sv in vnode.value:
