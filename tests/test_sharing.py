@@ -259,7 +259,7 @@ def test_the_json_report_and_the_api_say_it():
     layers = {layer["name"]: layer for layer in data["layers"]}
     assert layers["a"]["frozen_params"] == 20 and "frozen_params" not in layers["c"]
     shared = cnncalc.trace(str(SIAMESE))
-    assert shared["totals"]["shared_layers"] == 3
+    assert shared["totals"]["shared_layers"] == 2  # the convs: the ReLU between holds nothing
     right = {layer["name"]: layer for layer in shared["layers"]}["pair.1.right.c1"]
     assert right["shares"] == "pair.0.left.c1" and right["params"] == 0
 

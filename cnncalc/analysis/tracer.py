@@ -221,8 +221,9 @@ class _Walker:
                 o = _apply(layer, x.shape)
             except CnnCalcError as e:
                 raise self.fail(node, str(e), x) from None
-            if node.shares or node.frozen:
-                o = self.weights(dag, node, x, o)
+            shares = node.shares
+            if shares:
+                o, shares = self.weights(dag, node, x, o)
             y = out[node.name] = _step(x, o, node.name)
             if o.warnings:
                 warnings.extend(Problem(node.pos, node.name, w) for w in o.warnings)
@@ -244,7 +245,7 @@ class _Walker:
                         o.shape.size or 0,
                         o.warnings,
                         None,
-                        node.shares,
+                        shares,
                         o.params or 0 if node.frozen else 0,
                     ),
                 )
@@ -253,11 +254,10 @@ class _Walker:
             out[name] = out[target]
             ready, name, target = next(aliases, (-1, "", ""))
 
-    def weights(self, dag: Dag, node: DagNode, x: Tensor, o: Outcome) -> Outcome:
+    def weights(self, dag: Dag, node: DagNode, x: Tensor, o: Outcome) -> tuple[Outcome, str]:
         """The outcome of a node that applies another's weights, its parameters and buffers
-        counted there, once the weights are seen to fit its input; of a frozen one, as is."""
-        if not node.shares:
-            return o
+        counted there, once the weights are seen to fit its input, and the row it shares
+        them with: none when the owner holds nothing (the ReLU of a shared block)."""
         if self.owners is None:
             self.owners = {n.name: n for n in dag.nodes}
         owner = self.owners[node.shares]
@@ -271,14 +271,17 @@ class _Walker:
                 f"but its input has {x.shape.channels}"
             )
             raise self.fail(node, message, x)
-        mine, theirs = o.params or 0, _apply(owner.layer, had).params or 0
+        held = _apply(owner.layer, had)
+        mine, theirs = o.params or 0, held.params or 0
         if mine != theirs:
             message = (
                 f"shares {owner.name}'s {theirs:,} parameters, but as written it has "
                 f"{mine:,}: its settings differ"
             )
             raise self.fail(node, message, x)
-        return o._replace(params=0, buffers=0)
+        if not theirs and not held.buffers:
+            return o, ""
+        return o._replace(params=0, buffers=0), owner.name
 
     def join(self, node: DagNode, ins: list[Tensor]) -> Tensor:
         """Combine the inputs left to right with the kind's rule; the widest receptive field."""
@@ -376,6 +379,8 @@ def fold(trace: Trace, depth: int) -> list[Row]:
     """
     folded: list[Row] = []
     key = None
+    owner: str | None = ""
+    """What the folded row shares: "" nothing yet, None something of its own."""
     for row in trace.rows:
         parts = row.name.split(".")
         if len(parts) <= depth:
@@ -383,10 +388,16 @@ def fold(trace: Trace, depth: int) -> list[Row]:
             key = None
             continue
         prefix = ".".join(parts[:depth])
+        if row.shares:
+            mine = _folded_owner(row, prefix)
+            owner = mine if prefix != key or owner in ("", mine) else None
+        elif row.params or row.buffers:
+            owner = None
+        elif prefix != key:
+            owner = ""
         if prefix != key:
             kind = trace.groups.get(prefix, "block")
-            shares = _folded_owner(row, prefix)
-            folded.append(row._replace(name=prefix, kind=kind, inputs=(), shares=shares))
+            folded.append(row._replace(name=prefix, kind=kind, inputs=(), shares=owner or ""))
             key = prefix
             continue
         last = folded[-1]
@@ -400,7 +411,7 @@ def fold(trace: Trace, depth: int) -> list[Row]:
             jump=row.jump,
             warnings=last.warnings + row.warnings,
             error=row.error or last.error,
-            shares=last.shares if row.shares and last.shares else "",
+            shares=owner or "",
             frozen=last.frozen + row.frozen,
         )
     return folded
