@@ -11,6 +11,8 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import cnncalc
 from cnncalc.analysis.tracer import fold, trace
@@ -146,6 +148,42 @@ outputs: [h3, h4]
     folded = {r.name: r for r in fold(t, 1)}
     assert folded["h4"].shares == "h3" and folded["h4"].params == 0
     assert folded["h4"].macs == rows["h4.conv1"].macs + rows["h4.logits"].macs
+
+
+@given(
+    channels=st.integers(1, 8),
+    kernel=st.sampled_from([1, 3]),
+    sharing=st.lists(st.booleans(), min_size=1, max_size=6),
+    frozen=st.lists(st.booleans(), min_size=7, max_size=7),
+)
+@example(channels=3, kernel=3, sharing=[True, False, True], frozen=[True] * 7)
+def test_params_once_macs_each_time_and_totals_are_sums_of_rows(channels, kernel, sharing, frozen):
+    """A chain of equal convs, some applying the first one's weights, some frozen."""
+    pad = kernel // 2
+    lines = [f"  - conv {channels} f{kernel} p{pad} name=first frozen={frozen[0]}"]
+    for i, shared in enumerate(sharing):
+        mark = " shares=first" if shared else ""
+        lines.append(f"  - conv {channels} f{kernel} p{pad}{mark} frozen={frozen[i + 1]}")
+    t = traced(f"input: 6x6x{channels}\nlayers:\n" + "\n".join(lines) + "\n")
+    assert t.ok, t.errors
+    weights = channels * (channels * kernel * kernel + 1)  # valid by construction: c in = c out
+    macs = 6 * 6 * channels * channels * kernel * kernel
+    owners = [True] + [not shared for shared in sharing]
+    totals = t.totals()
+    assert totals.params == weights * sum(owners)
+    assert totals.macs == macs * len(t.rows)
+    assert totals.frozen == weights * sum(o and f for o, f in zip(owners, frozen))
+    assert totals.params == sum(r.params for r in t.rows)
+    assert totals.frozen == sum(r.frozen for r in t.rows)
+
+
+def test_yolov8s_fixed_dfl_conv_is_frozen():
+    """Ultralytics' DFL: nn.Conv2d(16, 1, 1, bias=False).requires_grad_(False) over the box
+    logits viewed as (4 sides) x (anchors) x (16 bins): 16 frozen weights, nothing trainable."""
+    t = traced("input: 4x8400x16\nlayers: [conv 1 f1 nobias frozen=true name=dfl]\n")
+    totals = t.totals()
+    assert (totals.params, totals.frozen, totals.trainable) == (16, 16, 0)
+    assert totals.macs == 4 * 8400 * 16
 
 
 # --- errors, located ----------------------------------------------------------------------------
