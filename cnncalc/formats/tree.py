@@ -174,7 +174,7 @@ class _Lowering(DagBuilder):
                 return ""
         found = self.node(self.defined.get(target, target))  # a name for a layer's output
         if found is None or found.failure is not None:
-            message = f"shares: {written!r} is not a layer (a block or repeat is shared from one)"
+            message = f"shares: {written!r} is not a layer whose weights can be applied again"
             if not node.shares:
                 message = f"shares: {target!r}, its counterpart in the shared one, is no layer"
             self.fail(path, node.pos, node.layer, x, message, "")
