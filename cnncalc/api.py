@@ -172,12 +172,12 @@ def check(
 
 def _expectations(net: Network, given: dict[str, Any]) -> Expectations:
     """The network's expectations with those ``given`` put over them, each at no position."""
-    unknown = set(given) - {"params", "macs", "output", "outputs"}
+    unknown = set(given) - {"params", "trainable", "macs", "output", "outputs"}
     if unknown:
         raise UsageError(f"expect: no expectation {sorted(unknown)[0]!r}")
     counts = {
         what: (bounded(_whole(given[what], what), what), NOWHERE)
-        for what in ("params", "macs")
+        for what in ("params", "trainable", "macs")
         if given.get(what) is not None
     }
     old = net.expect
@@ -198,6 +198,7 @@ def _expectations(net: Network, given: dict[str, Any]) -> Expectations:
         counts.get("macs", old.macs),
         old.shapes,
         {**old.outputs, **outputs},
+        counts.get("trainable", old.trainable),
     )
 
 

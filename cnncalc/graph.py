@@ -24,7 +24,7 @@ def is_merge(kind: str) -> bool:
 class Expectations:
     """What ``cnncalc check`` verifies after tracing; each with the position it was written at."""
 
-    __slots__ = ("output", "params", "macs", "shapes", "outputs")
+    __slots__ = ("output", "params", "macs", "shapes", "outputs", "trainable")
 
     def __init__(
         self,
@@ -33,6 +33,7 @@ class Expectations:
         macs: tuple[int, Pos] | None = None,
         shapes: dict[str, tuple[Shape, Pos]] | None = None,
         outputs: dict[str, tuple[Shape, Pos]] | None = None,
+        trainable: tuple[int, Pos] | None = None,
     ) -> None:
         self.output = output
         self.params = params
@@ -40,6 +41,8 @@ class Expectations:
         self.shapes = shapes or {}
         self.outputs = outputs or {}
         """The shape of each named output (``expect: {output: {NAME: SHAPE}}``)."""
+        self.trainable = trainable
+        """The parameters not frozen; ``params`` is every parameter."""
 
 
 INPUT = ""
@@ -71,6 +74,13 @@ class DagNode(NamedTuple):
     kind: str = ""
     """The row's kind, when not the layer's (``ref`` for a failed ``from``, ``yolo`` for a
     Darknet head, whose layer is a ``head``)."""
+    shares: str = ""
+    """The full name of the node whose weights this one applies again (a head run on every
+    pyramid level, a Siamese twin): its parameters are counted there, its MACs here. Always
+    the first owner, never a node that itself shares."""
+    frozen: bool = False
+    """Whether this node's parameters are not trained (a pretrained backbone, a fixed conv):
+    still parameters, counted apart from the trainable ones."""
 
 
 class Dag:
@@ -131,9 +141,11 @@ class DagBuilder:
         entry: str | None = None,
         failure: str | None = None,
         kind: str = "",
+        shares: str = "",
+        frozen: bool = False,
     ) -> str:
         """A node reading the outputs ``inputs`` name (see :class:`DagNode`); its name."""
-        node = (name, pos, layer, inputs, refs, labels, entry, failure, kind)
+        node = (name, pos, layer, inputs, refs, labels, entry, failure, kind, shares, frozen)
         self.nodes.append(new_node(DagNode, node))
         self.defined[name] = name
         return name

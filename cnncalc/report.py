@@ -66,8 +66,11 @@ def trace_data(t: Trace, dtype: str = "float32", depth: int | None = None) -> di
         "layers": layers,
         "totals": {
             "params": totals.params,
-            "trainable_params": totals.params,
-            "non_trainable_params": totals.buffers,
+            "trainable_params": totals.trainable,
+            "frozen_params": totals.frozen,
+            "buffers": totals.buffers,
+            "non_trainable_params": totals.frozen + totals.buffers,
+            "shared_layers": sum(1 for r in t.rows if r.shares),
             "macs": totals.macs,
             "flops": costs.trace_flops(t),
             "activations": totals.activations * size,
@@ -100,6 +103,10 @@ def _layer_data(r: Row, layout: str, size: int) -> dict[str, Any]:
         "memory": r.activations * size,
         "inputs": list(r.inputs),
     }
+    if r.shares:
+        layer["shares"] = r.shares  # whose weights it applies: its params are counted there
+    if r.frozen:
+        layer["frozen_params"] = r.frozen
     if r.error:
         layer["error"] = r.error
     return layer

@@ -96,6 +96,9 @@ LAYER_KEYS = {"name", "kind", "output", "params", "buffers", "macs", "rf", "memo
 TOTAL_KEYS = {
     "params",
     "trainable_params",
+    "frozen_params",
+    "buffers",
+    "shared_layers",
     "non_trainable_params",
     "macs",
     "flops",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cnncalc import zoo
-from cnncalc.analysis.tracer import Trace, trace
+from cnncalc.analysis.tracer import Row, Trace, trace
 from cnncalc.api import load
 from cnncalc.core.positions import Pos
 from cnncalc.core.shapes import Shape
@@ -126,13 +126,34 @@ def traced(spec: object) -> Trace:
 
 def summary(t: Trace) -> dict[str, object]:
     """The rows' counts in the clear, and a digest of everything else the trace holds."""
+    rows = [_row_repr(r) for r in t.rows]
     everything = repr(
-        (t.rows, t.output, t.output_source, t.errors, t.warnings, t.shapes, t.groups, t.outputs)
+        (rows, t.output, t.output_source, t.errors, t.warnings, t.shapes, t.groups, t.outputs)
     )
     return {
         "rows": [[r.name, r.kind, str(r.output), r.params, r.buffers, r.macs] for r in t.rows],
         "digest": hashlib.sha256(everything.encode()).hexdigest(),
     }
+
+
+class _Repr(str):
+    def __repr__(self) -> str:
+        return str(self)
+
+
+_MARKS = ("shares", "frozen")
+"""Row fields added with shared and frozen weights (issue 16): left out of the digest when
+at their defaults, so that the digests taken before them still hold for every network
+that marks nothing."""
+
+
+def _row_repr(r: Row) -> _Repr:
+    fields = [
+        f"{f}={v!r}"
+        for f, v in zip(Row._fields, r)
+        if f not in _MARKS or v != Row._field_defaults[f]
+    ]
+    return _Repr(f"Row({', '.join(fields)})")
 
 
 def golden_text(summary: dict) -> str:

@@ -26,10 +26,19 @@ from cnncalc.cli import main
 ROOT = Path(__file__).parents[1]
 SPECS = {
     path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
-    for path in sorted([*ROOT.glob("cnncalc/zoo/*.yaml"), *ROOT.glob("examples/*.yaml")])
+    for path in sorted(
+        [
+            *ROOT.glob("cnncalc/zoo/*.yaml"),
+            *ROOT.glob("examples/*.yaml"),
+            # shared (shares:) and frozen (frozen:) weights, on layers, block calls, repeats
+            ROOT / "tests/data/siamese.yaml",
+            ROOT / "tests/data/retinanet_resnet50_fpn.yaml",
+        ]
+    )
 }
 STRAY = list("{}[]:-|&*!%\"'#,?>=()\t ") + ["\x00", "\x07", "é", "\u2028", "\ufeff", "0x", "1e9"]
 STRAY += ["!foo ", "!!int ", "!!bool ", "<<: ", "&a ", "*a", "2001-02-30", "~", "[1]: ", "- "]
+STRAY += [" shares=a", " shares=conv1", " frozen=true", " frozen=maybe", "shares: ", "frozen: "]
 NUMBERS = ["0", "-1", "1", "7", "65536", "10**100", "9" * 30, "1.5", "(2**64)", "1e999"]
 LIMIT_SECONDS = 10
 """Far above the second every case takes, so only a hang (not a slow machine) trips it."""
@@ -141,6 +150,8 @@ TOKENS = ["64", "f3", "s2", "p1", "d2", "g4", "same", "ceil", "nobias", "pad=0:1
 TOKENS += ["filters=8", "multiplier=2", "to=conv1", "size=7", "mode=max", "=", "(", "(1+)"]
 TOKENS += ["(10**64)", "(2**62)", "9" * 25, "p-1", "s0", "name=a", "name=1", "f3x3x3", "(c)"]
 TOKENS += ["size=3x5", "index=1", "parts=3", "groups=5", "(7 / 2)", "(log(0))", "0.5", "to=a"]
+TOKENS += ["shares=a", "shares=conv1", "shares=relu1", "shares=a.b", "shares=", "frozen=true"]
+TOKENS += ["frozen=false", "frozen=1", "frozen=(1 + 1)", "frozen=no"]
 
 
 @st.composite
@@ -159,6 +170,9 @@ def inline_specs(draw: st.DrawFn) -> str:
 @given(inline_specs())
 @example("2x2x2x2x2x2x2x2x3 | relu")
 @example("224x224x3 | adaptivepool 100000000")
+@example("8x8x3 | conv 4 f1 name=a | conv 4 f1 shares=a")  # weights for 3 channels, given 4
+@example("8x8x4 | conv 4 f1 name=a | bn shares=a | relu shares=nope | fc 2 frozen=maybe")
+@example("8x8x4 | relu name=a | relu shares=a frozen=true | conv 4 shares=a.b")
 def test_an_inline_spec_is_answered_or_refused(spec):
     result = invoke(["trace", spec])
     assert_answered(result)

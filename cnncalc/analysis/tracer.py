@@ -57,14 +57,26 @@ class Row(NamedTuple):
     """Elements this row keeps in memory: its output, or the sum over a folded block."""
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    shares: str = ""
+    """The row whose weights this one applies again; its own ``params`` and ``buffers``
+    are then 0: they are counted once, on that row (its MACs are this row's own)."""
+    frozen: int = 0
+    """Of ``params``, those not trained (a layer or block marked ``frozen``)."""
 
 
 class Totals(NamedTuple):
     params: int
+    """Every parameter, trainable or frozen, weights applied at several places counted once."""
     buffers: int
     macs: int
     activations: int
     """Elements of every layer output, summed (memory needed to keep them all)."""
+    frozen: int = 0
+    """Of ``params``, those not trained."""
+
+    @property
+    def trainable(self) -> int:
+        return self.params - self.frozen
 
 
 class Trace:
@@ -96,13 +108,14 @@ class Trace:
 
     def totals(self) -> Totals:
         """Sums over the rows (the totals are nothing but that)."""
-        params = buffers = macs = activations = 0
+        params = buffers = macs = activations = frozen = 0
         for r in self.rows:
             params += r.params
             buffers += r.buffers
             macs += r.macs
             activations += r.activations
-        return Totals(params, buffers, macs, activations)
+            frozen += r.frozen
+        return Totals(params, buffers, macs, activations, frozen)
 
     def receptive_field(self) -> tuple[tuple[Number, ...], tuple[Number, ...]]:
         last = self.rows[-1] if self.rows else None
@@ -155,6 +168,8 @@ class _Walker:
     def __init__(self, result: Trace, x: Tensor):
         self.result = result
         self.out: dict[str, Tensor] = {INPUT: x}
+        self.owners: dict[str, DagNode] | None = None
+        """The nodes by name, once a node that shares weights needs its owner's."""
 
     def fail(
         self, node: DagNode, message: str, x: Tensor, sources: tuple[str, ...] = ()
@@ -205,6 +220,9 @@ class _Walker:
                 o = _apply(layer, x.shape)
             except CnnCalcError as e:
                 raise self.fail(node, str(e), x) from None
+            shares = node.shares
+            if shares:
+                o, shares = self.weights(dag, node, x, o)
             y = out[node.name] = _step(x, o, node.name)
             if o.warnings:
                 warnings.extend(Problem(node.pos, node.name, w) for w in o.warnings)
@@ -226,12 +244,43 @@ class _Walker:
                         o.shape.size or 0,
                         o.warnings,
                         None,
+                        shares,
+                        o.params or 0 if node.frozen else 0,
                     ),
                 )
             )
         while ready >= 0:
             out[name] = out[target]
             ready, name, target = next(aliases, (-1, "", ""))
+
+    def weights(self, dag: Dag, node: DagNode, x: Tensor, o: Outcome) -> tuple[Outcome, str]:
+        """The outcome of a node that applies another's weights, its parameters and buffers
+        counted there, once the weights are seen to fit its input, and the row it shares
+        them with: none when the owner holds nothing (the ReLU of a shared block)."""
+        if self.owners is None:
+            self.owners = {n.name: n for n in dag.nodes}
+        owner = self.owners[node.shares]
+        if owner.layer.kind != node.layer.kind:  # a reader that does not check it (Caffe)
+            message = f"shares the weights of {owner.name}, a {owner.layer.kind}"
+            raise self.fail(node, message, x)
+        had = self.out[owner.inputs[0]].shape
+        if had.channels != x.shape.channels:
+            message = (
+                f"shares {owner.name}'s weights, made for {had.channels} input channels, "
+                f"but its input has {x.shape.channels}"
+            )
+            raise self.fail(node, message, x)
+        held = _apply(owner.layer, had)
+        mine, theirs = o.params or 0, held.params or 0
+        if mine != theirs:
+            message = (
+                f"shares {owner.name}'s {theirs:,} parameters, but as written it has "
+                f"{mine:,}: its settings differ"
+            )
+            raise self.fail(node, message, x)
+        if not theirs and not held.buffers:
+            return o, ""
+        return o._replace(params=0, buffers=0), owner.name
 
     def join(self, node: DagNode, ins: list[Tensor]) -> Tensor:
         """Combine the inputs left to right with the kind's rule; the widest receptive field."""
@@ -329,6 +378,8 @@ def fold(trace: Trace, depth: int) -> list[Row]:
     """
     folded: list[Row] = []
     key = None
+    owner: str | None = ""
+    """What the folded row shares: "" nothing yet, None something of its own."""
     for row in trace.rows:
         parts = row.name.split(".")
         if len(parts) <= depth:
@@ -336,9 +387,16 @@ def fold(trace: Trace, depth: int) -> list[Row]:
             key = None
             continue
         prefix = ".".join(parts[:depth])
+        if row.shares:
+            mine = _folded_owner(row, prefix)
+            owner = mine if prefix != key or owner in ("", mine) else None
+        elif row.params or row.buffers:
+            owner = None
+        elif prefix != key:
+            owner = ""
         if prefix != key:
             kind = trace.groups.get(prefix, "block")
-            folded.append(row._replace(name=prefix, kind=kind, inputs=()))
+            folded.append(row._replace(name=prefix, kind=kind, inputs=(), shares=owner or ""))
             key = prefix
             continue
         last = folded[-1]
@@ -352,8 +410,19 @@ def fold(trace: Trace, depth: int) -> list[Row]:
             jump=row.jump,
             warnings=last.warnings + row.warnings,
             error=row.error or last.error,
+            shares=owner or "",
+            frozen=last.frozen + row.frozen,
         )
     return folded
+
+
+def _folded_owner(row: Row, prefix: str) -> str:
+    """What a folded row shares, from its first row: the container at the same place as
+    ``prefix`` around that row's owner (``cls3`` for ``cls4.conv1`` sharing ``cls3.conv1``)."""
+    if not row.shares:
+        return ""
+    inside = row.name.count(".") - prefix.count(".")
+    return row.shares.rsplit(".", inside)[0] if inside else row.shares
 
 
 def expectation_problems(trace: Trace) -> list[Problem]:
@@ -376,6 +445,7 @@ def expectation_problems(trace: Trace) -> list[Problem]:
     totals = trace.totals()
     for what, expected, actual in (
         ("parameters", expect.params, totals.params),
+        ("trainable parameters", expect.trainable, totals.trainable),
         ("MACs", expect.macs, totals.macs),
     ):
         if expected and trace.ok and expected[0] != actual:

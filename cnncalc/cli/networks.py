@@ -216,7 +216,13 @@ Examples:
     "--expect-params",
     type=EXPECTED,
     metavar="N",
-    help="Expect N parameters in all (25557032, 25,557,032 or 25_557_032).",
+    help="Expect N parameters in all: trainable and frozen, shared weights counted once (25557032, 25,557,032 or 25_557_032).",
+)
+@click.option(
+    "--expect-trainable",
+    type=EXPECTED,
+    metavar="N",
+    help="Expect N trainable parameters (all but the frozen ones).",
 )
 @click.option("--expect-macs", type=EXPECTED, metavar="N", help="Expect N MACs in all.")
 @click.option(
@@ -238,6 +244,7 @@ def check(
     input_shape: str | None,
     strict: bool,
     expect_params: int | None,
+    expect_trainable: int | None,
     expect_macs: int | None,
     expect_output: tuple[str, ...],
     output_format: str,
@@ -245,7 +252,12 @@ def check(
     """Check specs for CI: every shape fits and every expectation holds."""
     from cnncalc.api import check as verdict
 
-    expect: dict[str, Any] = {"params": expect_params, "macs": expect_macs, "outputs": {}}
+    expect: dict[str, Any] = {
+        "params": expect_params,
+        "trainable": expect_trainable,
+        "macs": expect_macs,
+        "outputs": {},
+    }
     for given in expect_output:
         name, _, shape = given.rpartition("=")
         if name:

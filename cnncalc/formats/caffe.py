@@ -297,7 +297,21 @@ class _Reader:
         except Invalid:
             self.dag.broken(tops)
             raise
-        self.dag.add_layer(name, pos, built, ins, tops)
+        blobs, frozen = self.param_marks(got.get("param", []))
+        self.dag.add_layer(name, pos, built, ins, tops, blobs, frozen)
+
+    def param_marks(self, params: list[Field]) -> tuple[tuple[str, ...], bool]:
+        """A layer's ``param { name: ... lr_mult: ... }``: the names of its weight blobs
+        (layers naming the same blobs share them: Caffe's Siamese nets) and whether every
+        blob is frozen (``lr_mult: 0``)."""
+        names: list[str] = []
+        rates: list[float] = []
+        for f in params:
+            msg = self.message(f)
+            names += [self.string(x) for x in msg.all("name")]
+            rates += [self.number(x) for x in msg.all("lr_mult")]
+        frozen = len(rates) == len(params) > 0 and not any(rates)
+        return tuple(names), frozen
 
     def layer_type(self, msg: Message, v1: bool) -> str:
         f = msg.first("type")
@@ -390,6 +404,8 @@ class _Blobs(DagBuilder):
         """Blobs written and not read since, in the order written: the net's outputs."""
         self.input: Shape | None = None
         self.data_pos: Pos | None = None
+        self.weights: dict[str, str] = {}
+        """Each named weight blob (``param { name }``): the layer that owns it."""
 
     def define_input(self, blob: str, pos: Pos, shape: Shape) -> None:
         if self.input is not None or INPUT in self.blobs.values():
@@ -436,13 +452,21 @@ class _Blobs(DagBuilder):
         built: tuple[Layer, tuple[tuple[str, str], ...]],
         ins: list[str],
         tops: list[tuple[str, Pos]],
+        blobs: tuple[str, ...] = (),
+        frozen: bool = False,
     ) -> None:
+        """A layer; ``blobs`` the names of its weights (``param { name }``): a layer naming
+        blobs an earlier one named applies that one's weights, counted there."""
         if name in self.defined:
             line = next(node.pos.line for node in self.nodes if node.name == name)
             self.broken(tops)
             raise self.r.bad(pos, f"a layer named {name!r} is already defined on line {line}")
         layer, refs = built
-        self.add(name, pos, layer, tuple(ins[: len(ins) if layer.joins else 1]), refs)
+        shares = next((self.weights[b] for b in blobs if b in self.weights), "")
+        for blob in blobs:
+            self.weights.setdefault(blob, shares or name)
+        inputs = tuple(ins[: len(ins) if layer.joins else 1])
+        self.add(name, pos, layer, inputs, refs, shares=shares, frozen=frozen)
         for blob, top_pos in tops:
             self.blobs[blob] = name
             self.unread.pop(blob, None)

@@ -50,7 +50,7 @@ class _Layers:
         return self.index[layer]
 
 
-_OPTIONAL = ("refs", "labels", "entry", "failure", "kind")
+_OPTIONAL = ("refs", "labels", "entry", "failure", "kind", "shares", "frozen")
 """A node's fields after its inputs, stored only when they are not their defaults."""
 
 
@@ -85,6 +85,11 @@ def network_data(net: Network) -> dict[str, Any]:
             "output": expect.output and [_shape_data(expect.output[0]), list(expect.output[1])],
             "params": expect.params and [expect.params[0], list(expect.params[1])],
             "macs": expect.macs and [expect.macs[0], list(expect.macs[1])],
+            **(
+                {"trainable": [expect.trainable[0], list(expect.trainable[1])]}
+                if expect.trainable
+                else {}
+            ),
             "shapes": {k: [_shape_data(s), list(p)] for k, (s, p) in expect.shapes.items()},
             "outputs": {k: [_shape_data(s), list(p)] for k, (s, p) in expect.outputs.items()},
         },
@@ -121,6 +126,7 @@ def network_from_data(data: dict[str, Any], text: str = "") -> Network:
         e["macs"] and (e["macs"][0], Pos(*e["macs"][1])),
         {k: (_shape(s), Pos(*p)) for k, (s, p) in e["shapes"].items()},
         {k: (_shape(s), Pos(*p)) for k, (s, p) in e["outputs"].items()},
+        (e["trainable"][0], Pos(*e["trainable"][1])) if e.get("trainable") else None,
     )
     return Network(
         data["name"],

@@ -84,6 +84,9 @@ class _Flat:
         self.layers: list[Layer] = [n.layer for n in nodes]
         self.inputs: list[tuple[int, ...]] = []
         self.refs: list[dict[str, int]] = []
+        self.shares: list[int | None] = []
+        """The position of the node whose weights each applies again, if any."""
+        self.frozen: list[bool] = [n.frozen for n in nodes]
         known: dict[str, int] = {INPUT: -1}
         aliases = iter(dag.aliases)
         ready, name, target = next(aliases, (-1, "", ""))
@@ -100,6 +103,7 @@ class _Flat:
                     if getattr(node.layer, p) is not None
                 }
             )
+            self.shares.append(known[node.shares] if node.shares else None)
             known[node.name] = i
         while ready >= 0:
             known[name] = known[target]
@@ -114,6 +118,8 @@ class _Flat:
             self.layers.insert(0, REGISTRY["identity"]())
             self.inputs = [(-1,)] + [tuple(x + 1 for x in ins) for ins in self.inputs]
             self.refs = [{}] + [{p: q + 1 for p, q in r.items()} for r in self.refs]
+            self.shares = [None, *(None if q is None else q + 1 for q in self.shares)]
+            self.frozen.insert(0, False)
             self.output += 1
             self.outputs = [q + 1 for q in self.outputs]
         self.shift = len(self.names) - len(nodes)
@@ -124,13 +130,21 @@ class _Flat:
     def __len__(self) -> int:
         return len(self.layers)
 
+    def marks(self, p: int) -> tuple[Any, ...]:
+        """Node ``p``'s ``frozen`` and ``shares``: a node that shares weights is written as
+        itself, never as part of a block or repeat (so its position is part of its marks)."""
+        owner = self.shares[p]
+        frozen = ("frozen",) if self.frozen[p] else ()
+        return frozen if owner is None else (*frozen, "shares", p, p - owner)
+
     def signature(self, p: int) -> tuple[Any, ...]:
         """What must be equal for two nodes to be written alike: the layer (references left
-        out) and where its inputs are, relative to it."""
+        out) and its marks, and where its inputs are, relative to it."""
         layer = self.layers[p]
         blank = {r: None for r in layer.references if getattr(layer, r) is not None}
+        marks = self.marks(p)
         return (
-            layer.replace(**blank) if blank else layer,
+            (layer.replace(**blank) if blank else layer, *marks),
             tuple(p - q for q in self.inputs[p]),
             tuple((r, p - q) for r, q in self.refs[p].items()),
         )
@@ -219,7 +233,7 @@ def _skeleton(flat: _Flat, start: int, end: int, path: str) -> tuple[Any, dict[A
             params.append((key, value))
         _, inputs, refs = flat.signature(p)
         local = (flat.names[p] or "")[len(path) + 1 :]
-        shape.append((type(layer), tuple(params), inputs, refs, local))
+        shape.append((type(layer), tuple(params), inputs, refs, local, flat.marks(p)))
     return tuple(shape), values
 
 
@@ -720,14 +734,20 @@ class _Writer:
             return lines
         if flat.inputs[p][0] != previous:
             lines.append(f"{indent}- from {self.ref(flat.inputs[p][0], p)}")
+        marks = {"frozen": "true"} if flat.frozen[p] else {}
+        owner = flat.shares[p]
+        if owner is not None:
+            marks["shares"] = self.ref(owner, p)
         inline = _inline(layer, item.word, values)
         if inline is not None:
-            lines.append(f"{indent}- {inline}{f' name={name}' if name else ''}")
+            written = "".join(f" {key}={value}" for key, value in marks.items())
+            lines.append(f"{indent}- {inline}{f' name={name}' if name else ''}{written}")
             return lines
         pairs = ", ".join(f"{key}: {_mapped(value)}" for key, value in values.items())
         lines.append(f"{indent}- {item.word}: {{{pairs}}}")
         if name:
             lines.append(f"{indent}  name: {name}")
+        lines += [f"{indent}  {key}: {value}" for key, value in marks.items()]
         return lines
 
     def values(self, p: int, slots: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -85,9 +85,12 @@ TOP_KEYS = (
     "origin",
 )
 
-ITEM_KEYS = ("name", "if")
+ITEM_KEYS = ("name", "if", "shares", "frozen")
+"""The keys any item may have beside its kind: ``shares`` and ``frozen`` are its marks
+(the weights it applies again, parameters not trained; docs/spec.md, "Shared and frozen
+weights")."""
 
-EXPECT_KEYS = ("output", "params", "macs", "shapes")
+EXPECT_KEYS = ("output", "params", "trainable", "macs", "shapes")
 
 
 @registry_view

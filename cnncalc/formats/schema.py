@@ -86,7 +86,11 @@ def spec_schema() -> Schema:
             "anyOf": [_SHAPE, {"type": "object", "additionalProperties": _SHAPE}],
             "description": "the output shape, or of each of several outputs by name",
         },
-        "params": {**_COUNT, "description": "total trainable parameters"},
+        "params": {
+            **_COUNT,
+            "description": "total parameters, trainable and frozen (shared weights once)",
+        },
+        "trainable": {**_COUNT, "description": "total trainable parameters (not frozen)"},
         "macs": {**_COUNT, "description": "total multiply-accumulates"},
         "shapes": {
             "type": "object",
@@ -152,6 +156,18 @@ def spec_schema() -> Schema:
         "if": {
             "type": ["boolean", "integer", "string"],
             "description": "keep the item only where this expression is true",
+        },
+        "shares": {
+            "type": "string",
+            "minLength": 1,
+            "description": "apply the weights of this earlier layer (or, for a block call, "
+            "repeat or merge, of the layer at the same place in this earlier one): parameters "
+            "counted once, MACs each time",
+        },
+        "frozen": {
+            "type": ["boolean", "string"],
+            "description": "the parameters of this layer (every layer inside, for a block "
+            "call, repeat or merge) are not trained: counted as frozen, not trainable",
         },
         "repeat": {
             **_WHOLE,

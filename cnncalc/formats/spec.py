@@ -303,8 +303,9 @@ class Builder:
         if "if" in entries:
             if not self.condition(entries.pop("if")[1], ctx):
                 return None
+        marks = self.marks(entries, ctx)
         if "repeat" in entries:
-            return self.repeat(entries, pos, name, ctx, counts)
+            return self.marked(self.repeat(entries, pos, name, ctx, counts), marks, pos, ctx)
         kinds, params = (list(entries), []) if len(entries) == 1 else _beside_join(entries)
         if len(kinds) != 1:
             raise self.problem(
@@ -316,10 +317,56 @@ class Builder:
             raise self.problem(kpos, ctx.path, "an item's kind is empty (null)")
         name = name or auto_name(kind, counts)
         if is_merge(kind):
-            return self.merge(kind, value_node, kpos, name, ctx, params)
+            return self.marked(
+                self.merge(kind, value_node, kpos, name, ctx, params), marks, pos, ctx
+            )
         if kind == "from":
+            if marks:
+                self.marked(None, marks, kpos, ctx)
             return Ref(name, kpos, target=self.reference(node_value(value_node), ctx))
-        return self.call(kind, self.mapping_params(kind, value_node, ctx), kpos, name, ctx)
+        built = self.call(kind, self.mapping_params(kind, value_node, ctx), kpos, name, ctx)
+        return self.marked(built, marks, pos, ctx)
+
+    def marks(
+        self, entries: dict[Any, tuple[yaml.Node, yaml.Node]], ctx: Context
+    ) -> dict[str, Any]:
+        """An item's ``shares: NAME`` (the weights it applies again) and ``frozen: true``
+        (parameters not trained), taken out of its keys; each value with its position."""
+        marks: dict[str, Any] = {}
+        if "shares" in entries:
+            key, value = entries.pop("shares")
+            name = self.shared_name(node_word(value), ctx, text_pos(value))
+            marks["shares"] = (name, node_pos(key))
+        if "frozen" in entries:
+            key, value = entries.pop("frozen")
+            marks["frozen"] = (self.flag(node_value(value), ctx, text_pos(value)), node_pos(key))
+        return marks
+
+    def shared_name(self, written: str, ctx: Context, pos: Pos) -> str:
+        """``shares:``'s value: a layer's name (or a block argument holding one)."""
+        text = self.reference(written, ctx)
+        if not WORD.fullmatch(text) and not PATH.fullmatch(text):
+            raise self.problem(pos, ctx.path, f"shares: {shown(written)} is not a layer's name")
+        return text
+
+    def flag(self, raw: Any, ctx: Context, pos: Pos) -> bool:
+        """``frozen:``'s value: true or false (or an expression giving one)."""
+        value = self.resolve(raw, ctx, pos)
+        if not isinstance(value, bool):
+            raise self.problem(pos, ctx.path, f"frozen: {shown(value)} is not true or false")
+        return value
+
+    def marked(self, node: Node | None, marks: dict[str, Any], pos: Pos, ctx: Context) -> Node:
+        """``node`` with its ``shares`` and ``frozen`` marks; a ``from`` takes none."""
+        if node is None or isinstance(node, Ref):
+            for key, (_, at) in marks.items():
+                raise self.problem(at, ctx.path, f"{key}: a 'from' has no weights")
+        assert node is not None and not isinstance(node, Ref)
+        if not marks:
+            return node
+        shares = marks["shares"][0] if "shares" in marks else node.shares
+        frozen = marks["frozen"][0] if "frozen" in marks else node.frozen
+        return node._replace(shares=shares, frozen=frozen)
 
     def mapping_params(
         self, kind: str, node: yaml.Node, ctx: Context
@@ -349,7 +396,7 @@ class Builder:
             kind, layer, name = known
             return LayerNode(name or auto_name(kind, counts), pos, layer)
         node = self.parse_inline(text, pos, ctx, counts)
-        if not ctx.scope and isinstance(node, LayerNode):
+        if not ctx.scope and type(node) is LayerNode and not node.shares and not node.frozen:
             explicit = node.name if "name=" in text else None
             self.inline_layers[text] = (text.split(None, 1)[0], node.layer, explicit)
         return node
@@ -366,12 +413,20 @@ class Builder:
                 raise self.problem(pos, ctx.path, "write 'from NAME'")
             return Ref(auto_name("from", counts), pos, target=self.reference(rest[0][1], ctx))
         params: dict[str, tuple[Any, Pos]] = {}
+        marks: dict[str, Any] = {}
         name = None
         for key, raw, offset, at in rest:
             tpos = Pos(pos.line, pos.column + offset)
             if key == "name":
                 name = raw
                 self.check_name(name, tpos, ctx)
+                continue
+            if key in ("shares", "frozen") and key not in _block_args(self.blocks.get(kind)):
+                vpos = Pos(pos.line, pos.column + at)
+                if key == "shares":
+                    marks[key] = (self.shared_name(raw, ctx, vpos), tpos)
+                else:
+                    marks[key] = (self.flag(raw, ctx, vpos), tpos)
                 continue
             if key in params:
                 if key:
@@ -385,7 +440,8 @@ class Builder:
                 )
             vpos = Pos(pos.line, pos.column + at)
             params[key] = (self.value(kind, key, raw, ctx, vpos), tpos)
-        return self.call(kind, params, pos, name or auto_name(kind, counts), ctx)
+        built = self.call(kind, params, pos, name or auto_name(kind, counts), ctx)
+        return self.marked(built, marks, pos, ctx)
 
     def call(
         self, kind: str, params: dict[str, tuple[Any, Pos]], pos: Pos, name: str, ctx: Context
@@ -619,6 +675,12 @@ class _Recording(Mapping[str, Any]):
         return len(self.ctx.scope)
 
 
+def _block_args(block: _Block | None) -> dict[str, Any]:
+    """The arguments a block takes (none for a layer kind): ``shares=``/``frozen=`` in a
+    call are marks, unless the block has an argument of that name."""
+    return block.args if block is not None else {}
+
+
 def _references(kind: str) -> tuple[str, ...]:
     """The parameters of a layer kind that name another layer."""
     try:
@@ -830,7 +892,7 @@ def _read_expectations(builder: Builder, node: yaml.Node, layout: str) -> Expect
                     expect.outputs[node_word(ok)] = (shape, node_pos(ok))
             elif key == "output":
                 expect.output = (read_shape(raw, layout, "expect output"), pos)
-            elif key in ("params", "macs"):
+            elif key in ("params", "macs", "trainable"):
                 count = parse_count(raw, key) if isinstance(raw, str) else as_int(raw, key)
                 setattr(expect, key, (count, pos))  # 25,557,032 as cnncalc prints it
             elif key == "shapes" and isinstance(vnode, yaml.MappingNode):

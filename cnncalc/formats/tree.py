@@ -19,6 +19,9 @@ class LayerNode(NamedTuple):
     name: str
     pos: Pos
     layer: Layer
+    shares: str = ""
+    """The name, as written, of the layer whose weights this one applies again."""
+    frozen: bool = False
 
 
 class Sequence(NamedTuple):
@@ -28,6 +31,11 @@ class Sequence(NamedTuple):
     pos: Pos
     items: list[Node]
     kind: str = "sequence"
+    shares: str = ""
+    """The name, as written, of an earlier container of the same layout (a call of the same
+    block): each layer inside applies the weights of the layer at the same place in it."""
+    frozen: bool = False
+    """Every layer inside is frozen."""
 
 
 class Merge(NamedTuple):
@@ -38,6 +46,8 @@ class Merge(NamedTuple):
     pos: Pos
     join: Layer
     branches: list[Sequence]
+    shares: str = ""
+    frozen: bool = False
 
 
 class Repeat(NamedTuple):
@@ -47,6 +57,8 @@ class Repeat(NamedTuple):
     pos: Pos
     times: int
     bodies: list[Sequence]
+    shares: str = ""
+    frozen: bool = False
 
     def body(self, i: int) -> Sequence:
         return self.bodies[0] if len(self.bodies) == 1 else self.bodies[i]
@@ -74,12 +86,25 @@ class _Lowering(DagBuilder):
     the names before it, innermost scope first. The first reference that resolves to nothing
     becomes a failing node, and lowering stops there: tracing cannot go past it."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.sharing: list[tuple[str, str]] = []
+        """The containers being lowered that share an earlier one's weights: (the full name
+        of the container, the full name of the one whose weights it applies), innermost last."""
+        self.frozen = 0
+        """How many of the containers being lowered are frozen."""
+        self.index: dict[str, DagNode] = {}
+        """The nodes by name, filled as sharing needs them (see :meth:`node`)."""
+        self.indexed = 0
+
     def fail(self, name: str, pos: Pos, layer: Layer, x: str, message: str, kind: str) -> NoReturn:
         self.add(name, pos, layer, (x,), failure=message, kind=kind)
         raise _Stop
 
     def walk_as(self, node: Node, x: str, path: str) -> str:
         """Lower ``node`` under the full name ``path`` from the value named ``x``."""
+        if not isinstance(node, (LayerNode, Ref)) and (node.shares or node.frozen):
+            return self.marked(node, x, path)
         if isinstance(node, LayerNode):
             y = self.layer(node, x, path)
         elif isinstance(node, Sequence):
@@ -108,14 +133,75 @@ class _Lowering(DagBuilder):
         self.alias(path, y)
         return y
 
+    def marked(self, node: Sequence | Merge | Repeat, x: str, path: str) -> str:
+        """A container that shares an earlier one's weights or is frozen, lowered with every
+        layer inside marked so."""
+        if node.shares:
+            target = self.lookup(node.shares, path)
+            if target is None:
+                self.fail(path, node.pos, _REF, x, f"shares: {self.unknown(node.shares)}", "ref")
+            self.sharing.append((path, target))
+        self.frozen += node.frozen
+        try:
+            return self.walk_as(node._replace(shares="", frozen=False), x, path)
+        finally:
+            self.frozen -= node.frozen
+            if node.shares:
+                self.sharing.pop()
+
+    def node(self, name: str) -> DagNode | None:
+        """The node named ``name`` (a full name), if there is one."""
+        index = self.index
+        if self.indexed < len(self.nodes):
+            index.update((n.name, n) for n in self.nodes[self.indexed :])
+            self.indexed = len(self.nodes)
+        return index.get(name)
+
+    def owner(self, node: LayerNode, x: str, path: str) -> str:
+        """The full name of the node whose weights the layer at ``path`` applies: its own
+        ``shares``, else the same place in the container it is inside that shares; "" for
+        none. Always a node that owns its weights (a chain is followed to its start)."""
+        if node.shares:
+            written, target = node.shares, self.lookup(node.shares, path)
+            if target is None:
+                self.fail(path, node.pos, node.layer, x, f"shares: {self.unknown(written)}", "")
+        else:
+            for container, other in reversed(self.sharing):
+                if path.startswith(container + "."):
+                    written = target = other + path[len(container) :]
+                    break
+            else:
+                return ""
+        found = self.node(self.defined.get(target, target))  # a name for a layer's output
+        if found is None or found.failure is not None:
+            message = f"shares: {written!r} is not a layer whose weights can be applied again"
+            if not node.shares:
+                message = f"shares: {target!r}, its counterpart in the shared one, is no layer"
+            self.fail(path, node.pos, node.layer, x, message, "")
+        if found.layer.kind != node.layer.kind:
+            message = (
+                f"shares: {found.name} is a {found.layer.kind}, and a {node.layer.kind} "
+                "cannot apply its weights"
+            )
+            self.fail(path, node.pos, node.layer, x, message, "")
+        return found.shares or found.name
+
     def items(self, items: list[Node], x: str, path: str) -> str:
         prefix = f"{path}." if path else ""
         add, defined = self.nodes.append, self.defined
+        plain = not self.sharing and not self.frozen
         for item in items:
-            if type(item) is LayerNode and not item.layer.references:
+            if (
+                type(item) is LayerNode
+                and plain
+                and not item.layer.references
+                and not item.shares
+                and not item.frozen
+            ):
                 # the common case, inline: this runs once per layer, 100k times for big specs
                 name = prefix + item.name
-                add(new_node(DagNode, (name, item.pos, item.layer, (x,), (), (), None, None, "")))
+                node = (name, item.pos, item.layer, (x,), (), (), None, None, "", "", False)
+                add(new_node(DagNode, node))
                 x = defined[name] = name
             elif type(item) is LayerNode:
                 x = self.layer(item, x, prefix + item.name)
@@ -138,7 +224,9 @@ class _Lowering(DagBuilder):
                 message = f"{layer.kind}: {ref}: {self.unknown(target)}"
                 self.fail(path, node.pos, layer, x, message, layer.kind)
             refs.append((target, full))
-        return self.add(path, node.pos, layer, (x,), tuple(refs))
+        owner = self.owner(node, x, path) if node.shares or self.sharing else ""
+        frozen = node.frozen or self.frozen > 0
+        return self.add(path, node.pos, layer, (x,), tuple(refs), shares=owner, frozen=frozen)
 
     def merge(self, node: Merge, x: str, path: str) -> str:
         labels, inputs = [], []

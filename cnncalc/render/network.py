@@ -83,13 +83,14 @@ def _trace_cells(layers: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     for layer in layers:
         output = layer["output"]
         numbers = (layer["params"], layer["macs"], layer["memory"])
-        key = (*numbers, *output)
+        marks = (layer.get("shares", ""), layer.get("frozen_params", 0))
+        key = (*numbers, *output, *marks)
         counts = formatted.get(key)
         if counts is None:
             params, macs, memory = numbers
             counts = formatted[key] = (
                 "x".join(map(str, output)),
-                f"{params:,}",
+                _params_cell(params, *marks),
                 human(macs),
                 human(memory, "B"),
             )
@@ -103,16 +104,44 @@ def _trace_cells(layers: list[dict[str, Any]]) -> list[tuple[str, ...]]:
             name = "✗ " + name
         if "is_output" in layer:
             name += " ⇒"
+        if "shares" in layer:
+            name += " ↺"
         cells.append((name, kind, *counts, f"{_plain(rf['size'])}/{_plain(rf['stride'])}"))
     return cells
+
+
+def _params_cell(params: int, shares: str, frozen: int) -> str:
+    """A row's parameters: ``shared: OWNER`` for weights counted on another row (↺), the
+    frozen ones said (all, or how many)."""
+    if shares:
+        return f"shared: {shares}"
+    if frozen:
+        return f"{params:,} frozen" if frozen == params else f"{params:,} ({frozen:,} frozen)"
+    return f"{params:,}"
+
+
+def _params_line(totals: dict[str, Any]) -> str:
+    """The totals' parameters; split into trainable and frozen when some are frozen, and
+    the layers that apply weights counted elsewhere said when there are any."""
+    shared = totals.get("shared_layers", 0)
+    reused = f"; {shared:,} layers reuse weights counted once (↺)" if shared else ""
+    if not totals.get("frozen_params"):
+        return (
+            f"params: {totals['params']:,} trainable, "
+            f"{totals['buffers']:,} non-trainable (running statistics){reused}"
+        )
+    return (
+        f"params: {totals['params']:,}: {totals['trainable_params']:,} trainable, "
+        f"{totals['frozen_params']:,} frozen; {totals['buffers']:,} buffers "
+        f"(running statistics){reused}"
+    )
 
 
 def _trace_summary(data: dict[str, Any]) -> list[str]:
     totals = data["totals"]
     rf = totals["rf"]
     lines = [
-        f"params: {totals['params']:,} trainable, "
-        f"{totals['non_trainable_params']:,} non-trainable (running statistics)",
+        _params_line(totals),
         f"MACs: {totals['macs']:,} ({human(totals['macs'])}), FLOPs: {human(totals['flops'])}"
         + (f", Darknet: {totals['bflops']:.3f} BFLOPs" if "bflops" in totals else ""),
         f"memory ({data['dtype']}): activations {human(totals['activations'], 'B')}, "
