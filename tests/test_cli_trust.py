@@ -143,6 +143,7 @@ BASE = {
     "tconv": "--n 5x5x3 --f 3 --stride 2 --filters 6",
     "unpool": "--n 4x4x8",
     "fc": "--n 3x3x4 --out 10",
+    "linear": "--n 3x3x4 --out 10",
     "solve": "--n 28 --out 14",
 }
 """Each command with its required options, to which one option at a time is added."""

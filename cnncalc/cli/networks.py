@@ -216,7 +216,10 @@ Examples:
     "--expect-params",
     type=EXPECTED,
     metavar="N",
-    help="Expect N parameters in all: trainable and frozen, shared weights counted once (25557032, 25,557,032 or 25_557_032).",
+    help=(
+        "Expect N parameters in all: trainable and frozen, shared weights counted once "
+        "(25557032, 25,557,032 or 25_557_032)."
+    ),
 )
 @click.option(
     "--expect-trainable",
