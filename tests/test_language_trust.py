@@ -1,0 +1,156 @@
+"""The spec language, third round of trust: each input here once gave a confident wrong
+answer, or an error at the wrong place, and now gives the right one (issue 16)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cnncalc.cli import main
+
+
+def run(*args: str) -> Result:
+    return CliRunner(env={"COLUMNS": "200"}).invoke(main, list(args))
+
+
+def rows(spec: str) -> dict[str, dict]:
+    result = run("trace", spec, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    layers = json.loads(result.stdout)["layers"]
+    return {row["name"]: {**row, "output": "x".join(map(str, row["output"]))} for row in layers}
+
+
+def refused(spec: str) -> str:
+    """The one error line (file:line:col: error: ...) a spec is refused with."""
+    result = run("trace", spec)
+    assert result.exit_code == 1, result.stdout
+    return result.stderr.splitlines()[0]
+
+
+# --- 1. a branch dropped by if: ------------------------------------------------------------------
+
+CONCAT = """\
+input: 8x8x3
+layers:
+  - conv 4 f1
+  - concat:
+      - [conv 2 f1]
+      - {conv: {filters: 5, f: 1}, if: %s}
+      - [conv 3 f1]
+"""
+
+
+def test_a_dropped_concat_branch_drops_out():
+    # before: the dropped branch was the input, 8x8x(2+4+3)
+    concat = rows(CONCAT % "false")["concat1"]
+    assert concat["output"] == "8x8x5"
+    assert rows(CONCAT % "true")["concat1"]["output"] == "8x8x10"
+
+
+def test_a_dropped_add_branch_stays_the_identity():
+    spec = "input: 8x8x3\nlayers:\n  - conv 4 f1\n  - add: [{conv: 4, if: false}, conv 4 f1]\n"
+    assert rows(spec)["add1"]["output"] == "8x8x4"
+
+
+def test_every_branch_of_a_concat_dropped_is_an_error_at_the_concat():
+    spec = (
+        "input: 8x8x3\nlayers:\n  - conv 4 f1\n"
+        "  - concat:\n      - {conv: 5, if: false}\n      - {conv: 5, if: no}\n"
+    )
+    line = refused(spec)
+    assert line.startswith("<spec>:4:5: error: concat1: every branch of this concat is dropped")
+
+
+def test_a_list_branch_takes_a_condition():
+    spec = """\
+input: 8x8x3
+layers:
+  - concat:
+      - [conv 2 f1, relu]
+      - {layers: [conv 5 f1, relu], if: %s}
+"""
+    assert rows(spec % "true")["concat1"]["output"] == "8x8x7"
+    assert rows(spec % "false")["concat1"]["output"] == "8x8x2"
+    assert "concat1.1.conv1" in rows(spec % "true")  # named as a list branch's are
+
+
+def test_a_list_under_a_condition_outside_a_merge_is_refused_clearly():
+    spec = "input: 8x8x3\nlayers:\n  - {if: false, layers: [relu]}\n"
+    line = refused(spec)
+    assert line.startswith("<spec>:3:17: error: layers: with if: is a branch of a merge")
+
+
+def test_a_branch_mapping_takes_only_layers_and_if():
+    spec = "input: 8x8x3\nlayers:\n  - concat: [relu, {layers: [relu], name: x}]\n"
+    assert "has layers: and if:, not 'name'" in refused(spec)
+
+
+# --- 2. duplicate names --------------------------------------------------------------------------
+
+
+def test_a_duplicate_inline_name_is_refused_at_the_second():
+    # before: accepted, and `from a` read the later one
+    line = refused("8x8x3 | conv 4 f1 name=a | conv 5 f1 name=a | from a | relu")
+    assert line == "<inline>:1:43: error: duplicate name 'a' (first at 1:24)"
+
+
+def test_an_inline_name_clashing_with_a_given_one_is_refused():
+    line = refused("8x8x3 | conv 4 f1 | conv 5 f1 name=conv1")
+    assert line.startswith("<inline>:1:36: error: duplicate name 'conv1'")
+
+
+@pytest.mark.parametrize(
+    "form", ["8x8x3 | conv 4 f1 name=a name=b", "input: 8x8x3\nlayers: [conv 4 f1 name=a name=b]\n"]
+)
+def test_a_name_given_twice_in_one_item_is_refused(form):
+    assert "conv: name given twice" in refused(form)
+
+
+def test_a_duplicate_name_in_a_spec_is_refused_at_its_name():
+    spec = "input: 8x8x3\nlayers:\n  - conv 4 f1 name=a\n  - {conv: 4, name: a}\n"
+    assert refused(spec) == "<spec>:4:21: error: duplicate name 'a' (first at 3:20)"
+
+
+# --- 3. block arguments, from ---------------------------------------------------------------------
+
+UNET = """\
+input: 64x64x3
+blocks:
+  up:
+    args: {c: null, skip: null}
+    layers:
+      - tconv c f2 s2 name=upconv
+      - concat: [[from skip, crop to=upconv], identity]
+  cropped:
+    args: {skip: null}
+    layers: [conv 4 f1, crop to=skip]
+layers:
+  - conv 8 f3 p1 name=enc1
+  - maxpool 2
+  - conv 16 f3 p1
+  - %s
+"""
+
+
+def test_a_misspelt_block_argument_is_blamed_on_the_call():
+    # before: at the body's `from skip` (line 7:19), suggesting from every name
+    line = refused(UNET % "up c=8 skip=enc2")
+    assert line.startswith("<spec>:15:12: error: up1.concat1.0.from1: no layer named 'enc2'")
+    assert line.endswith("(did you mean 'enc1'?)")
+
+
+def test_a_misspelt_reference_argument_is_blamed_on_the_call():
+    line = refused(UNET % "cropped skip=enc2")
+    assert line.startswith("<spec>:15:13: error: cropped1.crop1: crop: to: no layer named 'enc2'")
+
+
+def test_a_good_block_argument_still_reads():
+    assert rows(UNET % "up c=8 skip=enc1")["up1.concat1"]["output"] == "64x64x16"
+
+
+def test_from_a_name_like_a_shorthand_is_that_layer():
+    # before: `from p5` was read as pad=5, naming the layer '5'
+    found = rows("8x8x3 | conv 4 f1 name=p5 | conv 5 f1 | from p5 | relu")
+    assert found["relu1"]["output"] == "8x8x4"
