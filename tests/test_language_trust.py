@@ -154,3 +154,37 @@ def test_from_a_name_like_a_shorthand_is_that_layer():
     # before: `from p5` was read as pad=5, naming the layer '5'
     found = rows("8x8x3 | conv 4 f1 name=p5 | conv 5 f1 | from p5 | relu")
     assert found["relu1"]["output"] == "8x8x4"
+
+
+# --- 4. errors with a place ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "line"),
+    [
+        # before: TypeError: 'int' object is not iterable, from Python's min(1)
+        ("8x8x3 | conv (min(1)) f1", "<inline>:1:15: error: in '(min(1))': min() takes 2 to 20"),
+        ("8x8x3 | conv max(4) f1", "<inline>:1:14: error: in 'max(4)': max() takes 2 to 20"),
+    ],
+)
+def test_min_or_max_of_one_number_is_a_located_error(spec, line):
+    result = run("trace", spec)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(line)
+
+
+def test_min_of_one_block_argument_is_located_in_the_block():
+    spec = 'input: 8x8x3\nblocks:\n  b: {args: {c: 4}, layers: ["conv (min(c)) f1"]}\nlayers: [b]\n'
+    assert refused(spec).startswith("<spec>:3:37: error: b1: in '(min(c))': min() takes 2")
+
+
+@pytest.mark.parametrize(
+    ("spec", "line"),
+    [
+        # before: "Error: crop: ..." with no place
+        ("16 | fc 10 name=v | fc 12 | crop to=v", "<inline>:1:29: error: crop1: crop: "),
+        ("input: 16\nlayers: [fc 10 name=v, fc 12, crop to=v]\n", "<spec>:2:31: error: crop1: "),
+    ],
+)
+def test_crop_to_a_flat_layer_is_a_located_error(spec, line):
+    assert refused(spec).startswith(line)

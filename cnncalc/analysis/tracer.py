@@ -202,6 +202,8 @@ class _Walker:
                 x = out[dag.nodes[i - 1].name] if i else out[INPUT]
                 message = f"no layer named {e.args[0]!r} is defined before here"
                 raise self.fail(node, message, x) from None
+            except CnnCalcError as e:  # a layer named whose shape it cannot use (crop to= flat)
+                raise self.fail(node, str(e), x) from None
             try:
                 o = _apply(layer, x.shape)
             except CnnCalcError as e:
