@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cnncalc.cli import main
+from cnncalc.core.errors import SpecError
+from cnncalc.formats.spec import MAX_LAYERS, load_spec
 
 
 def run(*args: str) -> Result:
@@ -188,3 +190,30 @@ def test_min_of_one_block_argument_is_located_in_the_block():
 )
 def test_crop_to_a_flat_layer_is_a_located_error(spec, line):
     assert refused(spec).startswith(line)
+
+
+# --- 5. caps while reading -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("style", ["block", "flow"])
+def test_a_flat_spec_over_the_cap_is_refused_while_it_is_read(style):
+    # A YAML error after the last item: had the whole text been parsed (as before, then
+    # composed, then read), that error would be the answer; the list's size comes first.
+    n = MAX_LAYERS + 5
+    if style == "block":
+        text = "input: 8x8x3\nlayers:\n" + "  - relu\n" * n + "  - [unclosed\n"
+        at = (MAX_LAYERS + 3, 5)
+    else:
+        text = "input: 8x8x3\nlayers: [" + "relu, " * n + "[unclosed\n"
+        at = (2, 10 + 6 * MAX_LAYERS)
+    with pytest.raises(SpecError) as raised:
+        load_spec(text)
+    (problem,) = raised.value.problems
+    assert (problem.pos.line, problem.pos.column) == at
+    assert problem.message.startswith(f"a list of over {MAX_LAYERS:,} items")
+
+
+def test_a_big_spec_under_the_cap_is_still_read():
+    text = "input: 8x8x3\nlayers:\n" + "  - relu  # ---, ---\n" * 40_000
+    assert text.count("-") + text.count(",") > MAX_LAYERS  # so it is parsed for its lists
+    assert len(load_spec(text).graph.nodes) == 40_000

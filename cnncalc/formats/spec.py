@@ -68,6 +68,7 @@ from cnncalc.formats.yaml_source import (
     NOTATION,
     existing_pos,
     inspect_yaml,
+    long_list,
     node_pos,
     node_value,
     node_word,
@@ -745,6 +746,9 @@ def load_spec(data: bytes | str, source: str = "<spec>") -> Network:
 
 
 def _load_spec(text: str, source: str) -> Network:
+    too_long = long_list(text, MAX_LAYERS)
+    if too_long is not None:
+        raise SpecError([too_long], source, text)
     try:
         root = yaml.compose(text, Loader=yaml_loader())
     except yaml.YAMLError as e:
