@@ -217,3 +217,33 @@ def test_a_big_spec_under_the_cap_is_still_read():
     text = "input: 8x8x3\nlayers:\n" + "  - relu  # ---, ---\n" * 40_000
     assert text.count("-") + text.count(",") > MAX_LAYERS  # so it is parsed for its lists
     assert len(load_spec(text).graph.nodes) == 40_000
+
+
+# --- 6. unpool to= the pool ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "output"),
+    [
+        # SegNet's mask names the pool: undo it, back to the size the pool read
+        (
+            "8x8x3 | conv 4 f3 p1 name=c | maxpool 2 name=p | conv 4 f3 p1 | unpool mode=max to=p",
+            "8x8x4",
+        ),
+        ("7x7x3 | maxpool 2 ceil name=p | unpool mode=max to=p", "7x7x3"),  # odd, rounded up
+        ("7x7x3 | pool 2 ceil name=p | unpool mode=max to=p", "7x7x3"),  # pool is max pooling
+        # the layer that fed the pool, as before
+        (
+            "8x8x3 | conv 4 f3 p1 name=c | maxpool 2 name=p | conv 4 f3 p1 | unpool mode=max to=c",
+            "8x8x4",
+        ),
+    ],
+)
+def test_max_unpool_to_its_pool_restores_the_pools_input(spec, output):
+    assert list(rows(spec).values())[-1]["output"] == output
+
+
+def test_unpool_to_an_average_pool_is_its_output_size():
+    # an average pool keeps no indices: the name is the size to unpool to, as any layer's
+    spec = "8x8x3 | avgpool 2 name=a | conv 3 f1 | maxpool 2 | unpool mode=max to=a"
+    assert list(rows(spec).values())[-1]["output"] == "4x4x3"

@@ -9,7 +9,7 @@ tracing stops and the rows so far are kept, with the failing one marked.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, NamedTuple, Union, cast
 
 from cnncalc.core.errors import CnnCalcError, GeometryError, UsageError
@@ -17,6 +17,7 @@ from cnncalc.core.positions import Pos, Problem
 from cnncalc.core.shapes import Shape
 from cnncalc.graph import INPUT, Dag, DagNode, Network, without_gc_pauses
 from cnncalc.kinds import Join, Layer, Outcome, RFStep
+from cnncalc.kinds.base import Made
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 
@@ -156,6 +157,7 @@ class _Walker:
     def __init__(self, result: Trace, x: Tensor):
         self.result = result
         self.out: dict[str, Tensor] = {INPUT: x}
+        self.dag = Dag([])
 
     def fail(
         self, node: DagNode, message: str, x: Tensor, sources: tuple[str, ...] = ()
@@ -180,6 +182,7 @@ class _Walker:
 
     def walk(self, dag: Dag) -> None:
         """Trace every node, defining each alias as soon as the nodes before it are traced."""
+        self.dag = dag
         out, add_row, warnings = self.out, self.result.rows.append, self.result.warnings
         aliases = iter(dag.aliases)
         ready, name, target = next(aliases, (-1, "", ""))
@@ -197,7 +200,7 @@ class _Walker:
                     continue
                 if node.refs:
                     shapes = {written: out[full].shape for written, full in node.refs}
-                    layer = layer.bind(shapes.__getitem__)
+                    layer = layer.bind(shapes.__getitem__, self.made(dict(node.refs)))
             except KeyError as e:  # a graph built by hand may name what is not there (yet)
                 x = out[dag.nodes[i - 1].name] if i else out[INPUT]
                 message = f"no layer named {e.args[0]!r} is defined before here"
@@ -235,6 +238,20 @@ class _Walker:
         while ready >= 0:
             out[name] = out[target]
             ready, name, target = next(aliases, (-1, "", ""))
+
+    def made(self, full: dict[str, str]) -> Made:
+        """The layer that gave each name written (``full`` gives its node), and what it read."""
+
+        def made(written: str) -> tuple[Layer, Shape]:
+            node = self.nodes[self.out[full[written]].source]
+            return node.layer, self.out[node.inputs[0]].shape
+
+        return made
+
+    @cached_property
+    def nodes(self) -> dict[str, DagNode]:
+        """The graph's nodes by name, indexed when a layer first names one."""
+        return {node.name: node for node in self.dag.nodes}
 
     def join(self, node: DagNode, ins: list[Tensor]) -> Tensor:
         """Combine the inputs left to right with the kind's rule; the widest receptive field."""

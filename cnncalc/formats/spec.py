@@ -94,6 +94,10 @@ other arguments, repeat bodies that depend on their index), above which reading 
 copy costs time, unlike a repeated body that is built once."""
 
 
+Written = tuple[yaml.Node | str, Pos]
+"""An item as written (a YAML node, or an inline item's text) and where it begins."""
+
+
 class _Stop(Exception):
     """Abandons the whole spec after its problem was recorded: it is too big or too deep."""
 
@@ -270,7 +274,7 @@ class Builder:
             raise _Stop
         out: list[Node] = []
         counts: dict[str, int] = {}
-        names: dict[str, Pos] = {}
+        names: dict[str, Written] = {}
         for child in node.value:
             if id(child) in self.read:
                 self.copies += 1
@@ -289,7 +293,7 @@ class Builder:
                 self.expanded += 1
                 if self.expanded > MAX_LAYERS:
                     self.grow(0, built.pos, ctx.path)
-            self.unique(built, named_at(child, built.pos), names, ctx)
+            self.unique(built, child, names, ctx)
             out.append(built)
         return out
 
@@ -649,12 +653,17 @@ class Builder:
             )
             raise self.problem(Pos(n + 1, column + 1), ctx.path, message)
 
-    def unique(self, built: Node, at: Pos, names: dict[str, Pos], ctx: Context) -> None:
-        """Refuse a second item of one name in a list, at its name (else at the item): the
-        later one would quietly win where a ``from`` names them."""
-        first = names.setdefault(built.name, at)
-        if first is not at:
-            message = f"duplicate name {built.name!r} (first at {first.line}:{first.column})"
+    def unique(
+        self, built: Node, source: yaml.Node | str, names: dict[str, Written], ctx: Context
+    ) -> None:
+        """Refuse a second item of one name in a list (written as ``source``, a YAML node or
+        an inline item's text), at its name: the later one would quietly win where a
+        ``from`` names them. Where names are written is found only for a clash."""
+        written = (source, built.pos)
+        first = names.setdefault(built.name, written)
+        if first is not written:
+            at, was = named_at(*written), named_at(*first)
+            message = f"duplicate name {built.name!r} (first at {was.line}:{was.column})"
             self.problem(at, ctx.path, message)
 
     def check_name(self, name: str, pos: Pos, ctx: Context) -> None:
