@@ -8,9 +8,16 @@ import json
 import pytest
 from click.testing import CliRunner, Result
 
+import cnncalc
+from cnncalc.api import to_spec
 from cnncalc.cli import main
-from cnncalc.core.errors import SpecError
+from cnncalc.core.errors import SpecError, UsageError
+from cnncalc.core.positions import Pos
+from cnncalc.core.shapes import Shape
+from cnncalc.formats import convert
 from cnncalc.formats.spec import MAX_LAYERS, load_spec
+from cnncalc.graph import INPUT, DagBuilder, Network
+from cnncalc.kinds import REGISTRY
 
 
 def run(*args: str) -> Result:
@@ -247,3 +254,77 @@ def test_unpool_to_an_average_pool_is_its_output_size():
     # an average pool keeps no indices: the name is the size to unpool to, as any layer's
     spec = "8x8x3 | avgpool 2 name=a | conv 3 f1 | maxpool 2 | unpool mode=max to=a"
     assert list(rows(spec).values())[-1]["output"] == "4x4x3"
+
+
+# --- 7. convert ----------------------------------------------------------------------------------
+
+BREAKS = ["\n", "\r", "\r\n", "\u2028", "\u2029", "\x85", "\x0b", "\x0c"]
+
+
+@pytest.mark.parametrize("brk", BREAKS)
+def test_convert_escapes_the_file_name_in_its_header(tmp_path, brk):
+    path = tmp_path / f"a{brk}layout: chw{brk}b.yaml"
+    try:
+        path.write_text("input: 8x8x3\nlayers: [conv 4 f1, relu]\n")
+    except (OSError, ValueError):
+        pytest.skip("the file system refuses this name")
+    result = run("convert", str(path))
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert not any(line.startswith("layout") for line in text.splitlines())
+    assert text.splitlines()[0].startswith("# Written by cnncalc convert from ")
+    back = cnncalc.load(text)
+    assert back.layout == "hwc" and back.name == str(path)  # the name, as it was
+
+
+def test_convert_escapes_layer_names_in_its_comments():
+    dag, x = DagBuilder(), INPUT
+    for i in range(6):  # six alike: written as a repeat, whose comment names its copies
+        x = dag.add(f"r{i}\u2028layout: chw\n#", Pos(1, 1), REGISTRY["relu"](), (x,))
+    net = Network("net", Shape((8, 8), 3), dag.build())
+    text = to_spec(net)
+    assert "# 6 x 1 layers: r0\\u2028layout: chw\\n# .. r5\\u2028layout: chw\\n#" in text
+    assert all(not line.startswith("layout") for line in text.splitlines())
+    assert len(text.splitlines()) == len(text.split("\n")) - 1  # no other line breaks
+
+
+def test_convert_reads_back_the_whole_spec(monkeypatch):
+    # A writer that loses a name's trailing space: the graph and totals would read back alike
+    monkeypatch.setattr(convert, "_scalar", lambda text: text.strip())
+    with pytest.raises(UsageError, match="the written spec's name reads back as 'a' for 'a '"):
+        to_spec(cnncalc.load("input: 8x8x3\nname: 'a '\nlayers: [relu]\n"))
+
+
+SHAPES = """\
+name: kept
+task: classification
+origin: paper
+input: 16x16x3
+blocks:
+  unit: {args: {c: null}, layers: ["conv c f3 p1", relu, maxpool 2]}
+layers:
+  - unit 8 name=u1
+  - unit 16 name=u2
+  - fc 10
+expect:
+  params: %s
+  shapes:
+    u1.conv1: 16x16x8
+    u2: 4x4x16
+"""
+
+
+def test_convert_of_a_spec_keeps_its_expectations_and_blocks():
+    params = 224 + 1168 + 2570
+    text = to_spec(cnncalc.load(SHAPES % params))
+    assert "  unit:\n    args: {c: null}\n" in text and "  - unit 8 name=u1\n" in text
+    assert "task: classification\norigin: paper\n" in text
+    assert "  shapes:\n    u1.conv1: 16x16x8\n    u2: 4x4x16\n" in text
+    assert f"  params: {params}\n" in text
+
+
+def test_convert_keeps_an_expectation_as_the_spec_states_it():
+    # the source's own check, kept: its converted spec fails `check` as the source does
+    text = to_spec(cnncalc.load(SHAPES % 1234))
+    assert "  params: 1234\n" in text
+    assert run("check", text).exit_code == 1
