@@ -328,3 +328,11 @@ def test_convert_keeps_an_expectation_as_the_spec_states_it():
     text = to_spec(cnncalc.load(SHAPES % 1234))
     assert "  params: 1234\n" in text
     assert run("check", text).exit_code == 1
+
+
+def test_convert_of_a_spec_keeps_a_block_called_once():
+    # before: flattened to conv, bn, relu; now the block, its values written in
+    spec = 'input: 8x8x3\nblocks:\n  stem: {args: {c: 8}, layers: ["conv c f3 p1", bn, relu]}\n'
+    text = to_spec(cnncalc.load(spec + "layers: [stem 16, maxpool 2, fc 10]\n"))
+    assert "blocks:\n  stem:\n    args: {}\n    layers:\n      - conv 16 f3 p1\n" in text
+    assert "layers:\n  - stem\n  - maxpool 2\n" in text

@@ -241,6 +241,12 @@ def _skeleton(flat: _Flat, start: int, end: int, path: str) -> tuple[Any, dict[A
     return tuple(shape), values
 
 
+def _users(kind: str) -> bool:
+    """Whether a group of the original is a call of a block its spec defines (a name that
+    is no kind), kept as a block even where it is called once."""
+    return kind not in REGISTRY and kind not in ALIASES and kind not in ("sequence", *KEYWORDS)
+
+
 def _block_name(kind: str, layers: list[Layer], used: set[str]) -> str:
     """The original block's name when it is free, else the initials of its layers (``cbl``
     for Darknet's conv, bn, leaky), else ``block``; made unique."""
@@ -317,7 +323,7 @@ def _blocks(flat: _Flat) -> tuple[dict[str, _Block], dict[int, _Element]]:
     calls: dict[int, _Element] = {}
     used: set[str] = set()
     for shape, units in alike.items():
-        if len(units) < 2:
+        if len(units) < 2 and not _users(kinds[shape]):
             continue
         start, end = units[0][:2]
         name = _block_name(kinds[shape], flat.layers[start:end], used)
