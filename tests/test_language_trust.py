@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
@@ -336,3 +337,12 @@ def test_convert_of_a_spec_keeps_a_block_called_once():
     text = to_spec(cnncalc.load(spec + "layers: [stem 16, maxpool 2, fc 10]\n"))
     assert "blocks:\n  stem:\n    args: {}\n    layers:\n      - conv 16 f3 p1\n" in text
     assert "layers:\n  - stem\n  - maxpool 2\n" in text
+
+
+def test_the_schema_knows_a_conditional_branch():
+    schema = json.loads(run("schema").stdout)
+    spec = {"input": "8x8x3", "layers": [{"concat": ["relu", {"layers": ["relu"], "if": "c"}]}]}
+    jsonschema.validate(spec, schema)
+    spec["layers"][0]["concat"][1]["name"] = "x"  # a branch has no name: its number is
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(spec, schema)
