@@ -78,7 +78,7 @@ def test_converting_again_is_stable(spec):
 
 def test_repeats_make_a_resnet_short():
     text = to_spec(load("resnet152"))
-    assert len(text.splitlines()) <= 70  # 614 nodes
+    assert len(text.splitlines()) <= 80  # 614 nodes, and the zoo spec's task, origin and shapes
     # the bottleneck is a block; the repeat begins where the original's units do
     assert '  bottleneck_2:\n    args: {c: null, c_2: "c * 4"}\n' in text
     assert "  - repeat: 35\n    name: layer3\n    layers:\n      - bottleneck_2 c=256\n" in text

@@ -59,7 +59,7 @@ def test_an_explicit_name_read_again_is_a_duplicate_at_the_second_place():
     with pytest.raises(SpecError) as raised:
         cnncalc.load(spec)
     assert [(p.pos, p.message) for p in raised.value.problems] == [
-        (Pos(5, 5), "duplicate name 'r'")
+        (Pos(5, 15), "duplicate name 'r' (first at 3:15)")  # at the name, as written
     ]
 
 

@@ -298,7 +298,7 @@ def test_a_traced_sequence_equals_applying_each_layer(n, c, layers):
         (
             "input: 32x32x3\nlayers:\n  - conv 8 name=a\n  - conv 8 name=a\n",
             4,
-            5,
+            17,  # at the second name
             "duplicate name 'a'",
         ),
         (

@@ -9,7 +9,7 @@ tracing stops and the rows so far are kept, with the failing one marked.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, NamedTuple, Union, cast
 
 from cnncalc.core.errors import CnnCalcError, GeometryError, UsageError
@@ -17,7 +17,7 @@ from cnncalc.core.positions import Pos, Problem
 from cnncalc.core.shapes import Shape
 from cnncalc.graph import INPUT, Dag, DagNode, Network, without_gc_pauses
 from cnncalc.kinds import Join, Layer, Outcome, RFStep
-from cnncalc.kinds.base import how_many
+from cnncalc.kinds.base import Made, how_many
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 
@@ -168,8 +168,7 @@ class _Walker:
     def __init__(self, result: Trace, x: Tensor):
         self.result = result
         self.out: dict[str, Tensor] = {INPUT: x}
-        self.owners: dict[str, DagNode] | None = None
-        """The nodes by name, once a node that shares weights needs its owner's."""
+        self.dag = Dag([])
 
     def fail(
         self, node: DagNode, message: str, x: Tensor, sources: tuple[str, ...] = ()
@@ -194,6 +193,7 @@ class _Walker:
 
     def walk(self, dag: Dag) -> None:
         """Trace every node, defining each alias as soon as the nodes before it are traced."""
+        self.dag = dag
         out, add_row, warnings = self.out, self.result.rows.append, self.result.warnings
         aliases = iter(dag.aliases)
         ready, name, target = next(aliases, (-1, "", ""))
@@ -211,18 +211,20 @@ class _Walker:
                     continue
                 if node.refs:
                     shapes = {written: out[full].shape for written, full in node.refs}
-                    layer = layer.bind(shapes.__getitem__)
+                    layer = layer.bind(shapes.__getitem__, self.made(dict(node.refs)))
             except KeyError as e:  # a graph built by hand may name what is not there (yet)
                 x = out[dag.nodes[i - 1].name] if i else out[INPUT]
                 message = f"no layer named {e.args[0]!r} is defined before here"
                 raise self.fail(node, message, x) from None
+            except CnnCalcError as e:  # a layer named whose shape it cannot use (crop to= flat)
+                raise self.fail(node, str(e), x) from None
             try:
                 o = _apply(layer, x.shape)
             except CnnCalcError as e:
                 raise self.fail(node, str(e), x) from None
             shares = node.shares
             if shares:
-                o, shares = self.weights(dag, node, x, o)
+                o, shares = self.weights(node, x, o)
             y = out[node.name] = _step(x, o, node.name)
             if o.warnings:
                 warnings.extend(Problem(node.pos, node.name, w) for w in o.warnings)
@@ -253,13 +255,11 @@ class _Walker:
             out[name] = out[target]
             ready, name, target = next(aliases, (-1, "", ""))
 
-    def weights(self, dag: Dag, node: DagNode, x: Tensor, o: Outcome) -> tuple[Outcome, str]:
+    def weights(self, node: DagNode, x: Tensor, o: Outcome) -> tuple[Outcome, str]:
         """The outcome of a node that applies another's weights, its parameters and buffers
         counted there, once the weights are seen to fit its input, and the row it shares
         them with: none when the owner holds nothing (the ReLU of a shared block)."""
-        if self.owners is None:
-            self.owners = {n.name: n for n in dag.nodes}
-        owner = self.owners[node.shares]
+        owner = self.nodes[node.shares]
         if owner.layer.kind != node.layer.kind:  # a reader that does not check it (Caffe)
             message = f"shares the weights of {owner.name}, a {owner.layer.kind}"
             raise self.fail(node, message, x)
@@ -281,6 +281,21 @@ class _Walker:
         if not theirs and not held.buffers:
             return o, ""
         return o._replace(params=0, buffers=0), owner.name
+
+    def made(self, full: dict[str, str]) -> Made:
+        """The layer that gave each name written (``full`` gives its node), and what it read."""
+
+        def made(written: str) -> tuple[Layer, Shape]:
+            node = self.nodes[self.out[full[written]].source]
+            return node.layer, self.out[node.inputs[0]].shape
+
+        return made
+
+    @cached_property
+    def nodes(self) -> dict[str, DagNode]:
+        """The graph's nodes by name, indexed when a layer first names one or shares its
+        weights."""
+        return {node.name: node for node in self.dag.nodes}
 
     def join(self, node: DagNode, ins: list[Tensor]) -> Tensor:
         """Combine the inputs left to right with the kind's rule; the widest receptive field."""

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.notation import format_shape
+from cnncalc.core.positions import NOWHERE
 from cnncalc.formats.expressions import PATH, WORD
 from cnncalc.formats.language import (
     KEYWORDS,
@@ -69,9 +70,23 @@ def convert(net: Network, expect: Expectations, to: str = "yaml") -> str:
     if to not in TARGETS:
         raise UsageError(f"convert: cannot write {to!r:.40} (only {', '.join(TARGETS)})")
     flat = _Flat(net.graph)
-    text = _Writer(net, flat, expect).text()
-    _verify(flat, text)
+    writer = _Writer(net, flat, _kept(net.expect, expect))
+    text = writer.text()
+    _verify(flat, text, net, writer.written)
     return text
+
+
+def _kept(written: Expectations, traced: Expectations) -> Expectations:
+    """The expectations to write: those the source states, as it states them (a spec's
+    ``expect:``, its ``shapes`` too), and what tracing gives for the others."""
+    outputs = {n: written.outputs.get(n, s) for n, s in traced.outputs.items()}
+    return Expectations(
+        written.output or traced.output,
+        written.params or traced.params,
+        written.macs or traced.macs,
+        written.shapes,
+        outputs,
+    )
 
 
 class _Flat:
@@ -108,6 +123,8 @@ class _Flat:
         while ready >= 0:
             known[name] = known[target]
             ready, name, target = next(aliases, (-1, "", ""))
+        self.known = known
+        """The position of every name the original defines, aliases included."""
         self.output = known[dag.output]
         self.outputs = [known[full] for _, _, full, _ in dag.outputs if full is not None]
         # Only the first item can read the input without a name for it; else name it.
@@ -122,6 +139,7 @@ class _Flat:
             self.frozen.insert(0, False)
             self.output += 1
             self.outputs = [q + 1 for q in self.outputs]
+            self.known = {name: q + 1 for name, q in known.items()}
         self.shift = len(self.names) - len(nodes)
         """1 when a leading identity names the input, else 0."""
         self.groups = [(start + self.shift, path, kind) for start, path, kind in dag.groups]
@@ -237,6 +255,12 @@ def _skeleton(flat: _Flat, start: int, end: int, path: str) -> tuple[Any, dict[A
     return tuple(shape), values
 
 
+def _users(kind: str) -> bool:
+    """Whether a group of the original is a call of a block its spec defines (a name that
+    is no kind), kept as a block even where it is called once."""
+    return kind not in REGISTRY and kind not in ALIASES and kind not in ("sequence", *KEYWORDS)
+
+
 def _block_name(kind: str, layers: list[Layer], used: set[str]) -> str:
     """The original block's name when it is free, else the initials of its layers (``cbl``
     for Darknet's conv, bn, leaky), else ``block``; made unique."""
@@ -313,7 +337,7 @@ def _blocks(flat: _Flat) -> tuple[dict[str, _Block], dict[int, _Element]]:
     calls: dict[int, _Element] = {}
     used: set[str] = set()
     for shape, units in alike.items():
-        if len(units) < 2:
+        if len(units) < 2 and not _users(kinds[shape]):
             continue
         start, end = units[0][:2]
         name = _block_name(kinds[shape], flat.layers[start:end], used)
@@ -510,6 +534,8 @@ class _Writer:
 
     def __init__(self, net: Network, flat: _Flat, expect: Expectations) -> None:
         self.net, self.flat, self.expect = net, flat, expect
+        self.written = Expectations()
+        """The expectations written, by the names the written spec gives."""
         self.full: dict[int, str] = {}
         """Each position's full name in the written spec."""
         self.containers: dict[int, list[str]] = {}
@@ -613,10 +639,11 @@ class _Writer:
     def text(self) -> str:
         net, flat, expect = self.net, self.flat, self.expect
         layout = net.layout
-        lines = [f"# Written by cnncalc convert from {net.source}."]
+        lines = [_comment(f"Written by cnncalc convert from {net.source}.")]
         lines.append(f"name: {_scalar(net.name)}")
-        if net.description:
-            lines.append(f"description: {_scalar(net.description)}")
+        for key in ("description", "task", "origin"):
+            if getattr(net, key):
+                lines.append(f"{key}: {_scalar(getattr(net, key))}")
         lines.append(f"input: {format_shape(net.input, layout)}")
         if layout != "hwc":
             lines.append(f"layout: {layout}")
@@ -647,6 +674,21 @@ class _Writer:
         for what, count in (("params", expect.params), ("macs", expect.macs)):
             if count is not None:
                 lines.append(f"  {what}: {count[0]}")
+        named = {
+            self.ref(flat.known[name]): shape
+            for name, (shape, _) in expect.shapes.items()
+            if name in flat.known
+        }
+        if named:
+            lines.append("  shapes:")
+            lines += [f"    {n}: {format_shape(s, layout)}" for n, s in named.items()]
+        self.written = Expectations(
+            expect.output,
+            expect.params,
+            expect.macs,
+            {n: (s, NOWHERE) for n, s in named.items()},
+            dict(zip(outputs, expect.outputs.values())),
+        )
         return "\n".join(lines) + "\n"
 
     def definition(self, block: _Block) -> list[str]:
@@ -672,8 +714,11 @@ class _Writer:
         size = els[run.start + run.period - 1].end - els[run.start].start
         shown = [*starts[:2], "...", starts[-1]] if len(starts) > 3 else starts
         lines = [
-            f"  # {run.times} x {size} layers: {starts[0]} .. {last} "
-            f"(copies from {', '.join(map(str, shown))})",
+            "  "
+            + _comment(
+                f"{run.times} x {size} layers: {starts[0]} .. {last} "
+                f"(copies from {', '.join(map(str, shown))})"
+            ),
             f"  - repeat: {run.times}",
             f"    name: {item.name}",
             "    layers:",
@@ -765,6 +810,15 @@ class _Writer:
         }
 
 
+def _values(expect: Expectations) -> tuple[Any, ...]:
+    """Expectations without the places they are written."""
+    return (
+        *(None if v is None else v[0] for v in (expect.output, expect.params, expect.macs)),
+        {n: s for n, (s, _) in expect.shapes.items()},
+        {n: s for n, (s, _) in expect.outputs.items()},
+    )
+
+
 def _mapped(value: Any) -> str:
     """A parameter value as a mapping writes it: an argument by its name, else as JSON."""
     return value if isinstance(value, _Arg) else json.dumps(value)
@@ -816,6 +870,13 @@ def _inline(layer: Layer, word: str, values: dict[str, Any]) -> str | None:
     return " ".join(tokens)
 
 
+def _comment(text: str) -> str:
+    """A YAML comment that says ``text`` on its one line: a line break (``\\n``, ``\\r``,
+    U+2028...) or any other character that is not printable is written as its escape, so
+    that nothing a file's or a layer's name holds can end the comment and begin a key."""
+    return "# " + "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _scalar(text: str) -> str:
     """A YAML scalar that reads back as this very text."""
     if _PLAIN.fullmatch(text) and text.lower() not in NOT_TEXT and text == text.strip():
@@ -823,15 +884,23 @@ def _scalar(text: str) -> str:
     return json.dumps(text)
 
 
-def _verify(flat: _Flat, text: str) -> None:
-    """Read the written spec back; refuse it unless every node is the same layer reading the
-    same nodes, with the same outputs."""
+def _verify(flat: _Flat, text: str, net: Network, expect: Expectations) -> None:
+    """Read the written spec back; refuse it unless it is the whole of what was meant: the
+    same name, description, input, layout and expectations, and every node the same layer
+    reading the same nodes, with the same outputs."""
     from cnncalc.formats.spec import load_spec
 
     try:
-        back = _Flat(load_spec(text, "<converted>").graph)
+        read = load_spec(text, "<converted>")
     except SpecError as e:
         raise UsageError(f"convert: the written spec does not read back: {e}") from None
+    for what in ("name", "description", "task", "origin", "input", "layout"):
+        if getattr(read, what) != getattr(net, what):
+            said = f"{getattr(read, what)!r:.80} for {getattr(net, what)!r:.80}"
+            raise UsageError(f"convert: the written spec's {what} reads back as {said}")
+    if _values(read.expect) != _values(expect):
+        raise UsageError("convert: the written spec's expectations do not read back the same")
+    back = _Flat(read.graph)
     for p in range(min(len(flat), len(back))):
         if flat.signature(p) != back.signature(p):
             raise UsageError(

@@ -57,8 +57,8 @@ _COMPARE: dict[type, tuple[str, Callable[[Any, Any], bool]]] = {
 Number = int | float
 
 _FUNCTIONS: dict[str, tuple[int, int, Callable[..., Number]]] = {
-    "min": (1, MAX_NESTING, min),
-    "max": (1, MAX_NESTING, max),
+    "min": (2, MAX_NESTING, min),  # of numbers written out: Python's min(1) wants a list
+    "max": (2, MAX_NESTING, max),
     "round": (1, 1, round),  # half to even, as Python and torch.round
     "floor": (1, 1, math.floor),
     "ceil": (1, 1, math.ceil),

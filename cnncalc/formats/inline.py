@@ -8,7 +8,7 @@ from cnncalc.core.notation import channels_first_hint, shape_sizes
 from cnncalc.core.positions import Pos, Problem
 from cnncalc.core.shapes import Shape
 from cnncalc.formats.kit import Invalid
-from cnncalc.formats.spec import Builder, Context, read_shape
+from cnncalc.formats.spec import Builder, Context, Written, read_shape
 from cnncalc.formats.tree import Node, Sequence, lower
 from cnncalc.graph import Network
 
@@ -37,12 +37,14 @@ def load_inline(text: str) -> Network:
     ctx = Context("", {})
     counts: dict[str, int] = {}
     body: list[Node] = []
+    names: dict[str, Written] = {}
     for part, col in rest:
         try:
             item = builder.inline_item(part, Pos(1, col), ctx, counts)
         except Invalid:
             continue
         if item is not None:
+            builder.unique(item, part, names, ctx)
             body.append(item)
     builder.problems.check()
     return Network(

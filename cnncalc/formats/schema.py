@@ -249,9 +249,22 @@ def spec_schema() -> Schema:
                 },
             },
             "branch": {
-                "description": "one branch of a merge: an item or a list of items; "
-                "identity or an empty list passes the input on",
-                "anyOf": [{"$ref": "#/definitions/item"}, {"$ref": "#/definitions/layers"}],
+                "description": "one branch of a merge: an item, a list of items, or a list "
+                "under a condition ({layers: [...], if: c}); identity or an empty list passes "
+                "the input on",
+                "anyOf": [
+                    {"$ref": "#/definitions/item"},
+                    {"$ref": "#/definitions/layers"},
+                    {
+                        "type": "object",
+                        "required": ["layers"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "layers": {"$ref": "#/definitions/layers"},
+                            "if": item_keys["if"],
+                        },
+                    },
+                ],
             },
             "call": {
                 "type": ["object", "string", "number", "boolean", "null"],

@@ -69,6 +69,7 @@ from cnncalc.formats.yaml_source import (
     NOTATION,
     existing_pos,
     inspect_yaml,
+    long_list,
     node_pos,
     node_value,
     node_word,
@@ -92,6 +93,10 @@ MAX_COPIES = 20_000
 """Items read again, beyond the first reading of each item written (block bodies called with
 other arguments, repeat bodies that depend on their index), above which reading stops: each
 copy costs time, unlike a repeated body that is built once."""
+
+
+Written = tuple[yaml.Node | str, Pos]
+"""An item as written (a YAML node, or an inline item's text) and where it begins."""
 
 
 class _Stop(Exception):
@@ -120,6 +125,14 @@ class Context:
     """Names looked up through this scope (to tell whether a repeat depends on its index)."""
     depth: int = 0
     """Blocks, merges and repeats this item is inside."""
+    at: dict[str, Pos] = field(default_factory=dict)
+    """Where each block argument in scope was written: at the call, or as the default."""
+
+
+class _Passed(str):
+    """A layer name a block's argument gave, and where the call wrote it (``at``)."""
+
+    at: Pos
 
 
 class Builder:
@@ -240,7 +253,9 @@ class Builder:
         text = str(raw)
         if text in ctx.scope:
             ctx.used.add(text)
-            return str(ctx.scope[text])
+            passed = _Passed(ctx.scope[text])
+            passed.at = ctx.at.get(text, Pos(1, 1))
+            return passed
         return text
 
     def convert(self, cls: type[Layer], key: str, value: Any, pos: Pos, path: str) -> Any:
@@ -260,7 +275,7 @@ class Builder:
             raise _Stop
         out: list[Node] = []
         counts: dict[str, int] = {}
-        names: set[str] = set()
+        names: dict[str, Written] = {}
         for child in node.value:
             if id(child) in self.read:
                 self.copies += 1
@@ -279,9 +294,7 @@ class Builder:
                 self.expanded += 1
                 if self.expanded > MAX_LAYERS:
                     self.grow(0, built.pos, ctx.path)
-            if built.name in names:
-                self.problem(built.pos, ctx.path, f"duplicate name {built.name!r}")
-            names.add(built.name)
+            self.unique(built, child, names, ctx)
             out.append(built)
         return out
 
@@ -300,6 +313,12 @@ class Builder:
             name_node = entries.pop("name")[1]
             name = node_word(name_node)  # as written: a name "on" is not true
             self.check_name(name, node_pos(name_node), ctx)
+        if "layers" in entries and "repeat" not in entries:
+            message = (
+                "layers: with if: is a branch of a merge (add: [{layers: [...], if: c}, "
+                "identity]); in a list, give each item its own if:"
+            )
+            raise self.problem(node_pos(entries["layers"][0]), ctx.path, message)
         if "if" in entries:
             if not self.condition(entries.pop("if")[1], ctx):
                 return None
@@ -323,7 +342,7 @@ class Builder:
         if kind == "from":
             if marks:
                 self.marked(None, marks, kpos, ctx)
-            return Ref(name, kpos, target=self.reference(node_value(value_node), ctx))
+            return _ref(name, kpos, self.reference(node_value(value_node), ctx))
         built = self.call(kind, self.mapping_params(kind, value_node, ctx), kpos, name, ctx)
         return self.marked(built, marks, pos, ctx)
 
@@ -411,13 +430,17 @@ class Builder:
         if kind == "from":
             if len(rest) != 1:
                 raise self.problem(pos, ctx.path, "write 'from NAME'")
-            return Ref(auto_name("from", counts), pos, target=self.reference(rest[0][1], ctx))
+            # the token as written: from p5 names FPN's layer p5, never a padding of 5
+            target = text[rest[0][2] :].strip()
+            return _ref(auto_name("from", counts), pos, self.reference(target, ctx))
         params: dict[str, tuple[Any, Pos]] = {}
         marks: dict[str, Any] = {}
         name = None
         for key, raw, offset, at in rest:
             tpos = Pos(pos.line, pos.column + offset)
             if key == "name":
+                if name is not None:
+                    raise self.problem(tpos, ctx.path, f"{kind}: name given twice")
                 name = raw
                 self.check_name(name, tpos, ctx)
                 continue
@@ -458,7 +481,12 @@ class Builder:
             known = [*REGISTRY, *ALIASES, *self.blocks, *KEYWORDS]
             hint = did_you_mean(kind.lower(), known)
             raise self.problem(pos, ctx.path, f"unknown layer kind {kind!r}{hint}") from None
-        return LayerNode(name, pos, self.layer(cls, params, ctx.path, name, pos))
+        passed = tuple((k, v.at) for k, (v, _) in params.items() if isinstance(v, _Passed))
+        if passed:  # the names as plain text, and where the call wrote them beside the layer
+            params = {
+                k: (str(v) if isinstance(v, _Passed) else v, p) for k, (v, p) in params.items()
+            }
+        return LayerNode(name, pos, self.layer(cls, params, ctx.path, name, pos), passed)
 
     def layer(
         self, cls: type[Layer], params: dict[str, tuple[Any, Pos]], at: str, name: str, pos: Pos
@@ -538,6 +566,7 @@ class Builder:
             chain = " -> ".join([*ctx.calls, block.name])
             raise self.problem(pos, path, f"block {block.name!r} calls itself ({chain})")
         args: dict[str, Any] = {}
+        at: dict[str, Pos] = {}
         for key, (value, kpos) in params.items():
             if key == "" and len(block.args) == 1:
                 key = next(iter(block.args))
@@ -547,14 +576,16 @@ class Builder:
                     kpos, path, f"block {block.name!r} has no argument {key!r}{hint}"
                 )
             args[key] = value
+            at[key] = kpos
         missing = [a for a in block.required if a not in args]
         if missing:
             raise self.problem(pos, path, f"block {block.name!r} needs {', '.join(missing)}")
         for key, default in block.args.items():  # in order, over the arguments set so far
             if key not in args:
                 where = Context(path, args, ctx.calls)
-                args[key] = self.resolve(default, where, block.at.get(key, block.pos))
-        inner = Context(path, args, (*ctx.calls, block.name), depth=ctx.depth + 1)
+                at[key] = block.at.get(key, block.pos)
+                args[key] = self.resolve(default, where, at[key])
+        inner = Context(path, args, (*ctx.calls, block.name), depth=ctx.depth + 1, at=at)
         return Sequence(name, pos, self.items(block.layers, inner), kind=block.name)
 
     def merge(
@@ -571,14 +602,24 @@ class Builder:
         path = f"{ctx.path}.{name}" if ctx.path else name
         if not isinstance(node, yaml.SequenceNode) or len(node.value) < 2:
             raise self.problem(pos, path, f"{op} needs a list of at least two branches")
+        cls = layer_class(op)
+        assert issubclass(cls, Join)  # is_merge(op)
         branches = []
         for i, branch in enumerate(node.value):
-            bctx = Context(f"{path}.{i}", ctx.scope, ctx.calls, ctx.used, ctx.depth + 1)
-            items = branch if isinstance(branch, yaml.SequenceNode) else _as_list(branch)
-            branches.append(Sequence(str(i), node_pos(branch), self.items(items, bctx)))
+            bctx = Context(f"{path}.{i}", ctx.scope, ctx.calls, ctx.used, ctx.depth + 1, ctx.at)
+            items = self.branch(branch, bctx)
+            before = len(self.problems)
+            body = self.items(items, bctx) if items is not None else []
+            if (items is None or items.value and not body) and len(self.problems) == before:
+                if not cls.dropped_is_input:
+                    continue  # every item dropped by its if: the branch leaves the join
+            branches.append(Sequence(str(i), node_pos(branch), body))
+        if not branches:
+            message = f"every branch of this {op} is dropped by its if: (it joins nothing)"
+            raise self.problem(pos, path, message)
         params = self.params(op, pairs, ctx) if pairs else {}
-        join = self.layer(layer_class(op), params, ctx.path, name, pos)
-        assert isinstance(join, Join)  # is_merge(op)
+        join = self.layer(cls, params, ctx.path, name, pos)
+        assert isinstance(join, Join)
         try:
             join.admit(len(branches))
         except ParameterError as e:
@@ -586,6 +627,27 @@ class Builder:
                 params[e.name][1] if e.name in params else pos, path, str(e)
             ) from None
         return Merge(name, pos, join=join, branches=branches)
+
+    def branch(self, node: yaml.Node, ctx: Context) -> yaml.SequenceNode | None:
+        """A branch's items: a list, one item, or ``{layers: [...], if: COND}``, a list kept
+        only where its condition holds (None where it does not)."""
+        if isinstance(node, yaml.SequenceNode):
+            return node
+        keys = [node_word(k) for k, _ in node.value] if isinstance(node, yaml.MappingNode) else []
+        if "layers" not in keys:
+            return _as_list(node)
+        assert isinstance(node, yaml.MappingNode)
+        parts = {node_word(k): (k, v) for k, v in node.value}
+        for key, (knode, _) in parts.items():
+            if key not in ("layers", "if"):
+                message = f"a branch written as a mapping has layers: and if:, not {key!r}"
+                raise self.problem(node_pos(knode), ctx.path, message)
+        if "if" in parts and not self.condition(parts["if"][1], ctx):
+            return None
+        layers = parts["layers"][1]
+        if not isinstance(layers, yaml.SequenceNode):
+            raise self.problem(node_pos(layers), ctx.path, "a branch's layers: is a list")
+        return layers
 
     def repeat(
         self,
@@ -621,7 +683,7 @@ class Builder:
         expanded = self.expanded
         for i in range(count):
             scope = {**ctx.scope, index: i}
-            inner = Context(f"{path}.{i}", scope, ctx.calls, depth=ctx.depth + 1)
+            inner = Context(f"{path}.{i}", scope, ctx.calls, depth=ctx.depth + 1, at=ctx.at)
             before = len(self.problems)
             bodies.append(Sequence(str(i), pos, self.items(body_node, inner)))
             if index not in inner.used or len(self.problems) > before:
@@ -647,6 +709,19 @@ class Builder:
                 f"{how if 0 < far <= column else 'too far'}?"
             )
             raise self.problem(Pos(n + 1, column + 1), ctx.path, message)
+
+    def unique(
+        self, built: Node, source: yaml.Node | str, names: dict[str, Written], ctx: Context
+    ) -> None:
+        """Refuse a second item of one name in a list (written as ``source``, a YAML node or
+        an inline item's text), at its name: the later one would quietly win where a
+        ``from`` names them. Where names are written is found only for a clash."""
+        written = (source, built.pos)
+        first = names.setdefault(built.name, written)
+        if first is not written:
+            at, was = named_at(*written), named_at(*first)
+            message = f"duplicate name {built.name!r} (first at {was.line}:{was.column})"
+            self.problem(at, ctx.path, message)
 
     def check_name(self, name: str, pos: Pos, ctx: Context) -> None:
         if not NAME.fullmatch(name):
@@ -689,6 +764,25 @@ def _references(kind: str) -> tuple[str, ...]:
         return ()
 
 
+def named_at(node: yaml.Node | str, pos: Pos) -> Pos:
+    """Where an item at ``pos`` (a YAML node, or an inline item's text) writes its name:
+    the ``name`` key's value, the ``name=`` token, else the item itself."""
+    if isinstance(node, yaml.MappingNode):
+        return next((text_pos(v) for k, v in node.value if node_word(k) == "name"), pos)
+    text = node_word(node) if isinstance(node, yaml.Node) else node
+    if "name=" not in text:
+        return pos
+    offset = next((at for key, _, _, at in inline_tokens(text) if key == "name"), None)
+    return pos if offset is None else Pos(pos.line, pos.column + offset)
+
+
+def _ref(name: str, pos: Pos, target: str) -> Ref:
+    """``from TARGET``; where the call wrote it, when a block's argument gave it."""
+    if isinstance(target, _Passed):
+        return Ref(name, pos, str(target), target.at)
+    return Ref(name, pos, target)
+
+
 def _beside_join(
     entries: dict[Any, tuple[yaml.Node, yaml.Node]],
 ) -> tuple[list[Any], list[tuple[yaml.Node, yaml.Node]]]:
@@ -724,6 +818,9 @@ def load_spec(data: bytes | str, source: str = "<spec>") -> Network:
 
 
 def _load_spec(text: str, source: str) -> Network:
+    too_long = long_list(text, MAX_LAYERS)
+    if too_long is not None:
+        raise SpecError([too_long], source, text)
     try:
         root = yaml.compose(text, Loader=yaml_loader())
     except yaml.YAMLError as e:

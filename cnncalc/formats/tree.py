@@ -7,6 +7,7 @@ graph node its full hierarchical name (``layer3.12.conv2``) and resolves referen
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple, NoReturn
 
 from cnncalc.core.positions import Pos
@@ -22,6 +23,9 @@ class LayerNode(NamedTuple):
     shares: str = ""
     """The name, as written, of the layer whose weights this one applies again."""
     frozen: bool = False
+    passed: tuple[tuple[str, Pos], ...] = ()
+    """The references (``crop to=skip``) a block's argument gave, each with where the call
+    wrote it: a name that is not there is the call's mistake, not the body's."""
 
 
 class Sequence(NamedTuple):
@@ -70,6 +74,8 @@ class Ref(NamedTuple):
     name: str
     pos: Pos
     target: str
+    passed: Pos | None = None
+    """Where a block's call wrote the target, when an argument gave it (``from skip``)."""
 
 
 Node = LayerNode | Sequence | Merge | Repeat | Ref
@@ -96,6 +102,8 @@ class _Lowering(DagBuilder):
         self.index: dict[str, DagNode] = {}
         """The nodes by name, filled as sharing needs them (see :meth:`node`)."""
         self.indexed = 0
+        self.calls: list[str] = []
+        """The block calls being lowered, innermost last."""
 
     def fail(self, name: str, pos: Pos, layer: Layer, x: str, message: str, kind: str) -> NoReturn:
         self.add(name, pos, layer, (x,), failure=message, kind=kind)
@@ -109,7 +117,12 @@ class _Lowering(DagBuilder):
             y = self.layer(node, x, path)
         elif isinstance(node, Sequence):
             self.group(path, node.kind)
+            call = node.kind != "sequence"
+            if call:
+                self.calls.append(path)
             y = self.items(node.items, x, path)
+            if call:
+                self.calls.pop()
         elif isinstance(node, Repeat):
             self.group(path, "repeat")
             y = x
@@ -126,7 +139,8 @@ class _Lowering(DagBuilder):
         elif isinstance(node, Ref):
             found = self.lookup(node.target, path)
             if found is None:
-                self.fail(path, node.pos, _REF, x, self.unknown(node.target), "ref")
+                at, why = self.missing(node.target, node.pos, node.passed)
+                self.fail(path, at, _REF, x, why, "ref")
             y = found
         else:  # pragma: no cover - the tree has no other node types
             raise TypeError(node)
@@ -221,8 +235,8 @@ class _Lowering(DagBuilder):
                 continue
             full = self.lookup(target, path)
             if full is None:
-                message = f"{layer.kind}: {ref}: {self.unknown(target)}"
-                self.fail(path, node.pos, layer, x, message, layer.kind)
+                at, why = self.missing(target, node.pos, dict(node.passed).get(ref))
+                self.fail(path, at, layer, x, f"{layer.kind}: {ref}: {why}", layer.kind)
             refs.append((target, full))
         owner = self.owner(node, x, path) if node.shares or self.sharing else ""
         frozen = node.frozen or self.frozen > 0
@@ -249,8 +263,24 @@ class _Lowering(DagBuilder):
                 return None
             scope = scope.rpartition(".")[0]
 
-    def unknown(self, name: str) -> str:
-        return f"no layer named {name!r} is defined before here{did_you_mean(name, self.defined)}"
+    def unknown(self, name: str, known: Iterable[str] | None = None) -> str:
+        hint = did_you_mean(name, self.defined if known is None else known)
+        return f"no layer named {name!r} is defined before here{hint}"
+
+    def missing(self, name: str, pos: Pos, passed: Pos | None) -> tuple[Pos, str]:
+        """Where a name that names nothing is blamed, and why: at the call that passed it as a
+        block's argument, with the names written there in mind; else where it is written."""
+        if passed is None or not self.calls:
+            return pos, self.unknown(name)
+        return passed, self.unknown(name, self.visible(self.calls[-1].rpartition(".")[0]))
+
+    def visible(self, scope: str) -> set[str]:
+        """The names a reference written in ``scope`` can use, as it would write them."""
+        names = set(self.defined)
+        while scope:
+            names.update(f[len(scope) + 1 :] for f in self.defined if f.startswith(scope + "."))
+            scope = scope.rpartition(".")[0]
+        return names
 
 
 class _Stop(Exception):

@@ -215,6 +215,37 @@ def inspect_yaml(root: yaml.Node) -> list[Problem]:
     return sorted(problems, key=lambda p: p.pos)
 
 
+def long_list(text: str, most: int) -> Problem | None:
+    """A list of more than ``most`` items, at the first item beyond them, found while the
+    text is parsed, before any of it is composed: a flat spec of a million layers is refused
+    after reading ``most`` of them, not after building all of them. Only a text with more
+    ``-`` and ``,`` than ``most`` (one of them comes before every item but one of a list) is
+    parsed so; a YAML error is left for the composer to report."""
+    if text.count("-") + text.count(",") < most:
+        return None
+    counts: list[int | None] = []
+    """The items read so far of each open list (None for a mapping), innermost last."""
+    try:
+        for event in yaml.parse(text, Loader=yaml_loader()):
+            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                counts.pop()
+                continue
+            if counts and counts[-1] is not None:
+                counts[-1] += 1
+                if counts[-1] > most:
+                    message = f"a list of over {most:,} items (a spec has at most {most:,} layers)"
+                    at = event.start_mark
+                    pos = Pos(at.line + 1, at.column + 1) if at is not None else Pos(1, 1)
+                    return Problem(pos, "", message)
+            if isinstance(event, yaml.SequenceStartEvent):
+                counts.append(0)
+            elif isinstance(event, yaml.MappingStartEvent):
+                counts.append(None)
+    except yaml.YAMLError:
+        return None
+    return None
+
+
 def yaml_problem(error: yaml.YAMLError, text: str) -> Problem:
     """A YAML syntax error where the mistake is: an unclosed bracket or quote at its opening,
     anything else where the reader stopped, with the other place as a note."""

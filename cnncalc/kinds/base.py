@@ -184,6 +184,9 @@ def _real(value: object) -> bool:
 Numbers = tuple[float, ...]
 """Several numbers, such as one per input of a join (a weighted add's coefficients)."""
 
+Made = Callable[[str], tuple["Layer", Shape]]
+"""The layer that gave a named output, and the shape it read (unpool's ``to`` names a pool)."""
+
 PARAMETER_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "int": (_whole, "a whole number"),
     "bool": (lambda v: isinstance(v, bool), "True or False"),
@@ -379,8 +382,9 @@ class Layer:
         """A copy with some parameters changed."""
         return type(self)(**{**{n: getattr(self, n) for n in self.parameters}, **changes})
 
-    def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
-        """This layer with every referenced name replaced by what it needs of that shape."""
+    def bind(self, shape_of: Callable[[str], Shape], made: Made | None = None) -> Layer:
+        """This layer with every referenced name replaced by what it needs of that shape;
+        ``made``, when given, tells the layer that gave a name and the shape it read."""
         return self
 
     def apply(self, x: Shape) -> Outcome:

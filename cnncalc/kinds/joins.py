@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from cnncalc.core.errors import GeometryError, ParameterError, UsageError
 from cnncalc.core.shapes import Shape
 
@@ -15,6 +17,10 @@ class Join(Layer):
     (concat's ``axis``) are declared as any kind's are."""
 
     joins = True
+    dropped_is_input: ClassVar[bool] = False
+    """What a branch dropped by its ``if:`` stands for: the unchanged input (add's projection
+    shortcut, absent where it is not needed, leaves the identity), or nothing, the branch
+    leaving the join (concat's optional branch, FractalNet's dropped path)."""
 
     def admit(self, inputs: int) -> None:
         """A ParameterError unless the parameters suit joining ``inputs`` inputs (one
@@ -102,6 +108,7 @@ class Add(_Elementwise):
     kind = "add"
     summary = "parallel branches from the same input, added (a residual connection); coeff: weights"
     coeff: Numbers | None = None
+    dropped_is_input = True
 
     def admit(self, inputs: int) -> None:
         if self.coeff is not None and len(self.coeff) != inputs:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from cnncalc.core.errors import GeometryError, UsageError
 from cnncalc.core.shapes import Dims, PadSpec, Shape, dimension_names, resolve_padding
 
-from .base import Layer, Outcome, RFStep, depth, divides, one_of, register, unbound
+from .base import Layer, Made, Outcome, RFStep, depth, divides, one_of, register, unbound
 from .pointwise import Identity
 
 
@@ -89,7 +89,7 @@ class Crop(Layer):
     offset: Dims | None = None
     """Where the crop starts in each dimension (Caffe's crop ``offset``); None: centred."""
 
-    def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
+    def bind(self, shape_of: Callable[[str], Shape], made: Made | None = None) -> Layer:
         if self.to is None or self.size is not None or self.border is not None:
             return self  # apply refuses more than one of them
         return self.replace(size=shape_of(self.to).spatial, to=None)

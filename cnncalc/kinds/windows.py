@@ -10,7 +10,18 @@ from cnncalc.core import formulas as fm
 from cnncalc.core.errors import GeometryError, UsageError
 from cnncalc.core.shapes import PAD_MODES, Dims, PadSpec, Shape, dimension_names, resolve_padding
 
-from .base import Layer, Line, Outcome, RFStep, Worked, one_of, register, unbound, weights_worked
+from .base import (
+    Layer,
+    Line,
+    Made,
+    Outcome,
+    RFStep,
+    Worked,
+    one_of,
+    register,
+    unbound,
+    weights_worked,
+)
 
 PAD_WORDS = {mode: ("pad", mode) for mode in PAD_MODES}
 """The padding modes as bare words: ``conv 64 f3 same``."""
@@ -470,7 +481,8 @@ _UNPOOLING = {
 @register()
 class Unpool(Layer):
     """Bed of nails or nearest neighbour by a factor; max-unpool as the inverse of a pool,
-    to the size the pool's input had (``size``, or ``to`` a named layer: SegNet's indices)."""
+    to the size the pool's input had (``size``, or ``to`` a named layer: the pool itself, whose
+    indices SegNet reuses, or the layer that fed it)."""
 
     spatial = True
     kind = "unpool"
@@ -478,7 +490,7 @@ class Unpool(Layer):
     words = {mode: ("mode", mode) for mode in UNPOOL_MODES}
     summary = (
         "unpooling: mode nails|nearest (factor) or max (f, stride, pad of the pool; "
-        "size or to: the pool's input size, or the layer that fed the pool)"
+        "size or to: the pool's input size, the pool itself, or the layer that fed it)"
     )
     mode: str = "nearest"
     factor: Dims = 2
@@ -490,10 +502,16 @@ class Unpool(Layer):
     to: str | None = None
     references = ("to",)
 
-    def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
+    def bind(self, shape_of: Callable[[str], Shape], made: Made | None = None) -> Layer:
         if self.to is None or self.size is not None:
             return self  # apply refuses size and to together
-        return self.replace(size=shape_of(self.to).spatial, to=None)
+        size = shape_of(self.to).spatial
+        if self.mode == "max" and made is not None:
+            # SegNet's unpool names the pool whose indices it reuses: undo it, to its input
+            pool, before = made(self.to)
+            if isinstance(pool, Pool) and not isinstance(pool, AvgPool):
+                size = before.spatial
+        return self.replace(size=size, to=None)
 
     def apply(self, x: Shape) -> Outcome:
         nd = len(x.spatial)
@@ -598,7 +616,7 @@ class Upsample(Layer):
     to: str | None = None
     references = ("to",)
 
-    def bind(self, shape_of: Callable[[str], Shape]) -> Layer:
+    def bind(self, shape_of: Callable[[str], Shape], made: Made | None = None) -> Layer:
         if self.to is None or self.size is not None or self.factor is not None:
             return self  # apply refuses more than one of them
         return self.replace(size=shape_of(self.to).spatial, to=None)
