@@ -18,7 +18,7 @@ class Flatten(Layer):
     summary = "flatten H x W x C into H*W*C features"
 
     def apply(self, x: Shape) -> Outcome:
-        return Outcome(Shape((), x.size), rf=tuple(RFStep(n - 1, n) for n in x.spatial))
+        return Outcome(Shape((), x.size), rf=tuple(RFStep(n, n) for n in x.spatial))
 
 
 @register("channelshuffle", "channel_shuffle")
@@ -139,5 +139,5 @@ class Reorg(Layer):
                 raise GeometryError(f"{self.kind}: stride {s} does not divide the {n} {name}")
         return Outcome(
             Shape(tuple(n // s for n in x.spatial), c * s ** len(x.spatial)),
-            rf=tuple(RFStep(s - 1, s) for _ in x.spatial),
+            rf=tuple(RFStep(s, s) for _ in x.spatial),
         )
