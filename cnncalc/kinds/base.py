@@ -143,9 +143,16 @@ def resize_step(n: int, m: int, mode: RFMap) -> RFStep:
     """A resize of one dimension from ``n`` to ``m`` positions: ``m/g`` outputs per ``n/g``
     inputs, ``g = gcd(n, m)``.
 
+    A resize of one position is a broadcast: every output reads it, whatever the mode (PyTorch
+    clamps the source position), so they all advance 0 pixels (ASPP's pooling branch).
+
     >>> resize_step(63, 500, "linear")[1:3], resize_step(4, 8, "nearest")[1:3]
     ((63, 500), (1, 2))
+    >>> resize_step(1, 65, "linear")
+    RFStep(f=1, down=0, up=1, pad=0, dilation=1, map='window')
     """
+    if n == 1:
+        return RFStep(1, 0)
     g = gcd(n, m) or 1
     return RFStep(1, n // g, m // g, map=mode)
 

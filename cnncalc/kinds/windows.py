@@ -637,7 +637,7 @@ class Upsample(Layer):
         factor = 2 if self.factor is None else self.factor
         factors = self.dims("factor", nd, factor)
         out = tuple(fm.upsample_output(n, k) for n, k in zip(x.spatial, factors))
-        rf = tuple(resize_step(1, k, self._map()) for k in factors)
+        rf = tuple(RFStep(1, 1, k, map=self._map()) for k in factors)
         return Outcome(Shape(out, x.channels), rf=rf)
 
     def _map(self) -> RFMap:
