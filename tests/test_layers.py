@@ -328,7 +328,10 @@ def test_transposed_conv_target_picks_the_output_padding(target, output_padding,
         ),
         pytest.param(MaxPool(f=(2, 3)), (8, 9), (RFStep(2, 2), RFStep(3, 3)), id="pool"),
         pytest.param(
-            TConv(4, f=4, stride=2, pad=1), (5,), (RFStep(4, 1, 2, 1, map="transposed"),), id="tconv"
+            TConv(4, f=4, stride=2, pad=1),
+            (5,),
+            (RFStep(4, 1, 2, 1, map="transposed"),),
+            id="tconv",
         ),
         pytest.param(
             Unpool("nearest", factor=3), (4,), (RFStep(1, 1, 3, map="nearest"),), id="unpool"
@@ -341,7 +344,9 @@ def test_transposed_conv_target_picks_the_output_padding(target, output_padding,
             id="max-unpool",
         ),
         pytest.param(GlobalAvgPool(), (7, 5), (RFStep(7, 7), RFStep(5, 5)), id="global"),
-        pytest.param(AdaptiveAvgPool(2), (8,), (RFStep(1, 4, 1, map="area"),), id="adaptive-8-to-2"),
+        pytest.param(
+            AdaptiveAvgPool(2), (8,), (RFStep(1, 4, 1, map="area"),), id="adaptive-8-to-2"
+        ),
         pytest.param(
             AdaptiveAvgPool(3), (5,), (RFStep(1, 5, 3, map="area"),), id="adaptive-5-to-3"
         ),

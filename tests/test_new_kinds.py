@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import textwrap
-from math import gcd
 from fractions import Fraction
+from math import gcd
 
 import pytest
 from click.testing import CliRunner, Result

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 from math import floor, gcd
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 from cnncalc.kinds import RFStep
 
-Number = Union[int, Fraction]
+Number = int | Fraction
 """A receptive-field stride: whole, or a Fraction after upsampling."""
 
 MAX_PERIOD = 4096
@@ -91,7 +91,8 @@ def _made(period: int, shift: int, lo: list[int | None], hi: list[int | None]) -
             continue
         moved = shift * p // period
         if all(
-            _plus(lo[r + p], 0) == _plus(lo[r], moved) and _plus(hi[r + p], 0) == _plus(hi[r], moved)
+            _plus(lo[r + p], 0) == _plus(lo[r], moved)
+            and _plus(hi[r + p], 0) == _plus(hi[r], moved)
             for r in range(period - p)
         ):
             period, shift, lo, hi = p, moved, lo[:p], hi[:p]
@@ -110,10 +111,10 @@ def compose(x: Footprint, step: RFStep) -> Footprint:
     """The footprint of a layer's output whose input has footprint ``x``."""
     if step.map == "window" and x.period == 1 and x.lo[0] is not None and x.hi[0] is not None:
         # Araujo et al.'s recurrence, with the first pixel kept [ADS19, eq. 1-2]
-        shift = x.shift * step.down
-        lo = x.lo[0] - step.pad * x.shift
-        hi = x.hi[0] + (step.dilation * (step.f - 1) - step.pad) * x.shift
-        return Footprint(1, shift, (lo,), (hi,), hi - lo + 1, shift)
+        moved = x.shift * step.down
+        first = x.lo[0] - step.pad * x.shift
+        last = x.hi[0] + (step.dilation * (step.f - 1) - step.pad) * x.shift
+        return Footprint(1, moved, (first,), (last,), last - first + 1, moved)
     if not x.exact:
         return _bound(x, step)
     # the new period: ``up`` outputs per ``down`` inputs, times what brings those to x's period

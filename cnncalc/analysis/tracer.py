@@ -18,7 +18,7 @@ from cnncalc.core.shapes import Shape
 from cnncalc.graph import INPUT, Dag, DagNode, Network, without_gc_pauses
 from cnncalc.kinds import Join, Layer, Outcome, RFStep
 
-from .receptive import PIXEL, MAX_PERIOD, Footprint, Number, compose, union, widened
+from .receptive import MAX_PERIOD, PIXEL, Footprint, Number, compose, union, widened
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 

@@ -41,7 +41,9 @@ FRAMEWORKS = ("pytorch", "tensorflow", "caffe")
 """Frameworks whose defaults a spec can ask for (``convention: caffe``)."""
 
 
-RFMap = Literal["window", "transposed", "nearest", "nearest-exact", "linear", "cubic", "area", "nails"]
+RFMap = Literal[
+    "window", "transposed", "nearest", "nearest-exact", "linear", "cubic", "area", "nails"
+]
 """How an output position of one dimension picks its inputs (:meth:`RFStep.span`)."""
 
 
@@ -70,7 +72,7 @@ class RFStep(NamedTuple):
 
         >>> RFStep(3, 2, pad=1, dilation=2).span(5)          # conv f3 s2 p1 d2: 9, 11, 13
         (9, 13, 2)
-        >>> RFStep(4, 1, 2, pad=1, map="transposed").span(3)   # tconv f4 s2 p1: 3 = 1*2-1+2 = 2*2-1+0
+        >>> RFStep(4, 1, 2, pad=1, map="transposed").span(3)   # tconv f4 s2 p1: 1*2-1+2, 2*2-1+0
         (1, 2, 1)
         >>> RFStep(1, 1, 3, map="linear").span(1), RFStep(1, 1, 3, map="linear").span(2)
         ((0, 0, 1), (0, 1, 1))
@@ -108,7 +110,9 @@ class RFStep(NamedTuple):
         if kind == "window":
             return Fraction(-self.pad), Fraction(self.dilation * (self.f - 1) - self.pad)
         if kind == "transposed":
-            return Fraction(self.pad - self.dilation * (self.f - 1), self.up), Fraction(self.pad, self.up)
+            return Fraction(self.pad - self.dilation * (self.f - 1), self.up), Fraction(
+                self.pad, self.up
+            )
         if kind == "nails":
             return Fraction(0), Fraction(0)
         if kind == "area":
