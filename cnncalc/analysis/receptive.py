@@ -83,6 +83,10 @@ PIXEL = Footprint(1, 1, (0,), (0,), 1, 1)
 """A dimension of the network's input: each unit is one pixel."""
 
 
+_new = tuple.__new__
+"""Builds a named tuple from all its fields at once, without its generated ``__new__``."""
+
+
 def _made(period: int, shift: int, lo: list[int | None], hi: list[int | None]) -> Footprint:
     """A footprint from one period, at its shortest period (upsampling by 2 then a stride of
     2 is periodic with period 1 again)."""
@@ -109,12 +113,18 @@ def _plus(x: int | None, n: int) -> int | None:
 
 def compose(x: Footprint, step: RFStep) -> Footprint:
     """The footprint of a layer's output whose input has footprint ``x``."""
-    if step.map == "window" and x.period == 1 and x.lo[0] is not None and x.hi[0] is not None:
-        # Araujo et al.'s recurrence, with the first pixel kept [ADS19, eq. 1-2]
-        moved = x.shift * step.down
-        first = x.lo[0] - step.pad * x.shift
-        last = x.hi[0] + (step.dilation * (step.f - 1) - step.pad) * x.shift
-        return Footprint(1, moved, (first,), (last,), last - first + 1, moved)
+    f, down, _, pad, dilation, kind = step
+    if kind == "window" and x.period == 1:
+        (first,), (last,) = x.lo, x.hi
+        if first is not None and last is not None:
+            # Araujo et al.'s recurrence, with the first pixel kept [ADS19, eq. 1-2]
+            shift = x.shift
+            moved = shift * down
+            first -= pad * shift
+            last += (dilation * (f - 1) - pad) * shift
+            return _new(
+                Footprint, (1, moved, (first,), (last,), last - first + 1, moved, None, None)
+            )
     if not x.exact:
         return _bound(x, step)
     # the new period: ``up`` outputs per ``down`` inputs, times what brings those to x's period

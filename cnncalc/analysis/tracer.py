@@ -134,16 +134,16 @@ def _step(t: Tensor, out: Outcome, source: str) -> Tensor:
     if len(out.rf) != len(t.footprint) or out.rf == _UNCHANGED[len(t.footprint)]:
         # no spatial dims left, or a pointwise layer
         return _new(Tensor, (out.shape, t.footprint, source))
-    fps = tuple(compose(fp, step) for fp, step in zip(t.footprint, out.rf))
+    fps = tuple(map(compose, t.footprint, out.rf))
     return _new(Tensor, (out.shape, fps, source))
 
 
 def _rf(t: Tensor) -> tuple[int, ...]:
-    return tuple(fp.rf for fp in t.footprint)
+    return tuple([fp[4] for fp in t.footprint])  # Footprint.rf
 
 
 def _jump(t: Tensor) -> tuple[Number, ...]:
-    return tuple(fp.jump for fp in t.footprint)
+    return tuple([fp[5] for fp in t.footprint])  # Footprint.jump
 
 
 class _Walker:
@@ -205,8 +205,10 @@ class _Walker:
             y = out[node.name] = _step(x, o, node.name)
             if o.warnings:
                 warnings.extend(Problem(node.pos, node.name, w) for w in o.warnings)
-            if y.footprint is not x.footprint:
-                self.bounded(node, x, y)
+            for fp in y.footprint:
+                if not fp.period:  # a bound, not exact
+                    self.bounded(node, x, y)
+                    break
             add_row(  # all fields at once: this runs once per layer, 100k times for big specs
                 _new(
                     Row,
