@@ -28,7 +28,7 @@ from cnncalc.core.errors import CnnCalcError, GeometryError, UsageError
 from cnncalc.core.numbers import MAX_NUMBER
 from cnncalc.core.shapes import Shape
 from cnncalc.kinds import AdaptiveAvgPool, Conv, ReLU
-from cnncalc.kinds.windows import _adaptive_window, _leftover_warnings
+from cnncalc.kinds.windows import _leftover_warnings
 from cnncalc.render.layer import layer_report, solutions_report
 from cnncalc.render.network import human, trace_report, zoo_report
 from cnncalc.report import trace_data
@@ -224,11 +224,11 @@ def test_the_checked_formulas_answer_as_the_plain_ones():
     assert issubclass(UsageError, ValueError) and issubclass(GeometryError, ValueError)
 
 
-# --- adaptive pooling: the widest window in closed form -----------------------------------------
+# --- adaptive pooling: the widest window, over one period of its windows ------------------------
 
 
 def widest_window_by_loop(n: int, m: int) -> int:
-    """The loop the closed form replaced: window i spans floor(i*n/m) .. ceil((i+1)*n/m)."""
+    """Every window: window i spans floor(i*n/m) .. ceil((i+1)*n/m)."""
     return max(-(-(i + 1) * n // m) - i * n // m for i in range(m))
 
 
@@ -237,7 +237,10 @@ def widest_window_by_loop(n: int, m: int) -> int:
 @example(n=5, m=3)  # r = 2 does not divide 3: q + 2
 @example(n=3, m=4)  # a larger output than input
 def test_the_widest_adaptive_window_is_the_loops(n, m):
-    assert _adaptive_window(n, m) == widest_window_by_loop(n, m)
+    (step,) = AdaptiveAvgPool(m).apply(Shape((n,), 1)).rf  # its windows, one period of them
+    assert max(b - a + 1 for a, b, _ in map(step.span, range(step.up))) == widest_window_by_loop(
+        n, m
+    )
 
 
 def test_a_huge_adaptive_pool_answers_at_once():

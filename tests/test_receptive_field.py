@@ -253,3 +253,16 @@ def test_the_field_is_a_positive_whole_number_and_the_stride_exact(items):
         else:
             expected /= int(parts[1])
     assert t.rows[-1].jump[0] == expected
+
+
+def test_many_layers_over_a_long_period_give_a_bound_within_a_second():
+    # 3999 units a period, then 1000 convolutions: the trace goes over 300,000 units of
+    # periods exactly, then bounds the rest
+    spec = "4001x1 | conv 1 f3 s2 | upsample size=3999 bilinear" + " | conv 1 f3" * 1000
+    start = time.process_time()
+    t = trace(load_inline(spec))
+    assert time.process_time() - start < 1
+    (size,), (jump,) = t.receptive_field()
+    assert jump == Fraction(4000, 3999)
+    assert size >= 2 * 1000 + 5  # each conv adds at least 2 units of 4000/3999 pixels
+    assert any("went over 300,000 units" in w.message for w in t.warnings)

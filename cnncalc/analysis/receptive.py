@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from math import floor, gcd
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from cnncalc.kinds import RFStep
 
@@ -111,8 +111,9 @@ def _plus(x: int | None, n: int) -> int | None:
     return None if x is None else x + n
 
 
-def compose(x: Footprint, step: RFStep) -> Footprint:
-    """The footprint of a layer's output whose input has footprint ``x``."""
+def compose(x: Footprint, step: RFStep, exact: bool = True) -> Footprint:
+    """The footprint of a layer's output whose input has footprint ``x``; a bound unless
+    ``exact`` (the trace has gone over enough periods already)."""
     f, down, _, pad, dilation, kind = step
     if kind == "window" and x.period == 1:
         (first,), (last,) = x.lo, x.hi
@@ -125,8 +126,10 @@ def compose(x: Footprint, step: RFStep) -> Footprint:
             return _new(
                 Footprint, (1, moved, (first,), (last,), last - first + 1, moved, None, None)
             )
-    if not x.exact:
+    if not x.exact or not exact:
         return _bound(x, step)
+    if kind == "window" and _monotone(x):
+        return _window(x, step)
     # the new period: ``up`` outputs per ``down`` inputs, times what brings those to x's period
     times = x.period // gcd(step.down, x.period)
     period, shift = step.up * times, x.shift * step.down * times // x.period
@@ -149,6 +152,36 @@ def compose(x: Footprint, step: RFStep) -> Footprint:
         lo.append(min((v for v in firsts if v is not None), default=None))
         hi.append(max((v for v in lasts if v is not None), default=None))
     return _made(period, shift, lo, hi)
+
+
+def _monotone(x: Footprint) -> bool:
+    """Whether every unit depends on some pixel and the first and last pixels never go back
+    from a unit to the next (then a window's first and last taps bound what it sees)."""
+    lo, hi, shift = x.lo, x.hi, x.shift
+    if None in lo or None in hi:
+        return False
+    return (
+        all(a <= b for a, b in zip(lo, lo[1:]))  # type: ignore[operator]
+        and all(a <= b for a, b in zip(hi, hi[1:]))  # type: ignore[operator]
+        and lo[-1] <= lo[0] + shift  # type: ignore[operator]
+        and hi[-1] <= hi[0] + shift  # type: ignore[operator]
+    )
+
+
+def _window(x: Footprint, step: RFStep) -> Footprint:
+    """A window over a monotone footprint: its first tap's first pixel to its last tap's last."""
+    f, down, _, pad, dilation, _ = step
+    p, s = x.period, x.shift
+    times = p // gcd(down, p)
+    if times > MAX_PERIOD:
+        return _bound(x, step)
+    lo = cast("tuple[int, ...]", x.lo)
+    hi = cast("tuple[int, ...]", x.hi)
+    starts = range(-pad, -pad + down * times, down)
+    reach = dilation * (f - 1)
+    first = [lo[k % p] + k // p * s for k in starts]
+    last = [hi[(k + reach) % p] + (k + reach) // p * s for k in starts]
+    return _made(times, s * down * times // p, first, last)  # type: ignore[arg-type]
 
 
 def _taps(step: RFStep) -> int:

@@ -20,6 +20,10 @@ from cnncalc.kinds import Join, Layer, Outcome, RFStep
 
 from .receptive import MAX_PERIOD, PIXEL, Footprint, Number, compose, union, widened
 
+WORK = 300_000
+"""Units of periods (longer than 1) one trace goes over exactly, well within a second; the
+layers after give a bound (:func:`cnncalc.analysis.receptive.compose`)."""
+
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 
 
@@ -129,12 +133,16 @@ _new = tuple.__new__
 _UNCHANGED = [tuple(RFStep() for _ in range(n)) for n in range(8)]
 
 
-def _step(t: Tensor, out: Outcome, source: str) -> Tensor:
-    """The value a layer produces, with what its units depend on (:mod:`.receptive`)."""
+def _step(t: Tensor, out: Outcome, source: str, exact: bool = True) -> Tensor:
+    """The value a layer produces, with what its units depend on (:mod:`.receptive`): a bound
+    unless ``exact``."""
     if len(out.rf) != len(t.footprint) or out.rf == _UNCHANGED[len(t.footprint)]:
         # no spatial dims left, or a pointwise layer
         return _new(Tensor, (out.shape, t.footprint, source))
-    fps = tuple(map(compose, t.footprint, out.rf))
+    if exact:
+        fps = tuple(map(compose, t.footprint, out.rf))
+    else:
+        fps = tuple(compose(fp, step, False) for fp, step in zip(t.footprint, out.rf))
     return _new(Tensor, (out.shape, fps, source))
 
 
@@ -152,6 +160,8 @@ class _Walker:
     def __init__(self, result: Trace, x: Tensor):
         self.result = result
         self.out: dict[str, Tensor] = {INPUT: x}
+        self.budget = WORK
+        """Units of periods longer than 1 the trace may still go over exactly."""
 
     def fail(
         self, node: DagNode, message: str, x: Tensor, sources: tuple[str, ...] = ()
@@ -202,13 +212,15 @@ class _Walker:
                 o = _apply(layer, x.shape)
             except CnnCalcError as e:
                 raise self.fail(node, str(e), x) from None
-            y = out[node.name] = _step(x, o, node.name)
+            y = out[node.name] = _step(x, o, node.name, self.budget > 0)
             if o.warnings:
                 warnings.extend(Problem(node.pos, node.name, w) for w in o.warnings)
-            for fp in y.footprint:
-                if not fp.period:  # a bound, not exact
-                    self.bounded(node, x, y)
-                    break
+            for fp, step in zip(y.footprint, o.rf):
+                if fp.period != 1:  # the work of going over a period: 8 times a window's
+                    self.budget -= fp.period * (1 if step.map == "window" else 8)
+                    if not fp.period:  # a bound, not exact
+                        self.bounded(node, x, y)
+                        break
             add_row(  # all fields at once: this runs once per layer, 100k times for big specs
                 _new(
                     Row,
@@ -238,10 +250,12 @@ class _Walker:
         """Say so where a receptive field becomes a bound rather than exact."""
         if all(fp.exact for fp in y.footprint) or not all(fp.exact for fp in x.footprint):
             return
-        message = (
-            f"the receptive field from here on is an upper bound: its period is longer than "
-            f"{MAX_PERIOD} units, too long to go over"
+        why = (
+            f"its period is longer than {MAX_PERIOD} units"
+            if self.budget > 0
+            else f"the layers before went over {WORK:,} units of periods"
         )
+        message = f"the receptive field from here on is an upper bound: {why}, too long to go over"
         self.result.warnings.append(Problem(node.pos, node.name, message))
 
     def join(self, node: DagNode, ins: list[Tensor]) -> Tensor:

@@ -436,23 +436,6 @@ class GlobalMaxPool(GlobalPool):
     summary = "global max pooling: H x W x C -> 1 x 1 x C"
 
 
-def _adaptive_window(n: int, m: int) -> int:
-    """Widest window of adaptive pooling from n to m: window i is
-    ``floor(i*n/m) .. ceil((i+1)*n/m)`` [PT AdaptiveAvgPool2d], so may exceed ``ceil(n/m)``.
-
-    With ``n = q*m + r`` window i is ``q + ceil((a + r)/m)`` wide, where ``a = i*r mod m``
-    runs over the multiples of ``gcd(r, m)`` below m: the widest is q when r = 0, q + 1 when r
-    divides m (then a + r <= m always), else q + 2. Arithmetic, so a size of 10**8 is instant.
-
-    >>> _adaptive_window(8, 4), _adaptive_window(7, 3), _adaptive_window(5, 3)   # q, q+1, q+2
-    (2, 3, 3)
-    >>> _adaptive_window(3, 4)      # a larger output: windows overlap, as in PyTorch
-    2
-    """
-    q, r = divmod(n, m)
-    return q if r == 0 else q + 1 if m % r == 0 else q + 2
-
-
 @register("adaptiveavgpool", "adaptive_avg_pool")
 class AdaptiveAvgPool(Layer):
     spatial = True
