@@ -24,13 +24,15 @@ units are kept, for the alignment checks of google-research/receptive_field.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from math import floor, gcd
-from typing import NamedTuple, cast
+from typing import TYPE_CHECKING, NamedTuple, Union, cast
 
 from cnncalc.kinds import RFStep
 
-Number = int | Fraction
+if TYPE_CHECKING:  # imported when first needed: a trace without upsampling never needs it
+    from fractions import Fraction
+
+Number = Union[int, "Fraction"]  # noqa: UP007  # Fraction is not imported at run time
 """A receptive-field stride: whole, or a Fraction after upsampling."""
 
 MAX_PERIOD = 4096
@@ -73,6 +75,8 @@ class Footprint(NamedTuple):
         high`` for every unit."""
         if self.low is not None and self.high is not None:
             return self.low, self.high
+        from fractions import Fraction
+
         jump = Fraction(self.jump)
         lows = [lo - r * jump for r, lo in enumerate(self.lo) if lo is not None]
         highs = [hi - r * jump for r, hi in enumerate(self.hi) if hi is not None]
@@ -103,7 +107,12 @@ def _made(period: int, shift: int, lo: list[int | None], hi: list[int | None]) -
             break
     widths = [h - lo_ + 1 for lo_, h in zip(lo, hi) if lo_ is not None and h is not None]
     g = gcd(shift, period)
-    jump: Number = shift // period if g == period else Fraction(shift, period)
+    if g == period:
+        jump: Number = shift // period
+    else:
+        from fractions import Fraction
+
+        jump = Fraction(shift, period)
     return Footprint(period, shift, tuple(lo), tuple(hi), max(widths, default=1), jump)
 
 
@@ -197,6 +206,8 @@ def _bound(x: Footprint, step: RFStep) -> Footprint:
     pixels within ``k*jump + low`` to ``k*jump + high``."""
     low, high = x.band()
     a, b = step.bounds()
+    from fractions import Fraction
+
     jump = Fraction(x.jump) * step.down / step.up
     low, high = low + a * Fraction(x.jump), high + b * Fraction(x.jump)
     whole: Number = jump.numerator if jump.denominator == 1 else jump
