@@ -7,8 +7,8 @@ units (:mod:`cnncalc.analysis.receptive`).
 How the PyTorch figures were measured (torch 2.x, CPU, in a scratch venv; the tests never
 import torch): each network built of ``Conv1d``/``Conv2d``, ``ConvTranspose1d/2d``,
 ``nn.Upsample(scale_factor=k, mode=..., align_corners=False)`` or ``F.interpolate(size=...)``
-and ``MaxPool``, 1 channel, float64, weights uniform in [0.5, 1.5) (never 0), no bias and no
-activation; for every output unit along one row, ``torch.autograd.grad(y[..., j], x)``, the
+and ``MaxPool``/``AvgPool``, 1 channel, float64, weights uniform in [0.5, 1.5) (never 0), no
+bias, no activation; for every output unit along one row, ``torch.autograd.grad(y[..., j], x)``, the
 first and last input position with a nonzero gradient, units whose span touches the input's
 border left out; the RF is the widest span, the stride ``(lo(j + P) - lo(j)) / P`` for the
 map's smallest period ``P``. Where the whole output is one period (a resize to the input's
@@ -117,6 +117,15 @@ MEASURED = [
     ("96x1 | upsample 2 | conv 1 f3 | upsample 2 bilinear | conv 1 f3 d2", 4, "1/4"),
     ("96x1 | conv 1 f3 s2 | upsample 3 bilinear | conv 1 f3 d3 | tconv 1 f3 s2", 9, "1/3"),
     ("40x40x1 | conv 1 f3 s2 d2 | conv 1 f3 s2 | upsample 4 | conv 1 f3 d2", 13, "1"),
+    # random chains, measured the same way (all of 60 agreed; these four kept)
+    ("160x1 | upsample 2 mode=nearest-exact | tconv 1 f4 s2 d1", 2, "1/4"),
+    ("160x1 | upsample 4 mode=nearest | avgpool f3 s3", 2, "3/4"),
+    (
+        "160x1 | tconv 1 f3 s1 d2 | tconv 1 f4 s1 d1 | conv 1 f4 s1 p0 d3 | tconv 1 f4 s3 d3",
+        20,
+        "1/3",
+    ),
+    ("160x1 | avgpool f2 s2 | conv 1 f3 s3 p0 d2 | avgpool f3 s3 | tconv 1 f4 s3 d3", 76, "6"),
     # resized to a size that is not a multiple (deeplabv3's last upsample): the stride is the
     # ratio of the sizes (the whole output is one period, so not measured)
     ("61x1 | conv 1 f3 s2 p1 | upsample size=61 bilinear", 5, "62/61"),
