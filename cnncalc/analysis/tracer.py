@@ -215,12 +215,13 @@ class _Walker:
             y = out[node.name] = _step(x, o, node.name, self.budget > 0)
             if o.warnings:
                 warnings.extend(Problem(node.pos, node.name, w) for w in o.warnings)
-            for fp, step in zip(y.footprint, o.rf):
-                if fp.period != 1:  # the work of going over a period: 8 times a window's
-                    self.budget -= fp.period * (1 if step.map == "window" else 8)
-                    if not fp.period:  # a bound, not exact
-                        self.bounded(node, x, y)
-                        break
+            if y.footprint is not x.footprint:  # composed, not passed on
+                for fp, step in zip(y.footprint, o.rf):
+                    if fp.period != 1:  # the work of going over a period: 8 times a window's
+                        self.budget -= fp.period * (1 if step.map == "window" else 8)
+                        if not fp.period:  # a bound, not exact
+                            self.bounded(node, x, y)
+                            break
             add_row(  # all fields at once: this runs once per layer, 100k times for big specs
                 _new(
                     Row,
