@@ -153,6 +153,9 @@ def test_as_pytorch_gradients_measure_it(spec, size, stride):
         # torchvision's fcn_resnet50 at 520x64, ReLUs as Identity, max pool as average: rows
         # 35..485 for each of 8 neighbouring output rows (the x8 bilinear upsampling's period)
         ("fcn_resnet50", 451),
+        # torchvision's deeplabv3_resnet50 the same way at 1100x64, ASPP's image pooling (which
+        # sees the whole input: 939 px at 520) replaced by zeros: rows 35..1061 (43..1069)
+        ("deeplabv3_resnet50", 1027),
     ],
 )
 def test_zoo_networks_with_upsampling_as_pytorch_gradients_measure_them(name, size):
