@@ -21,18 +21,18 @@ if TYPE_CHECKING:
     from cnncalc.kinds import Layer, Outcome
 
 
-def _number(value: Any) -> int | float:
-    """A receptive-field size or jump for JSON: whole, or a fraction after upsampling."""
-    if type(value) is int:
-        return value
-    return int(value) if value == int(value) else float(value)
+def _stride(value: Any) -> int | str:
+    """A receptive field's stride for JSON: an integer when whole, else the exact fraction
+    as a string, ``"1/2"`` after upsampling by 2 (a float would round 126/125 to 1.008)."""
+    return value if type(value) is int else str(value)
 
 
-def _rf(sizes: tuple[Any, ...], jumps: tuple[Any, ...]) -> dict[str, int | float]:
-    """Largest over the spatial dimensions (they differ only for non-square kernels)."""
+def _rf(sizes: tuple[int, ...], jumps: tuple[Any, ...]) -> dict[str, int | str]:
+    """Largest over the spatial dimensions (they differ only for non-square kernels): the
+    size is always whole (input pixels), the stride whole or a fraction."""
     return {
-        "size": _number(max(sizes) if sizes else 1),
-        "stride": _number(max(jumps) if jumps else 1),
+        "size": max(sizes) if sizes else 1,
+        "stride": _stride(max(jumps) if jumps else 1),
     }
 
 

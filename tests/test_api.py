@@ -28,7 +28,7 @@ from cnncalc.core.errors import CnnCalcError, GeometryError, UsageError
 from cnncalc.core.numbers import MAX_NUMBER
 from cnncalc.core.shapes import Shape
 from cnncalc.kinds import AdaptiveAvgPool, Conv, ReLU
-from cnncalc.kinds.windows import _adaptive_window, _leftover_warnings
+from cnncalc.kinds.windows import _leftover_warnings
 from cnncalc.render.layer import layer_report, solutions_report
 from cnncalc.render.network import human, trace_report, zoo_report
 from cnncalc.report import trace_data
@@ -223,11 +223,11 @@ def test_the_checked_formulas_answer_as_the_plain_ones():
     assert issubclass(UsageError, ValueError) and issubclass(GeometryError, ValueError)
 
 
-# --- adaptive pooling: the widest window in closed form -----------------------------------------
+# --- adaptive pooling: the widest window, over one period of its windows ------------------------
 
 
 def widest_window_by_loop(n: int, m: int) -> int:
-    """The loop the closed form replaced: window i spans floor(i*n/m) .. ceil((i+1)*n/m)."""
+    """Every window: window i spans floor(i*n/m) .. ceil((i+1)*n/m)."""
     return max(-(-(i + 1) * n // m) - i * n // m for i in range(m))
 
 
@@ -236,7 +236,10 @@ def widest_window_by_loop(n: int, m: int) -> int:
 @example(n=5, m=3)  # r = 2 does not divide 3: q + 2
 @example(n=3, m=4)  # a larger output than input
 def test_the_widest_adaptive_window_is_the_loops(n, m):
-    assert _adaptive_window(n, m) == widest_window_by_loop(n, m)
+    (step,) = AdaptiveAvgPool(m).apply(Shape((n,), 1)).rf  # its windows, one period of them
+    assert max(b - a + 1 for a, b, _ in map(step.span, range(step.up))) == widest_window_by_loop(
+        n, m
+    )
 
 
 def test_a_huge_adaptive_pool_answers_at_once():
@@ -251,7 +254,8 @@ def test_an_adaptive_pool_larger_than_its_input_overlaps_windows_as_pytorch_does
     # PyTorch's AdaptiveAvgPool1d(4) on 3 positions: windows 0-1, 0-2, 1-3, 2-3 (ends exclusive)
     out = AdaptiveAvgPool(4).apply(Shape((3,), 1))
     assert out.shape == Shape((4,), 1)
-    assert out.rf[0].growth == 1  # the widest window covers 2 positions
+    # the widest window covers 2 positions
+    assert max(b - a + 1 for a, b, _ in map(out.rf[0].span, range(4))) == 2
 
 
 # --- solve: paddings solved, not searched -------------------------------------------------------

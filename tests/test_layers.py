@@ -324,15 +324,38 @@ def test_transposed_conv_target_picks_the_output_padding(target, output_padding,
 @pytest.mark.parametrize(
     ("layer", "x", "rf"),
     [
-        pytest.param(Conv(4, f=3, stride=2, dilation=2), (9,), (RFStep(4, 2),), id="conv"),
-        pytest.param(MaxPool(f=(2, 3)), (8, 9), (RFStep(1, 2), RFStep(2, 3)), id="pool"),
-        pytest.param(TConv(4, f=4, stride=2), (5,), (RFStep(1, 1, 2),), id="tconv-f4-s2"),
-        pytest.param(TConv(4, f=2, stride=2), (5,), (RFStep(0, 1, 2),), id="tconv-f2-s2"),
-        pytest.param(Unpool("nearest", factor=3), (4,), (RFStep(0, 1, 3),), id="unpool"),
-        pytest.param(GlobalAvgPool(), (7, 5), (RFStep(6, 7), RFStep(4, 5)), id="global"),
-        pytest.param(AdaptiveAvgPool(2), (8,), (RFStep(3, 4),), id="adaptive-8-to-2"),
         pytest.param(
-            AdaptiveAvgPool(3), (5,), (RFStep(2, 1),), id="adaptive-5-to-3-middle-window-is-3"
+            Conv(4, f=3, stride=2, pad=1, dilation=2), (9,), (RFStep(3, 2, 1, 1, 2),), id="conv"
+        ),
+        pytest.param(MaxPool(f=(2, 3)), (8, 9), (RFStep(2, 2), RFStep(3, 3)), id="pool"),
+        pytest.param(
+            TConv(4, f=4, stride=2, pad=1),
+            (5,),
+            (RFStep(4, 1, 2, 1, map="transposed"),),
+            id="tconv",
+        ),
+        pytest.param(
+            Unpool("nearest", factor=3), (4,), (RFStep(1, 1, 3, map="nearest"),), id="unpool"
+        ),
+        pytest.param(Unpool("nails", factor=2), (4,), (RFStep(1, 1, 2, map="nails"),), id="nails"),
+        pytest.param(  # the worst case of the pool's indices: a transposed pool window
+            Unpool("max", f=3, stride=2, pad=1),
+            (4,),
+            (RFStep(3, 1, 2, 1, map="transposed"),),
+            id="max-unpool",
+        ),
+        pytest.param(GlobalAvgPool(), (7, 5), (RFStep(7, 7), RFStep(5, 5)), id="global"),
+        pytest.param(
+            AdaptiveAvgPool(2), (8,), (RFStep(1, 4, 1, map="area"),), id="adaptive-8-to-2"
+        ),
+        pytest.param(
+            AdaptiveAvgPool(3), (5,), (RFStep(1, 5, 3, map="area"),), id="adaptive-5-to-3"
+        ),
+        pytest.param(
+            Upsample(size=500, mode="bilinear"),
+            (63,),
+            (RFStep(1, 63, 500, map="linear"),),
+            id="resize-63-to-500",
         ),
         pytest.param(ReLU(), (7, 5), (RFStep(), RFStep()), id="activation"),
     ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import textwrap
 from fractions import Fraction
+from math import gcd
 
 import pytest
 from click.testing import CliRunner, Result
@@ -147,7 +148,7 @@ def test_layer_errors(layer: Layer, x: Shape, error: type[Exception], message: s
 
 def test_upsample_by_a_factor_is_as_before():
     out = Upsample().apply(hwc(4, 6, 3))  # no factor, size or to: by 2, as always
-    assert (out.shape, out.rf) == (hwc(8, 12, 3), (RFStep(0, 1, 2), RFStep(0, 1, 2)))
+    assert (out.shape, out.rf) == (hwc(8, 12, 3), (RFStep(1, 1, 2, map="nearest"),) * 2)
     assert Upsample(3).apply(hwc(4, 6, 3)).shape == hwc(12, 18, 3)
 
 
@@ -157,8 +158,11 @@ def test_upsample_to_a_size_from_any_size():
         out = Upsample(size=(7, 9)).apply(x)
         assert out.shape == hwc(7, 9, 8)
         assert (out.params, out.buffers, out.macs) == (0, 0, 0)
-        # the jump scales by in/out exactly: RFStep's j *= down / up
-        assert out.rf == tuple(RFStep(0, n, m) for n, m in zip(x.spatial, (7, 9)))
+        # up outputs per down inputs: in/out, reduced; from 1 position, a broadcast
+        assert out.rf == tuple(
+            RFStep(1, n // gcd(n, m), m // gcd(n, m), map="nearest") if n > 1 else RFStep(1, 0)
+            for n, m in zip(x.spatial, (7, 9))
+        )
 
 
 def test_a_resize_by_a_fraction_keeps_the_jump_exact():
@@ -167,7 +171,8 @@ def test_a_resize_by_a_fraction_keeps_the_jump_exact():
     up = t.rows[-1]
     assert up.output == hwc(75, 75, 8)  # (75 - 3)//4 + 1 = 19, resized back to 75
     assert up.jump == (Fraction(4 * 19, 75),) * 2
-    assert up.rf == (3, 3)  # a resize does not widen the receptive field, as a factor does not
+    # each output reads 1 pixel of the conv's output (nearest), which sees 3 input pixels
+    assert up.rf == (3, 3)
 
 
 UPSAMPLE_ERRORS = [

@@ -10,7 +10,7 @@ tracing stops and the rows so far are kept, with the failing one marked.
 from __future__ import annotations
 
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, NamedTuple, Union, cast
+from typing import NamedTuple, cast
 
 from cnncalc.core.errors import CnnCalcError, GeometryError, UsageError
 from cnncalc.core.positions import Pos, Problem
@@ -19,21 +19,20 @@ from cnncalc.graph import INPUT, Dag, DagNode, Network, without_gc_pauses
 from cnncalc.kinds import Join, Layer, Outcome, RFStep
 from cnncalc.kinds.base import Made, how_many
 
+from .receptive import MAX_PERIOD, PIXEL, Footprint, Number, compose, union, widened
+
+WORK = 300_000
+"""Units of periods (longer than 1) one trace goes over exactly, well within a second; the
+layers after give a bound (:func:`cnncalc.analysis.receptive.compose`)."""
+
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
-
-if TYPE_CHECKING:
-    from fractions import Fraction
-
-Number = Union[int, "Fraction"]
-"""Receptive-field sizes and jumps: whole numbers, a Fraction after upsampling."""
 
 
 class Tensor(NamedTuple):
-    """A traced value: its shape and, per input dimension, receptive field size and jump."""
+    """A traced value: its shape and, per input dimension, what its units depend on."""
 
     shape: Shape
-    rf: tuple[Number, ...]
-    jump: tuple[Number, ...]
+    footprint: tuple[Footprint, ...]
     source: str = ""
     """The row that produced this value ("" for the network's input)."""
 
@@ -46,8 +45,11 @@ class Row(NamedTuple):
     params: int
     buffers: int
     macs: int
-    rf: tuple[Number, ...]
+    rf: tuple[int, ...]
+    """Per input dimension, the most input pixels one output unit depends on
+    (:mod:`cnncalc.analysis.receptive`)."""
     jump: tuple[Number, ...]
+    """Per input dimension, the input pixels the output units advance per unit."""
     pos: Pos
     inputs: tuple[str, ...] = ()
     """For merges: the names of the branches that feed it."""
@@ -117,7 +119,7 @@ class Trace:
             frozen += r.frozen
         return Totals(params, buffers, macs, activations, frozen)
 
-    def receptive_field(self) -> tuple[tuple[Number, ...], tuple[Number, ...]]:
+    def receptive_field(self) -> tuple[tuple[int, ...], tuple[Number, ...]]:
         last = self.rows[-1] if self.rows else None
         ones = tuple(1 for _ in self.network.input.spatial)
         return (last.rf, last.jump) if last else (ones, ones)
@@ -143,23 +145,25 @@ _new = tuple.__new__
 _UNCHANGED = [tuple(RFStep() for _ in range(n)) for n in range(8)]
 
 
-def _step(t: Tensor, out: Outcome, source: str) -> Tensor:
-    """The value a layer produces, with its receptive field [Araujo et al. 2019, eq. 1-2]."""
-    if len(out.rf) != len(t.rf) or out.rf == _UNCHANGED[len(t.rf)]:
+def _step(t: Tensor, out: Outcome, source: str, exact: bool = True) -> Tensor:
+    """The value a layer produces, with what its units depend on (:mod:`.receptive`): a bound
+    unless ``exact``."""
+    if len(out.rf) != len(t.footprint) or out.rf == _UNCHANGED[len(t.footprint)]:
         # no spatial dims left, or a pointwise layer
-        return _new(Tensor, (out.shape, t.rf, t.jump, source))
-    rf: list[Number] = []
-    jump: list[Number] = []
-    for r, j, step in zip(t.rf, t.jump, out.rf):
-        rf.append(r + step.growth * j)
-        if step.up == 1:
-            jump.append(j * step.down)
-        else:
-            from fractions import Fraction
+        return _new(Tensor, (out.shape, t.footprint, source))
+    if exact:
+        fps = tuple(map(compose, t.footprint, out.rf))
+    else:
+        fps = tuple(compose(fp, step, False) for fp, step in zip(t.footprint, out.rf))
+    return _new(Tensor, (out.shape, fps, source))
 
-            exact = Fraction(j * step.down, step.up)
-            jump.append(exact.numerator if exact.denominator == 1 else exact)
-    return _new(Tensor, (out.shape, tuple(rf), tuple(jump), source))
+
+def _rf(t: Tensor) -> tuple[int, ...]:
+    return tuple([fp[4] for fp in t.footprint])  # Footprint.rf
+
+
+def _jump(t: Tensor) -> tuple[Number, ...]:
+    return tuple([fp[5] for fp in t.footprint])  # Footprint.jump
 
 
 class _Walker:
@@ -169,6 +173,8 @@ class _Walker:
         self.result = result
         self.out: dict[str, Tensor] = {INPUT: x}
         self.dag = Dag([])
+        self.budget = WORK
+        """Units of periods longer than 1 the trace may still go over exactly."""
 
     def fail(
         self, node: DagNode, message: str, x: Tensor, sources: tuple[str, ...] = ()
@@ -181,8 +187,8 @@ class _Walker:
                 0,
                 0,
                 0,
-                x.rf,
-                x.jump,
+                _rf(x),
+                _jump(x),
                 node.pos,
                 sources=sources or (x.source,),
                 error=message,
@@ -225,9 +231,16 @@ class _Walker:
             shares = node.shares
             if shares:
                 o, shares = self.weights(node, x, o)
-            y = out[node.name] = _step(x, o, node.name)
+            y = out[node.name] = _step(x, o, node.name, self.budget > 0)
             if o.warnings:
                 warnings.extend(Problem(node.pos, node.name, w) for w in o.warnings)
+            if y.footprint is not x.footprint:  # composed, not passed on
+                for fp, step in zip(y.footprint, o.rf):
+                    if fp.period != 1:  # the work of going over a period: 8 times a window's
+                        self.budget -= fp.period * (1 if step.map == "window" else 8)
+                        if not fp.period:  # a bound, not exact
+                            self.bounded(node, x, y)
+                            break
             add_row(  # all fields at once: this runs once per layer, 100k times for big specs
                 _new(
                     Row,
@@ -238,8 +251,8 @@ class _Walker:
                         o.params or 0,
                         o.buffers,
                         o.macs or 0,
-                        y.rf,
-                        y.jump,
+                        _rf(y),
+                        _jump(y),
                         node.pos,
                         (),
                         (x.source,),
@@ -297,6 +310,18 @@ class _Walker:
         weights."""
         return {node.name: node for node in self.dag.nodes}
 
+    def bounded(self, node: DagNode, x: Tensor, y: Tensor) -> None:
+        """Say so where a receptive field becomes a bound rather than exact."""
+        if all(fp.exact for fp in y.footprint) or not all(fp.exact for fp in x.footprint):
+            return
+        why = (
+            f"its period is longer than {MAX_PERIOD} units"
+            if self.budget > 0
+            else f"the layers before went over {WORK:,} units of periods"
+        )
+        message = f"the receptive field from here on is an upper bound: {why}, too long to go over"
+        self.result.warnings.append(Problem(node.pos, node.name, message))
+
     def join(self, node: DagNode, ins: list[Tensor]) -> Tensor:
         """Combine the inputs left to right with the kind's rule; the widest receptive field."""
         path, kind = node.name, node.layer.kind
@@ -320,11 +345,9 @@ class _Walker:
                 )
                 entry = self.out[node.inputs[0] if node.entry is None else node.entry]
                 raise self.fail(node, message, entry, tuple(t.source for t in ins)) from None
-        rf = tuple(max(t.rf[d] for t in ins) for d in range(len(first.rf)))
-        # the step of an input at the output's size (mul broadcasts a 1x1 input over it), or
-        # of the first (concatenated along a spatial axis, the output is larger than each)
-        jump = next((t.jump for t in ins if t.shape.spatial == shape.spatial), first.jump)
-        y = Tensor(shape, rf, jump, path)
+        y = Tensor(shape, _merged(ins, shape), path)
+        if any(fp.exact for t in ins for fp in t.footprint):
+            self.bounded(node, first, y)
         self.result.rows.append(
             Row(
                 path,
@@ -333,8 +356,8 @@ class _Walker:
                 0,
                 0,
                 0,
-                y.rf,
-                y.jump,
+                _rf(y),
+                _jump(y),
                 node.pos,
                 inputs=labels,
                 sources=tuple(t.source for t in ins),
@@ -342,6 +365,20 @@ class _Walker:
             )
         )
         return y
+
+
+def _merged(ins: list[Tensor], shape: Shape) -> tuple[Footprint, ...]:
+    """What a merge's units depend on: what the units at their position in each input depend
+    on. An input of another size or stride (mul broadcasts a 1x1 gate over the output; a
+    concatenation along a spatial axis is larger than each input) adds its receptive field."""
+    first = ins[0]
+    same = [t for t in ins if t.shape.spatial == shape.spatial] or [first]
+    fps = []
+    for d, fp in enumerate(same[0].footprint):
+        aligned = [t.footprint[d] for t in same if t.footprint[d].jump == fp.jump]
+        merged = union(aligned)
+        fps.append(widened(merged, max(t.footprint[d].rf for t in ins)))
+    return tuple(fps)
 
 
 def _short(branch: str, merge: str) -> str:
@@ -360,8 +397,7 @@ def trace(net: Network, input: Shape | None = None) -> Trace:
     result = Trace(net)
     if net.input_hint is not None:
         result.warnings.append(net.input_hint)
-    ones = tuple(1 for _ in x0.spatial)
-    x = Tensor(x0, ones, ones)
+    x = Tensor(x0, tuple(PIXEL for _ in x0.spatial))
     walker = _Walker(result, x)
     with without_gc_pauses():
         dag = net.graph

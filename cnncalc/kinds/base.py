@@ -20,11 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import lru_cache, wraps
 from importlib import import_module
-from math import isfinite
+from math import gcd, isfinite
 from typing import (
     TYPE_CHECKING,
     Any,
     ClassVar,
+    Literal,
     NamedTuple,
     NoReturn,
     ParamSpec,
@@ -38,6 +39,8 @@ from cnncalc.core.numbers import MAX_NUMBER, bounded
 from cnncalc.core.shapes import Shape, per_dim
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     from typing_extensions import dataclass_transform
 else:
 
@@ -49,12 +52,124 @@ FRAMEWORKS = ("pytorch", "tensorflow", "caffe")
 """Frameworks whose defaults a spec can ask for (``convention: caffe``)."""
 
 
-class RFStep(NamedTuple):
-    """Receptive-field step of one dimension [ADS19]: ``r += growth * j``, ``j *= down / up``."""
+RFMap = Literal[
+    "window", "transposed", "nearest", "nearest-exact", "linear", "cubic", "area", "nails"
+]
+"""How an output position of one dimension picks its inputs (:meth:`RFStep.span`)."""
 
-    growth: int = 0
+
+class RFStep(NamedTuple):
+    """Which input positions output position ``j`` of one dimension depends on: the exact form
+    of a layer's receptive-field step [ADS19, eq. 1-2]. The map is periodic: ``up`` outputs
+    advance ``down`` inputs, so ``span(j + up)`` is ``span(j)`` moved by ``down``.
+
+    A ``window`` (convolution, pooling, a layer over the whole input) has ``up`` 1 and reads
+    ``f`` positions ``dilation`` apart from ``j*down - pad``; a ``transposed`` convolution
+    (stride ``up``) reads the ``i`` with ``i*up - pad + dilation*t = j``; a resize by
+    ``up/down`` reads one position (nearest), two (linear, PyTorch's ``align_corners=False``),
+    four (cubic) or its ``area``; ``nails`` sets one position of each block. The analysis
+    composes these maps (:mod:`cnncalc.analysis.receptive`)."""
+
+    f: int = 1
     down: int = 1
     up: int = 1
+    pad: int = 0
+    dilation: int = 1
+    map: RFMap = "window"
+
+    def span(self, j: int) -> tuple[int, int, int] | None:
+        """First and last input position output ``j`` depends on, and the step between them
+        (None: it depends on none, as between a bed of nails' values).
+
+        >>> RFStep(3, 2, pad=1, dilation=2).span(5)          # conv f3 s2 p1 d2: 9, 11, 13
+        (9, 13, 2)
+        >>> RFStep(4, 1, 2, pad=1, map="transposed").span(3)   # tconv f4 s2 p1: 1*2-1+2, 2*2-1+0
+        (1, 2, 1)
+        >>> RFStep(1, 1, 3, map="linear").span(1), RFStep(1, 1, 3, map="linear").span(2)
+        ((0, 0, 1), (0, 1, 1))
+        """
+        down, up, kind = self.down, self.up, self.map
+        if kind == "window":
+            lo = j * down - self.pad
+            return lo, lo + self.dilation * (self.f - 1), self.dilation
+        if kind == "transposed":
+            return _transposed_span(j + self.pad, self.f, up, self.dilation)
+        if kind == "nails":
+            return (j // up, j // up, 1) if j % up == 0 else None
+        if kind == "area":  # adaptive pooling's window [PT AdaptiveAvgPool2d]
+            return j * down // up, -(-(j + 1) * down // up) - 1, 1
+        if kind == "nearest":  # PyTorch's nearest: floor(j * in/out)
+            i = j * down // up
+            return i, i, 1
+        # the source position x = (j + 1/2) * in/out - 1/2 [PT interpolate, align_corners=False]
+        num, den = (2 * j + 1) * down - (up if kind != "nearest-exact" else 0), 2 * up
+        i = num // den
+        if kind == "nearest-exact" or num % den == 0:
+            return i, i, 1  # on a pixel: the other taps weigh 0
+        return (i, i + 1, 1) if kind == "linear" else (i - 1, i + 2, 1)
+
+    def bounds(self) -> tuple[Fraction, Fraction]:
+        """Offsets ``a, b`` with ``j*down/up + a <= first`` and ``last <= j*down/up + b`` for
+        every ``j``: the honest bound the analysis uses when a period is too long to go over.
+
+        >>> RFStep(3, 2, pad=1).bounds()
+        (Fraction(-1, 1), Fraction(1, 1))
+        """
+        from fractions import Fraction
+
+        r, kind = Fraction(self.down, self.up), self.map
+        if kind == "window":
+            return Fraction(-self.pad), Fraction(self.dilation * (self.f - 1) - self.pad)
+        if kind == "transposed":
+            return Fraction(self.pad - self.dilation * (self.f - 1), self.up), Fraction(
+                self.pad, self.up
+            )
+        if kind == "nails":
+            return Fraction(0), Fraction(0)
+        if kind == "area":
+            return Fraction(-1), r
+        if kind == "nearest":
+            return Fraction(-1), Fraction(0)
+        if kind == "nearest-exact":
+            return r / 2 - 1, r / 2
+        x = r / 2 - Fraction(1, 2)
+        return (x - 1, x + 1) if kind == "linear" else (x - 2, x + 2)
+
+
+def _transposed_span(k: int, f: int, s: int, d: int) -> tuple[int, int, int] | None:
+    """The ``i = (k - d*t)/s`` whole for some tap ``0 <= t < f``: first, last and step. The taps
+    that qualify are ``t = t0 (mod s/g)``, ``g = gcd(d, s)``, so no loop over ``f``.
+
+    >>> _transposed_span(4, 3, 2, 2), _transposed_span(3, 3, 2, 2)    # tconv f3 s2 d2
+    ((0, 2, 1), None)
+    """
+    g = gcd(d, s)
+    if k % g:
+        return None
+    period = s // g
+    t0 = (k // g) * pow(d // g, -1, period) % period if period > 1 else 0
+    if t0 >= f:
+        return None
+    t1 = t0 + (f - 1 - t0) // period * period
+    return (k - d * t1) // s, (k - d * t0) // s, d // g
+
+
+def resize_step(n: int, m: int, mode: RFMap) -> RFStep:
+    """A resize of one dimension from ``n`` to ``m`` positions: ``m/g`` outputs per ``n/g``
+    inputs, ``g = gcd(n, m)``.
+
+    A resize of one position is a broadcast: every output reads it, whatever the mode (PyTorch
+    clamps the source position), so they all advance 0 pixels (ASPP's pooling branch).
+
+    >>> resize_step(63, 500, "linear")[1:3], resize_step(4, 8, "nearest")[1:3]
+    ((63, 500), (1, 2))
+    >>> resize_step(1, 65, "linear")
+    RFStep(f=1, down=0, up=1, pad=0, dilation=1, map='window')
+    """
+    if n == 1:
+        return RFStep(1, 0)
+    g = gcd(n, m) or 1
+    return RFStep(1, n // g, m // g, map=mode)
 
 
 class Outcome(NamedTuple):

@@ -39,7 +39,7 @@ class FC(Layer):
             Shape((), self.out),
             params,
             macs=macs,
-            rf=tuple(RFStep(n - 1, n) for n in x.spatial),
+            rf=tuple(RFStep(n, n) for n in x.spatial),
         )
 
     def worked(self, x: Shape, outcome: Outcome) -> Worked:

@@ -18,7 +18,7 @@ class Flatten(Layer):
     summary = "flatten H x W x C into H*W*C features"
 
     def apply(self, x: Shape) -> Outcome:
-        return Outcome(Shape((), x.size), rf=tuple(RFStep(n - 1, n) for n in x.spatial))
+        return Outcome(Shape((), x.size), rf=tuple(RFStep(n, n) for n in x.spatial))
 
 
 @register("channelshuffle", "channel_shuffle")
@@ -68,7 +68,9 @@ class ZeroPad(Layer):
         ones = tuple(1 for _ in x.spatial)
         pads = resolve_padding(self.pad, x.spatial, ones, ones, ones)
         out = tuple(n + b + a for n, (b, a) in zip(x.spatial, pads))
-        return Outcome(Shape(out, x.channels), padding=pads, rf=tuple(RFStep() for _ in out))
+        # output j is input j - before: a window of 1 starting at -before
+        rf = tuple(RFStep(pad=b) for b, _ in pads)
+        return Outcome(Shape(out, x.channels), padding=pads, rf=rf)
 
 
 @register()
@@ -108,7 +110,9 @@ class Crop(Layer):
         for n, m in zip(x.spatial, sizes):
             if not 0 < m <= n:
                 raise GeometryError(f"cannot crop {x} to {'x'.join(map(str, sizes))}")
+        starts = tuple((n - m) // 2 for n, m in zip(x.spatial, sizes))  # centred
         if self.offset is not None:
+            starts = self.dims("offset", nd)
             if self.border is not None:
                 raise UsageError("crop: offset goes with size or to, not border")
             for n, m, o in zip(x.spatial, sizes, self.dims("offset", nd)):
@@ -117,7 +121,8 @@ class Crop(Layer):
                         f"cannot crop {x} to {'x'.join(map(str, sizes))} at offset {o}: "
                         f"{m} + {o} = {m + o} is more than {n}"
                     )
-        return Outcome(Shape(sizes, x.channels), rf=tuple(RFStep() for _ in sizes))
+        # output j is input j + start: where the crop starts moves what its units see
+        return Outcome(Shape(sizes, x.channels), rf=tuple(RFStep(pad=-o) for o in starts))
 
 
 @register("space_to_depth")
@@ -139,5 +144,5 @@ class Reorg(Layer):
                 raise GeometryError(f"{self.kind}: stride {s} does not divide the {n} {name}")
         return Outcome(
             Shape(tuple(n // s for n in x.spatial), c * s ** len(x.spatial)),
-            rf=tuple(RFStep(s - 1, s) for _ in x.spatial),
+            rf=tuple(RFStep(s, s) for _ in x.spatial),
         )

@@ -15,10 +15,12 @@ from .base import (
     Line,
     Made,
     Outcome,
+    RFMap,
     RFStep,
     Worked,
     one_of,
     register,
+    resize_step,
     unbound,
     weights_worked,
 )
@@ -156,7 +158,7 @@ class Conv(Layer):
             params,
             macs=macs,
             padding=pads,
-            rf=tuple(RFStep(d * (f - 1), s) for f, s, d in zip(fs, ss, ds)),
+            rf=tuple(RFStep(f, s, 1, p[0], d) for f, s, p, d in zip(fs, ss, pads, ds)),
             warnings=_leftover_warnings(self.kind, x.spatial, fs, ss, pads, ds),
         )
 
@@ -237,7 +239,7 @@ class DeformConv(Conv):
         offsets = self._offsets(x).apply(x)
         out = super().apply(x)  # as a convolution: warnings under this kind's name
         strides = self.windows(x)[1]
-        out = out._replace(rf=tuple(RFStep(n - 1, s) for n, s in zip(x.spatial, strides)))
+        out = out._replace(rf=tuple(RFStep(n, s, 1, n - 1) for n, s in zip(x.spatial, strides)))
         if out.params is None or out.macs is None or offsets.params is None:
             return out
         return out._replace(params=out.params + offsets.params, macs=out.macs + (offsets.macs or 0))
@@ -324,7 +326,7 @@ class TConv(Layer):
             params,
             macs=macs,
             padding=pads,
-            rf=tuple(RFStep(d * (f - 1) // s, 1, s) for f, s, d in zip(fs, ss, ds)),
+            rf=tuple(RFStep(f, 1, s, p, d, "transposed") for f, s, p, d in zip(fs, ss, ps, ds)),
         )
 
     def worked(self, x: Shape, outcome: Outcome) -> Worked:
@@ -386,7 +388,7 @@ class Pool(Layer):
         return Outcome(
             Shape(out, x.channels),
             padding=pads,
-            rf=tuple(RFStep(d * (f - 1), s) for f, s, d in zip(fs, ss, ds)),
+            rf=tuple(RFStep(f, s, 1, p[0], d) for f, s, p, d in zip(fs, ss, pads, ds)),
             warnings=warnings,
         )
 
@@ -415,7 +417,7 @@ class GlobalPool(Layer):
     def apply(self, x: Shape) -> Outcome:
         return Outcome(
             Shape(tuple(1 for _ in x.spatial), x.channels),
-            rf=tuple(RFStep(n - 1, n) for n in x.spatial),
+            rf=tuple(RFStep(n, n) for n in x.spatial),
         )
 
     def worked(self, x: Shape, outcome: Outcome) -> Worked:
@@ -435,23 +437,6 @@ class GlobalMaxPool(GlobalPool):
     summary = "global max pooling: H x W x C -> 1 x 1 x C"
 
 
-def _adaptive_window(n: int, m: int) -> int:
-    """Widest window of adaptive pooling from n to m: window i is
-    ``floor(i*n/m) .. ceil((i+1)*n/m)`` [PT AdaptiveAvgPool2d], so may exceed ``ceil(n/m)``.
-
-    With ``n = q*m + r`` window i is ``q + ceil((a + r)/m)`` wide, where ``a = i*r mod m``
-    runs over the multiples of ``gcd(r, m)`` below m: the widest is q when r = 0, q + 1 when r
-    divides m (then a + r <= m always), else q + 2. Arithmetic, so a size of 10**8 is instant.
-
-    >>> _adaptive_window(8, 4), _adaptive_window(7, 3), _adaptive_window(5, 3)   # q, q+1, q+2
-    (2, 3, 3)
-    >>> _adaptive_window(3, 4)      # a larger output: windows overlap, as in PyTorch
-    2
-    """
-    q, r = divmod(n, m)
-    return q if r == 0 else q + 1 if m % r == 0 else q + 2
-
-
 @register("adaptiveavgpool", "adaptive_avg_pool")
 class AdaptiveAvgPool(Layer):
     spatial = True
@@ -464,9 +449,7 @@ class AdaptiveAvgPool(Layer):
         sizes = self.dims("size", len(x.spatial))
         return Outcome(
             Shape(sizes, x.channels),
-            rf=tuple(
-                RFStep(_adaptive_window(n, m) - 1, max(n // m, 1)) for n, m in zip(x.spatial, sizes)
-            ),
+            rf=tuple(resize_step(n, m, "area") for n, m in zip(x.spatial, sizes)),
         )
 
 
@@ -535,11 +518,12 @@ class Unpool(Layer):
             else:
                 out = self.dims("size", nd)
                 _check_unpooled(x, out, fs, ss, ps)
-            rf = tuple(RFStep(0, 1, s) for s in ss)
+            rf = tuple(RFStep(f, 1, s, p, 1, "transposed") for f, s, p in zip(fs, ss, ps))
         else:
             factors = self.dims("factor", nd)
             out = tuple(fm.upsample_output(n, k) for n, k in zip(x.spatial, factors))
-            rf = tuple(RFStep(0, 1, k) for k in factors)
+            mode: RFMap = "nails" if self.mode == "nails" else "nearest"
+            rf = tuple(RFStep(1, 1, k, map=mode) for k in factors)
         return Outcome(Shape(out, x.channels), rf=rf)
 
     def worked(self, x: Shape, outcome: Outcome) -> Worked:
@@ -594,6 +578,15 @@ def _check_unpooled(
 
 UPSAMPLE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 """torch.nn.functional.interpolate's modes: each gives the same shape."""
+_UPSAMPLE_MAPS: dict[str, RFMap] = {
+    "nearest": "nearest",
+    "nearest-exact": "nearest-exact",
+    "linear": "linear",
+    "bilinear": "linear",
+    "trilinear": "linear",
+    "bicubic": "cubic",
+    "area": "area",
+}
 
 
 @register("upsampling", "interpolate")
@@ -630,13 +623,18 @@ class Upsample(Layer):
         unbound(self.kind, self.to)
         if self.size is not None:
             out = self.dims("size", nd)
-            # the jump scales by in/out exactly: a Fraction when the scale is not whole
-            rf = tuple(RFStep(0, n, m) for n, m in zip(x.spatial, out))
+            rf = tuple(resize_step(n, m, self._map()) for n, m in zip(x.spatial, out))
             return Outcome(Shape(out, x.channels), rf=rf)
         factor = 2 if self.factor is None else self.factor
         factors = self.dims("factor", nd, factor)
         out = tuple(fm.upsample_output(n, k) for n, k in zip(x.spatial, factors))
-        return Outcome(Shape(out, x.channels), rf=tuple(RFStep(0, 1, k) for k in factors))
+        rf = tuple(RFStep(1, 1, k, map=self._map()) for k in factors)
+        return Outcome(Shape(out, x.channels), rf=rf)
+
+    def _map(self) -> RFMap:
+        """Which inputs an output reads, by mode: one (nearest), 2 per dimension (linear),
+        4 (cubic) or those its area overlaps."""
+        return _UPSAMPLE_MAPS[self.mode]
 
 
 def _div(a: int, b: int) -> str:

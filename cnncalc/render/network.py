@@ -64,14 +64,15 @@ def _scientific(value: int) -> str:
     return f"{'-' * (value < 0)}{lead / 100:g}e+{exponent}"
 
 
-def _plain(value: int | float) -> str:
+def _plain(value: int | str) -> str:
     """A receptive-field size or stride: a whole one with every digit (``%g`` would round
-    1234567 to 1.23457e+06), a fraction after upsampling to six digits.
+    1234567 to 1.23457e+06), a stride below one (or between two whole ones) as the exact
+    fraction the report gives.
 
-    >>> _plain(1234567), _plain(0.5)
-    ('1234567', '0.5')
+    >>> _plain(1234567), _plain("1/2")
+    ('1234567', '1/2')
     """
-    return str(value) if isinstance(value, int) else f"{value:g}"
+    return str(value)
 
 
 def _trace_cells(layers: list[dict[str, Any]]) -> list[tuple[str, ...]]:
@@ -106,7 +107,10 @@ def _trace_cells(layers: list[dict[str, Any]]) -> list[tuple[str, ...]]:
             name += " ⇒"
         if "shares" in layer:
             name += " ↺"
-        cells.append((name, kind, *counts, f"{_plain(rf['size'])}/{_plain(rf['stride'])}"))
+        stride = _plain(rf["stride"])
+        if "/" in stride:  # 2/(1/2): a fraction's slash is not the cell's
+            stride = f"({stride})"
+        cells.append((name, kind, *counts, f"{_plain(rf['size'])}/{stride}"))
     return cells
 
 
