@@ -29,7 +29,7 @@ from cnncalc.cli import main
 from cnncalc.core.errors import TraceError
 from cnncalc.core.shapes import Shape
 from cnncalc.formats.spec import load_spec
-from cnncalc.kinds import FC, Conv, Linear, layer_class
+from cnncalc.kinds import FC, Conv, Linear, RFStep, layer_class
 
 
 def run(command: str) -> Result:
@@ -44,7 +44,7 @@ def test_linear_on_a_channels_last_map_is_what_torch_measures():
     assert out.shape == Shape((8, 8), 10)  # torch: (1, 8, 8, 10)
     assert out.params == 40  # torch: 3*10 + 10
     assert out.macs == 1_920  # FlopCounterMode: 3,840 FLOPs
-    assert out.rf == ((0, 1, 1), (0, 1, 1))  # per position: the receptive field unchanged
+    assert out.rf == (RFStep(), RFStep())  # per position: the receptive field unchanged
 
 
 def test_linear_counts_as_a_1x1_convolution_and_fc_as_flatten_then_linear():
