@@ -276,7 +276,7 @@ class _Reader:
         bottoms = [(self.string(b), b.value.pos) for b in got.get("bottom", [])]
         tops = [(self.string(t), t.value.pos) for t in got.get("top", [])]
         if kind.endswith("Loss") or kind in LEFT_OUT:
-            self.dag.leave_out(kind, tops, pos)
+            self.dag.leave_out(kind, bottoms, tops, pos)
             return
         if not name:
             raise self.bad(f.pos, "a layer needs a name: its row is named by it")
@@ -397,8 +397,23 @@ class _Blobs(DagBuilder):
         self.input = shape
         self.blobs[blob] = INPUT
 
-    def leave_out(self, kind: str, tops: list[tuple[str, Pos]], pos: Pos) -> None:
-        for blob, _ in tops:
+    def leave_out(
+        self, kind: str, bottoms: list[tuple[str, Pos]], tops: list[tuple[str, Pos]], pos: Pos
+    ) -> None:
+        """A layer not in the trace: a top that is one of its bottoms (a loss written in
+        place) passes that blob through unchanged; a new top is a blob no traced layer may
+        read; a top that would overwrite a traced layer's blob is refused, for the graph
+        would lose that layer's output."""
+        read = {blob for blob, _ in bottoms}
+        for blob, top_pos in tops:
+            if blob in read:
+                continue
+            if self.blobs.get(blob) is not None:
+                raise self.r.bad(
+                    top_pos,
+                    f"{kind} (not in a deploy trace): its top {blob!r} overwrites the output "
+                    "of an earlier layer; give it a name of its own",
+                )
             self.left_out[blob] = kind
             self.blobs.pop(blob, None)
         if kind in LEFT_OUT and kind != "Accuracy" and self.data_pos is None:
