@@ -30,13 +30,18 @@ def write(tmp_path: Path, text: str, name: str = "net.prototxt") -> str:
 
 def net(*layers: str, shape: str = "1 4 4 4") -> str:
     dims = " ".join(f"dim: {d}" for d in shape.split())
-    data = f'layer {{ name: "data" type: "Input" top: "data" input_param {{ shape {{ {dims} }} }} }}'
+    data = (
+        f'layer {{ name: "data" type: "Input" top: "data" input_param {{ shape {{ {dims} }} }} }}'
+    )
     return "\n".join(['name: "t"', data, *layers]) + "\n"
 
 
 # --- 1. a layer left out of the trace never rewires the graph --------------------------------
 
-IP = 'layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" inner_product_param { num_output: 3 } }'
+IP = (
+    'layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" '
+    "inner_product_param { num_output: 3 } }"
+)
 
 
 @pytest.mark.parametrize("kind", ["SoftmaxWithLoss", "Silence", "Accuracy", "EuclideanLoss"])

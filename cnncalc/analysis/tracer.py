@@ -257,6 +257,8 @@ class _Walker:
                 )
                 entry = self.out[node.inputs[0] if node.entry is None else node.entry]
                 raise self.fail(node, message, entry, tuple(t.source for t in ins)) from None
+        notes = join.notes(tuple(t.shape for t in ins))
+        self.result.warnings.extend(Problem(node.pos, path, note) for note in notes)
         rf = tuple(max(t.rf[d] for t in ins) for d in range(len(first.rf)))
         # the step of an input at the output's size (mul broadcasts a 1x1 input over it), or
         # of the first (concatenated along a spatial axis, the output is larger than each)
@@ -276,6 +278,7 @@ class _Walker:
                 inputs=labels,
                 sources=tuple(t.source for t in ins),
                 activations=shape.size or 0,
+                warnings=notes,
             )
         )
         return y
