@@ -60,3 +60,165 @@ def test_a_left_out_layer_overwriting_a_traced_blob_is_refused(tmp_path):
     with pytest.raises(SpecError) as e:
         load(write(tmp_path, text))
     assert "Accuracy (not in a deploy trace): its top 'ip' overwrites the output" in str(e.value)
+
+
+# --- 3. SegNet's Caffe files: BN, Upsample with a pooling mask, DenseImageData -------------
+
+
+def block(name: str, bottom: str, filters: int, bn: bool = True) -> list[str]:
+    layers = [
+        f'layer {{ name: "{name}" type: "Convolution" bottom: "{bottom}" top: "{name}" '
+        f"param {{ lr_mult: 1 }} convolution_param {{ num_output: {filters} pad: 1 "
+        'kernel_size: 3 weight_filler { type: "msra" } } }'
+    ]
+    if bn:
+        layers += [
+            f'layer {{ name: "{name}_bn" type: "BN" bottom: "{name}" top: "{name}" '
+            'bn_param { bn_mode: INFERENCE scale_filler { type: "constant" value: 1 } } }',
+            f'layer {{ name: "relu_{name}" type: "ReLU" bottom: "{name}" top: "{name}" }}',
+        ]
+    return layers
+
+
+ENCODER = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+DECODER = ((512, 512, 512), (512, 512, 256), (256, 256, 128), (128, 64), (64, 11))
+UPSAMPLE = ("upsample_w: 30 upsample_h: 23 scale: 2", "upsample_w: 60 upsample_h: 45")
+UPSAMPLE += ("scale: 2",) * 3
+
+
+def segnet(data: str) -> str:
+    """The layer structure of SegNet-Tutorial's segnet_inference.prototxt, generated."""
+    layers, x = [data], "data"
+    for stage, (filters, convs) in enumerate(ENCODER, 1):
+        for i in range(1, convs + 1):
+            layers += block(f"conv{stage}_{i}", x, filters)
+            x = f"conv{stage}_{i}"
+        layers.append(
+            f'layer {{ name: "pool{stage}" type: "Pooling" bottom: "{x}" top: "pool{stage}" '
+            f'top: "pool{stage}_mask" pooling_param {{ pool: MAX kernel_size: 2 stride: 2 }} }}'
+        )
+        x = f"pool{stage}"
+    for stage, widths, upsample in zip(range(5, 0, -1), DECODER, UPSAMPLE):
+        layers.append(
+            f'layer {{ name: "upsample{stage}" type: "Upsample" bottom: "{x}" '
+            f'top: "pool{stage}_D" bottom: "pool{stage}_mask" upsample_param {{ {upsample} }} }}'
+        )
+        x = f"pool{stage}_D"
+        for i, filters in zip(range(len(widths), 0, -1), widths):
+            layers += block(f"conv{stage}_{i}_D", x, filters, bn=(stage, i) != (1, 1))
+            x = f"conv{stage}_{i}_D"
+    layers.append('layer { name: "prob" type: "Softmax" bottom: "conv1_1_D" top: "prob" }')
+    return 'name: "segnet"\n' + "\n".join(layers) + "\n"
+
+
+DENSE = (
+    'layer { name: "data" type: "DenseImageData" top: "data" top: "label" '
+    'dense_image_data_param { source: "test.txt" batch_size: 1 } }'
+)
+
+
+def segnet_params() -> int:
+    """By hand: 3x3 convolutions with bias; caffe-segnet's BN a scale and a shift per channel
+    (2C, its only blobs); the last convolution to the 11 classes has no BN."""
+    widths = [3] + [f for f, n in ENCODER for _ in range(n)]
+    widths += [f for stage in DECODER for f in stage]
+    convs = list(zip(widths, widths[1:]))
+    return sum(9 * a * b + b for a, b in convs) + sum(2 * b for _, b in convs[:-1])
+
+
+def test_segnet_figure_by_arithmetic():
+    assert segnet_params() == 29_449_355
+
+
+def test_segnets_inference_model_is_read_with_its_input_given(tmp_path):
+    path = write(tmp_path, segnet(DENSE), "segnet_inference.prototxt")
+    result = run("trace", path, "--input", "3x360x480", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["output"] == [11, 360, 480]
+    assert data["totals"]["trainable_params"] == 29_449_355
+    assert data["totals"]["non_trainable_params"] == 0
+    # upsample5 max-unpools 12x15 back to the 23x30 that pool5 read (Caffe pools round up)
+    rows = {row["name"]: row["output"] for row in data["layers"]}
+    assert rows["pool5"] == [512, 12, 15] and rows["upsample5"] == [512, 23, 30]
+
+
+def test_a_dense_image_data_without_a_size_asks_for_input(tmp_path):
+    path = write(tmp_path, segnet(DENSE), "segnet_inference.prototxt")
+    result = run("trace", path)
+    assert result.exit_code == 2, result.output
+    assert "DenseImageData reads its input's size from its images" in result.output
+    assert "--input" in result.output
+
+
+def test_a_dense_image_data_with_its_size_is_the_input(tmp_path):
+    data = DENSE.replace("batch_size: 1", "batch_size: 1 new_height: 360 new_width: 480")
+    result = run("trace", write(tmp_path, segnet(data)), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["output"] == [11, 360, 480]
+
+
+def test_the_zoo_segnet_and_the_prototxt_agree(tmp_path):
+    path = write(tmp_path, segnet(DENSE))
+    rows = trace_rows(path, "--input", "3x360x480")
+    zoo = trace_rows("segnet")
+    assert sum(r["params"] for r in rows) == sum(r["params"] for r in zoo)
+    assert sum(r["macs"] for r in rows) == sum(r["macs"] for r in zoo)
+
+
+def trace_rows(*args: str) -> list[dict]:
+    result = run("trace", *args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["layers"]
+
+
+SMALL_SEGNET = net(
+    *block("c1", "data", 4),
+    'layer { name: "p1" type: "Pooling" bottom: "c1" top: "p1" top: "m1" '
+    "pooling_param { pool: MAX kernel_size: 2 stride: 2 } }",
+    'layer { name: "u1" type: "Upsample" bottom: "p1" bottom: "m1" top: "u1" '
+    "upsample_param { scale: 2 } }",
+    shape="1 3 5 6",
+)
+
+
+def test_a_small_segnet(tmp_path):
+    # 5x6 pools to 3x3 (Caffe rounds up); scale 2 unpools 3x3 to 6x6, as Caffe sizes it
+    result = run("trace", write(tmp_path, SMALL_SEGNET), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["output"] == [4, 6, 6]
+    assert data["totals"]["trainable_params"] == 9 * 3 * 4 + 4 + 2 * 4
+
+
+@pytest.mark.parametrize(
+    "upsample, message",
+    [
+        ('bottom: "p1" bottom: "c1" top: "u1" upsample_param { scale: 2 }', "is not the mask"),
+        ('bottom: "p1" top: "u1" upsample_param { scale: 2 }', "takes two bottoms"),
+        ('bottom: "p1" bottom: "m1" top: "u1" upsample_param { }', "needs upsample_h"),
+        (
+            'bottom: "p1" bottom: "m1" top: "u1" upsample_param { scale: 2 pad_out_h: 1 }',
+            "deprecated",
+        ),
+    ],
+)
+def test_an_upsample_caffe_cannot_run_is_refused(tmp_path, upsample, message):
+    text = SMALL_SEGNET.replace(
+        SMALL_SEGNET.splitlines()[-1], f'layer {{ name: "u1" type: "Upsample" {upsample} }}'
+    )
+    with pytest.raises(SpecError) as e:
+        load(write(tmp_path, text))
+    assert message in str(e.value)
+
+
+def test_a_blob_whose_producer_was_refused_is_not_reported_missing(tmp_path):
+    text = net(
+        'layer { name: "x" type: "Mystery" bottom: "data" top: "x" }',
+        'layer { name: "y" type: "ReLU" bottom: "x" top: "y" }',
+        'layer { name: "z" type: "ReLU" bottom: "y" top: "z" }',
+    )
+    with pytest.raises(SpecError) as e:
+        load(write(tmp_path, text))
+    assert len(e.value.problems) == 1
+    assert "'Mystery' is not one cnncalc can trace" in str(e.value)

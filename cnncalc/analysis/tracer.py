@@ -294,6 +294,8 @@ def _short(branch: str, merge: str) -> str:
 
 def trace(net: Network, input: Shape | None = None) -> Trace:
     """Trace ``net`` from ``input`` (default: the spec's own input shape)."""
+    if input is None and net.input_needed:
+        raise UsageError(net.input_needed)
     x0 = input or net.input
     if input is not None and input != net.input:
         net = net._replace(input=input, input_hint=None)

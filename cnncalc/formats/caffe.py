@@ -90,6 +90,11 @@ V1_TYPES = {
 }
 """The old ``layers { type: CONVOLUTION }`` format's enum types cnncalc reads."""
 
+DENSE_DATA = "DenseImageData"
+INPUTS = ("Input", DENSE_DATA)
+"""Layer types that define the net's input (caffe-segnet's DenseImageData, an image and its
+labels, as SegNet's files feed it)."""
+
 TEST, TRAIN = "TEST", "TRAIN"
 ENGINE = "engine"
 
@@ -102,6 +107,8 @@ class _Reader:
         self.problems = Problems(source, text)
         self.path = ""
         """The layer being read, for problems."""
+        self.input_needed = ""
+        """Why the trace needs --input: the file does not give its input's size."""
 
     def bad(self, pos: Pos, message: str) -> Invalid:
         return self.problems.add(pos, self.path, message)
@@ -188,7 +195,8 @@ class _Reader:
             try:
                 self.layer(f)
             except Invalid:
-                pass
+                # its tops were not written: a later layer reading one is not reported again
+                self.dag.broken(_written_tops(f))
         self.path = ""
         if self.dag.input is None and given is None and not self.problems:
             where = self.dag.data_pos or Pos(1, 1)
@@ -210,6 +218,7 @@ class _Reader:
             LAYOUT,
             source=self.source,
             text=self.text,
+            input_needed=self.input_needed,
         )
 
     def top_level_input(self, top: dict[str, list[Field]]) -> Shape | None:
@@ -286,6 +295,9 @@ class _Reader:
         if kind == "Input":
             self.input_layer(params, tops, pos)
             return
+        if kind == DENSE_DATA:
+            self.dense_image_data(got, params, tops, pos)
+            return
         handler = _HANDLERS[kind]
         p = self.fields(params, own, _PARAMS[kind][1]) if own else {}
         ins = self.dag.inputs(bottoms)
@@ -311,7 +323,7 @@ class _Reader:
                 raise self.bad(v.pos, f"layers: type {v.text!r:.40} is not supported")
             return V1_TYPES[v.text]
         kind = self.string(f)
-        if kind in _HANDLERS or kind in LEFT_OUT or kind.endswith("Loss") or kind == "Input":
+        if kind in _HANDLERS or kind in LEFT_OUT or kind.endswith("Loss") or kind in INPUTS:
             return kind
         raise self.bad(v.pos, _unsupported(kind))
 
@@ -324,6 +336,46 @@ class _Reader:
             raise self.bad(pos, "Input: input_param needs one shape { dim: N dim: C dim: H ... }")
         shape = self.blob_shape(shapes[0])
         self.dag.define_input(tops[0][0], tops[0][1], shape)
+
+    def dense_image_data(
+        self, got: dict[str, list[Field]], params: Message, tops: list[tuple[str, Pos]], pos: Pos
+    ) -> None:
+        """caffe-segnet's DenseImageData: an image and its label image; the image's size is
+        new_height x new_width, or crop_size square, else that of the images it reads, which
+        the file does not say (then the trace needs --input). is_color: 3 channels, else 1."""
+        p = self.fields(params, "dense_image_data_param", _PARAMS[DENSE_DATA][1])
+        if not 1 <= len(tops) <= 2:
+            raise self.bad(
+                pos, f"{DENSE_DATA} writes the image and its labels, not {len(tops)} tops"
+            )
+        color = self.flag(p["is_color"][0]) if "is_color" in p else True
+        height, width = (
+            self.whole(p[key][0]) if key in p else 0 for key in ("new_height", "new_width")
+        )
+        if (height == 0) != (width == 0):
+            raise self.bad(pos, f"{DENSE_DATA}: new_height and new_width are given together")
+        transform = got.get("transform_param")
+        crop = 0
+        if transform:
+            t = Fields(self.message(transform[0]).fields).named
+            crop = self.whole(t["crop_size"][0]) if "crop_size" in t else 0
+        size = (crop, crop) if crop else (height, width)
+        needed = ""
+        if not size[0]:
+            size, needed = (
+                (1, 1),
+                (
+                    f"{DENSE_DATA} reads its input's size from its images, which "
+                    f"{os.path.basename(self.source)} does not give: give it with --input "
+                    f"(like --input {3 if color else 1}x360x480), or as new_height and new_width "
+                    "in dense_image_data_param"
+                ),
+            )
+        self.input_needed = needed
+        self.dag.define_input(
+            tops[0][0], tops[0][1], shape_from_sizes((3 if color else 1, *size), LAYOUT)
+        )
+        self.dag.leave_out(DENSE_DATA, [], tops[1:], pos)
 
 
 class _Layer(NamedTuple):
@@ -390,6 +442,8 @@ class _Blobs(DagBuilder):
         """Blobs written and not read since, in the order written: the net's outputs."""
         self.input: Shape | None = None
         self.data_pos: Pos | None = None
+        self.masks: dict[str, tuple[str, tuple[Any, Any, Any]]] = {}
+        """A pooling mask's blob: the pooling node that wrote it, and its f, stride, pad."""
 
     def define_input(self, blob: str, pos: Pos, shape: Shape) -> None:
         if self.input is not None or INPUT in self.blobs.values():
@@ -472,8 +526,19 @@ class _Blobs(DagBuilder):
         return self.build((unread and self.blobs[unread[-1][0]]) or INPUT)
 
 
+def _written_tops(f: Field) -> list[tuple[str, Pos]]:
+    """The tops a layer names, read without judging it (it was refused)."""
+    if not isinstance(f.value, Message):
+        return []
+    return [
+        (t.value.text, t.value.pos)
+        for t in f.value.all("top")
+        if isinstance(t.value, Scalar) and t.value.kind == "string"
+    ]
+
+
 def _unsupported(kind: str) -> str:
-    hint = did_you_mean(kind, [*_HANDLERS, "Input"], fold=True)
+    hint = did_you_mean(kind, [*_HANDLERS, *INPUTS], fold=True)
     return f"layer type {kind!r:.40} is not one cnncalc can trace{hint}"
 
 
@@ -576,6 +641,8 @@ def _pooling(r: _Reader, p: Params, at: _Layer) -> Built:
             "can keep a window that lies wholly past the input, which cnncalc does not count",
         )
     cls = k.MaxPool if method == "MAX" else k.AvgPool
+    if len(at.tops) == 2:  # the mask, which caffe-segnet's Upsample reads
+        r.dag.masks[at.tops[1][0]] = (at.name, (kernel, stride or 1, pad or 0))
     return _make(r, at, cls, f=kernel, stride=stride or 1, pad=pad or 0, ceil=ceil)
 
 
@@ -698,7 +765,50 @@ def _eltwise(r: _Reader, p: Params, at: _Layer) -> Built:
     return _make(r, at, {"SUM": k.Add, "PROD": k.Prod, "MAX": k.Max}[op], **weights)
 
 
+def _bn(r: _Reader, p: Params, at: _Layer) -> Built:
+    """caffe-segnet's BN: a scale and a shift per channel, its only blobs (in the inference
+    model the statistics are folded into them), so a Scale with a bias: 2C trainable."""
+    _one_bottom(r, at)
+    if "bn_mode" in p:
+        r.word(p["bn_mode"][0], ("LEARN", "INFERENCE"))
+    return _make(r, at, k.Scale, bias=True)
+
+
+def _upsample(r: _Reader, p: Params, at: _Layer) -> Built:
+    """caffe-segnet's Upsample: max-unpooling by a pooling layer's mask (its second bottom)
+    to upsample_h x upsample_w, else to the input's size times ``scale`` (or scale_h and
+    scale_w), as upsample_layer.cpp sizes its top."""
+    if len(at.bottoms) != 2 or len(at.tops) != 1:
+        raise r.bad(
+            at.pos, "Upsample takes two bottoms (the blob and its pooling mask) and one top"
+        )
+    mask, mask_pos = at.bottoms[1]
+    pooled = r.dag.masks.get(mask)
+    if pooled is None or r.dag.blobs.get(mask) != pooled[0]:
+        raise r.bad(
+            mask_pos, f"Upsample: bottom {mask!r} is not the mask (second top) of a Pooling layer"
+        )
+    for key in ("pad_out_h", "pad_out_w"):
+        if key in p and r.whole(p[key][0]):
+            raise r.bad(
+                p[key][0].value.pos,
+                f"{key} (deprecated) is not supported: give upsample_h and upsample_w",
+            )
+    size = _sizes(r, p, "", "upsample_h", "upsample_w", 0, 2)
+    if size is not None and 0 not in size:
+        f, s, pad = pooled[1]
+        return _make(r, at, k.Unpool, mode="max", f=f, stride=s, pad=pad, size=size)
+    if "scale" in p and ("scale_h" in p or "scale_w" in p):
+        raise r.bad(p["scale"][0].pos, "scale or scale_h/scale_w: not both")
+    scale = _sizes(r, p, "scale", "scale_h", "scale_w", 0, 2)
+    if scale is None or (isinstance(scale, tuple) and 0 in scale):
+        raise r.bad(at.pos, "upsample_param needs upsample_h and upsample_w, or scale")
+    return _make(r, at, k.Unpool, mode="max", f=scale, stride=scale)
+
+
 _HANDLERS: dict[str, Callable[[_Reader, Params, _Layer], Built]] = {
+    "BN": _bn,
+    "Upsample": _upsample,
     "Convolution": _convolution,
     "Deconvolution": lambda r, p, at: _convolution(r, p, at, transposed=True),
     "Pooling": _pooling,
@@ -758,6 +868,17 @@ _PARAMS: dict[str, tuple[str, frozenset[str]]] = {
     "Concat": ("concat_param", frozenset(("axis", "concat_dim"))),
     "Eltwise": ("eltwise_param", frozenset(("operation", "coeff", "stable_prod_grad"))),
     "Input": ("input_param", frozenset(("shape",))),
+    "BN": ("bn_param", frozenset(("bn_mode", "scale_filler", "shift_filler", ENGINE))),
+    "Upsample": (
+        "upsample_param",
+        frozenset(("scale", "scale_h", "scale_w", "pad_out_h", "pad_out_w", "upsample_h"))
+        | {"upsample_w"},
+    ),
+    DENSE_DATA: (
+        "dense_image_data_param",
+        frozenset(("source", "batch_size", "shuffle", "rand_skip", "new_height", "new_width"))
+        | {"is_color", "root_folder"},
+    ),
 }
 """Each type's parameter message and the fields cnncalc reads or knows not to matter."""
 
