@@ -4,14 +4,17 @@ round. Every fixture is written here, small, for the construct it tests."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from cnncalc.analysis.tracer import trace
 from cnncalc.api import load
 from cnncalc.cli import main
 from cnncalc.core.errors import SpecError
+from cnncalc.formats.caffe import load as load_text
 
 
 def run(*args: str) -> Result:
@@ -222,3 +225,44 @@ def test_a_blob_whose_producer_was_refused_is_not_reported_missing(tmp_path):
         load(write(tmp_path, text))
     assert len(e.value.problems) == 1
     assert "'Mystery' is not one cnncalc can trace" in str(e.value)
+
+
+# --- 4. pooling sized by Caffe's rule --------------------------------------------------------
+
+
+def caffe_pooled(n: int, k: int, s: int, p: int) -> int | None:
+    """pooling_layer.cpp's Reshape, transcribed: ceil, then with padding the last window must
+    start strictly inside the image; CHECK_LT((pooled - 1) * stride, height + pad) or abort."""
+    pooled = math.ceil((n + 2 * p - k) / s) + 1
+    if p and (pooled - 1) * s >= n + p:
+        pooled -= 1
+    return pooled if (pooled - 1) * s < n + p else None
+
+
+def pooled_by_cnncalc(n: int, k: int, s: int, p: int) -> int | None:
+    text = net(
+        f'layer {{ name: "p" type: "Pooling" bottom: "data" top: "p" pooling_param {{ '
+        f"pool: MAX kernel_size: {k} stride: {s} pad: {p} }} }}",
+        shape=f"1 1 {n} {n}",
+    )
+    result = trace(load_text(text))
+    if result.errors:
+        assert "which Caffe refuses" in result.errors[0].message
+        return None
+    return result.output.spatial[0]
+
+
+GRID = [
+    (n, k, s, p)
+    for k in range(1, 5)
+    for s in range(1, 6)
+    for p in range(k)
+    for n in range(max(1, k - 2 * p), 13)
+]
+
+
+def test_pooling_follows_caffes_rule_on_a_grid():
+    differ = [c for c in GRID if pooled_by_cnncalc(*c) != caffe_pooled(*c)]
+    assert not differ, differ[:10]
+    assert pooled_by_cnncalc(8, 2, 3, 0) == 3  # every window fits: no longer refused
+    assert pooled_by_cnncalc(8, 1, 3, 0) is None  # a last window at 9, past 8

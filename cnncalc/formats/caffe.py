@@ -19,7 +19,8 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from cnncalc import kinds as k
-from cnncalc.core.errors import CnnCalcError, UsageError
+from cnncalc.core.errors import CnnCalcError, GeometryError, UsageError
+from cnncalc.core.formulas import caffe_pool_output
 from cnncalc.core.notation import MAX_SPATIAL, shape_from_sizes
 from cnncalc.core.numbers import MAX_NUMBER
 from cnncalc.core.positions import Pos
@@ -35,7 +36,7 @@ from cnncalc.formats.kit import (
 )
 from cnncalc.formats.prototext import Field, Message, Scalar, parse
 from cnncalc.graph import INPUT, Dag, DagBuilder, Network
-from cnncalc.kinds import Layer
+from cnncalc.kinds import Layer, Outcome, RFStep
 
 LAYOUT = "chw"
 """Shapes of a Caffe net are written channels first (``3x227x227``), as Caffe prints them."""
@@ -632,18 +633,48 @@ def _pooling(r: _Reader, p: Params, at: _Layer) -> Built:
     for f_, p_ in zip(fs, ps):
         if p_ >= f_:
             raise r.bad(at.pos, f"Pooling: pad {p_} must be less than the kernel size {f_}")
-    if ceil and not any(ps) and any(s > f_ for f_, s in zip(fs, ss)):
-        # Without padding Caffe keeps a last window that starts past the input, which the
-        # ceil mode of PyTorch (and cnncalc) drops: refuse rather than differ.
-        raise r.bad(
-            at.pos,
-            "Pooling: a stride larger than the kernel without padding: Caffe's rounding up "
-            "can keep a window that lies wholly past the input, which cnncalc does not count",
-        )
-    cls = k.MaxPool if method == "MAX" else k.AvgPool
+    cls = _CaffeMaxPool if method == "MAX" else _CaffeAvgPool
     if len(at.tops) == 2:  # the mask, which caffe-segnet's Upsample reads
         r.dag.masks[at.tops[1][0]] = (at.name, (kernel, stride or 1, pad or 0))
     return _make(r, at, cls, f=kernel, stride=stride or 1, pad=pad or 0, ceil=ceil)
+
+
+class _CaffePool(k.Pool):
+    """A pooling sized by Caffe's rule (core.formulas.caffe_pool_output): the same sizes as
+    the kind's wherever Caffe runs, padding up to the kernel size less one as Caffe allows,
+    and a GeometryError where Caffe's check would fail (a last window starting past the
+    input, which only a stride larger than the kernel, without padding, can give)."""
+
+    def apply(self, x: Shape) -> Outcome:
+        fs, ss, ds = self.windows(x)
+        ps = self.dims("pad", len(fs)) if not isinstance(self.pad, str) else (0,) * len(fs)
+        out = []
+        for n, f, s, p in zip(x.spatial, fs, ss, ps):
+            size = caffe_pool_output(n, f, s, p, self.ceil)
+            if size is None:
+                if n + 2 * p < f:
+                    raise GeometryError(
+                        f"the kernel {f} is larger than the padded input {n + 2 * p}"
+                    )
+                last = -(-(n + 2 * p - f) // s) * s
+                raise GeometryError(
+                    f"Caffe's rounding up puts a last window at {last}, past the input "
+                    f"({n} + pad {p}), which Caffe refuses (pooling_layer.cpp: CHECK_LT)"
+                )
+            out.append(size)
+        return Outcome(
+            Shape(tuple(out), x.channels),
+            padding=tuple((p, p) for p in ps),
+            rf=tuple(RFStep(f - 1, s) for f, s in zip(fs, ss)),
+        )
+
+
+class _CaffeMaxPool(_CaffePool, k.MaxPool):
+    pass
+
+
+class _CaffeAvgPool(_CaffePool, k.AvgPool):
+    pass
 
 
 def _pair(value: Any, default: int) -> tuple[int, ...]:
