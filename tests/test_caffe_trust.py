@@ -266,3 +266,22 @@ def test_pooling_follows_caffes_rule_on_a_grid():
     assert not differ, differ[:10]
     assert pooled_by_cnncalc(8, 2, 3, 0) == 3  # every window fits: no longer refused
     assert pooled_by_cnncalc(8, 1, 3, 0) is None  # a last window at 9, past 8
+
+
+# --- 5. a channels-last --input on a channels-first file --------------------------------------
+
+CONV1 = net(
+    'layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" '
+    "convolution_param { num_output: 64 kernel_size: 7 stride: 2 pad: 3 } }",
+    shape="1 3 224 224",
+)
+
+
+def test_a_channels_last_input_on_a_caffe_file_gets_the_layout_hint_first(tmp_path):
+    result = run("trace", write(tmp_path, CONV1), "--input", "224x224x3")
+    assert result.stderr.startswith(
+        "warning: --input 224x224x3 looks channels-last (3 channels of 224x224), but is read "
+        "as CxHxW (224 channels); write it 3x224x224"
+    )
+    quiet = run("trace", write(tmp_path, CONV1), "--input", "3x299x299")
+    assert "warning" not in quiet.stderr
