@@ -119,3 +119,32 @@ def test_a_shortcut_whose_ratio_differs_across_rows_and_columns_is_refused(tmp_p
     result = run("trace", str(path))
     assert result.exit_code == 1
     assert "same size ratio across rows and columns" in result.output
+
+
+# --- 6. a file saved with another format's suffix is read by its content -----------------
+
+CFG = "[net]\nheight=8\nwidth=8\nchannels=3\n[convolutional]\nfilters=4\nsize=3\n"
+PROTOTXT = (
+    'layer { name: "data" type: "Input" top: "data" '
+    "input_param { shape { dim: 1 dim: 3 dim: 8 dim: 8 } } }\n"
+    'layer { name: "c" type: "Convolution" bottom: "data" top: "c" '
+    "convolution_param { num_output: 4 kernel_size: 3 } }\n"
+)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".yml", ".json", ".prototxt", ".txt"])
+def test_a_cfg_saved_with_another_suffix_is_read_as_darknet(tmp_path, suffix):
+    path = tmp_path / f"net{suffix}"
+    path.write_text(CFG)
+    result = run("trace", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["output"] == [6, 6, 4]
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".cfg", ".txt"])
+def test_a_prototxt_saved_with_another_suffix_is_read_as_caffe(tmp_path, suffix):
+    path = tmp_path / f"net{suffix}"
+    path.write_text(PROTOTXT)
+    result = run("trace", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["output"] == [4, 6, 6]

@@ -633,7 +633,19 @@ def _pooling(r: _Reader, p: Params, at: _Layer) -> Built:
     for f_, p_ in zip(fs, ps):
         if p_ >= f_:
             raise r.bad(at.pos, f"Pooling: pad {p_} must be less than the kernel size {f_}")
-    cls = _CaffeMaxPool if method == "MAX" else _CaffeAvgPool
+    # Caffe's rule is the kind's (PyTorch's ceil mode) wherever the stride is at most the
+    # kernel or there is padding, and the padding at most half the kernel: only otherwise is
+    # the layer sized by Caffe's own rule (which convert cannot write as a spec)
+    dims = range(max(len(fs), len(ss), len(ps)))
+    windows = [
+        (fs[min(d, len(fs) - 1)], ss[min(d, len(ss) - 1)], ps[min(d, len(ps) - 1)]) for d in dims
+    ]
+    same = all(2 * p_ <= f_ and (p_ or s_ <= f_) for f_, s_, p_ in windows)
+    cls: type[Layer]
+    if method == "MAX":
+        cls = k.MaxPool if same else _CaffeMaxPool
+    else:
+        cls = k.AvgPool if same else _CaffeAvgPool
     if len(at.tops) == 2:  # the mask, which caffe-segnet's Upsample reads
         r.dag.masks[at.tops[1][0]] = (at.name, (kernel, stride or 1, pad or 0))
     return _make(r, at, cls, f=kernel, stride=stride or 1, pad=pad or 0, ceil=ceil)
