@@ -148,3 +148,41 @@ def test_a_prototxt_saved_with_another_suffix_is_read_as_caffe(tmp_path, suffix)
     result = run("trace", str(path), "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["output"] == [4, 6, 6]
+
+
+# --- 7. thousands of leading zeros are no digits -----------------------------------------
+
+ZEROS = "0" * 5000
+
+
+@pytest.mark.parametrize(
+    "name, text, args",
+    [
+        (
+            "z.cfg",
+            f"[net]\nheight=8\nwidth=8\nchannels=3\n[maxpool]\nsize=2\nstride={ZEROS}2\n",
+            (),
+        ),
+        (
+            "z.prototxt",
+            'layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 '
+            'dim: 3 dim: 8 dim: 8 } } }\nlayer { name: "p" type: "Pooling" bottom: "data" '
+            f'top: "p" pooling_param {{ pool: {ZEROS}1 kernel_size: 2 }} }}\n',
+            (),
+        ),
+    ],
+)
+def test_leading_zeros_in_a_file_are_read_as_the_number(tmp_path, name, text, args):
+    path = tmp_path / name
+    path.write_text(text)
+    result = run("trace", str(path), "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["output"] == [4, 4, 3] if name.endswith("cfg") else [3, 4, 4]
+
+
+def test_leading_zeros_inline_and_in_a_command():
+    inline = run("trace", f"8x8x3 | conv {ZEROS}4 f3", "--format", "json")
+    assert inline.exit_code == 0, inline.output
+    assert json.loads(inline.stdout)["output"] == [6, 6, 4]
+    many = run("conv", "--n", "32", "--f", f"{ZEROS}3", "--format", "json")
+    assert many.exit_code == 0, many.output

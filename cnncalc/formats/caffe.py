@@ -170,8 +170,10 @@ class _Reader:
         v = self.scalar(f)
         if v.kind == "word" and v.text in choices:
             return v.text
-        if v.kind == "number" and v.text.isdigit() and int(v.text) < len(choices):
-            return choices[int(v.text)]
+        if v.kind == "number" and v.text.isascii() and v.text.isdigit():
+            index = v.text.lstrip("0") or "0"
+            if len(index) < 4 and int(index) < len(choices):  # leading zeros are no digits
+                return choices[int(index)]
         raise self.bad(v.pos, f"{f.name}: expected one of {', '.join(choices)}, not {v.text!r:.40}")
 
     def string(self, f: Field) -> str:
