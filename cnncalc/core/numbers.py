@@ -45,7 +45,7 @@ def parse_whole(text: str, what: str) -> int:
     sign = "-" if written.startswith("-") else ""
     unsigned = written[1:] if written[:1] in ("+", "-") else written
     digits = unsigned.lstrip("0")
-    if (digits.isascii() and digits.isdigit()) or (not digits and unsigned.isascii()):
+    if (digits.isascii() and digits.isdigit()) or (unsigned and not digits):
         if len(digits) > 19:
             _too_large(len(digits), what)
         return bounded(int(sign + (digits or "0")), what)
