@@ -285,3 +285,56 @@ def test_a_channels_last_input_on_a_caffe_file_gets_the_layout_hint_first(tmp_pa
     )
     quiet = run("trace", write(tmp_path, CONV1), "--input", "3x299x299")
     assert "warning" not in quiet.stderr
+
+
+# --- 8. bounded: every reader linear, with caps that answer clearly ----------------------------
+
+
+def test_a_long_number_followed_by_a_letter_fails_at_once():
+    from cnncalc.formats.prototext import parse
+
+    with pytest.raises(SpecError) as e:
+        parse("a: " + "1" * 200_000 + "x")  # quadratic backtracking took 24 s for 12,000
+    assert "is not a number" in str(e.value)
+
+
+def test_did_you_mean_is_looked_for_a_bounded_number_of_times(tmp_path):
+    from cnncalc.formats.kit import MAX_HINTS
+
+    relus = [f'layer {{ name: "r{i}" type: "ReLU" bottom: "data" top: "b{i}" }}' for i in range(50)]
+    wrong = [
+        f'layer {{ name: "x{i}" type: "ReLU" bottom: "b{i}x" top: "c{i}" }}' for i in range(50)
+    ]
+    with pytest.raises(SpecError) as e:
+        load(write(tmp_path, net(*relus, *wrong)))
+    hinted = [p for p in e.value.problems if "did you mean" in p.message]
+    assert len(e.value.problems) == 50 and len(hinted) == MAX_HINTS
+    assert "(did you mean 'b0'?)" in hinted[0].message
+
+
+def test_did_you_mean_among_thousands_of_names_compares_few():
+    from cnncalc.formats.kit import did_you_mean
+
+    names = [f"blob{i}" for i in range(20_000)]
+    assert did_you_mean("blob7x", names) == " (did you mean 'blob7'?)"
+
+
+def test_too_many_layers_is_one_clear_problem(tmp_path):
+    from cnncalc.formats.kit import MAX_LAYERS
+
+    relus = [
+        f'layer {{ name: "r{i}" type: "ReLU" bottom: "data" top: "data" }}'
+        for i in range(MAX_LAYERS)
+    ]
+    result = run("trace", write(tmp_path, net(*relus)))
+    assert result.exit_code == 1
+    assert f"{MAX_LAYERS + 1:,} layers: cnncalc reads at most {MAX_LAYERS:,}" in result.output
+
+
+def test_a_file_over_the_size_cap_is_refused_before_it_is_read(tmp_path):
+    from cnncalc.formats.kit import MAX_SOURCE_BYTES
+
+    path = write(tmp_path, net() + "#" * MAX_SOURCE_BYTES)
+    result = run("trace", path)
+    assert result.exit_code == 2
+    assert "cnncalc reads files of this format up to 1,048,576 bytes" in result.output

@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 from cnncalc.analysis.tracer import trace
 from cnncalc.api import load
 from cnncalc.cli import main
+from cnncalc.core.errors import SpecError
 from cnncalc.core.shapes import Shape
 
 
@@ -186,3 +187,48 @@ def test_leading_zeros_inline_and_in_a_command():
     assert json.loads(inline.stdout)["output"] == [6, 6, 4]
     many = run("conv", "--n", "32", "--f", f"{ZEROS}3", "--format", "json")
     assert many.exit_code == 0, many.output
+
+
+# --- 8. caps ---------------------------------------------------------------------------------
+
+
+def test_too_many_sections_is_one_clear_problem(tmp_path):
+    from cnncalc.formats.kit import MAX_LAYERS
+
+    path = tmp_path / "many.cfg"
+    path.write_text("[net]\nheight=8\nwidth=8\nchannels=3\n" + "[activation]\n" * (MAX_LAYERS + 1))
+    result = run("trace", str(path))
+    assert result.exit_code == 1
+    assert f"{MAX_LAYERS + 1:,} sections after [net]: cnncalc reads at most" in result.output
+
+
+def test_a_cfg_of_repeated_keys_over_the_size_cap_is_refused(tmp_path):
+    path = tmp_path / "keys.cfg"
+    path.write_text(
+        "[net]\nheight=8\nwidth=8\nchannels=3\n[convolutional]\n" + "filters=4\n" * 200_000
+    )
+    result = run("trace", str(path))
+    assert result.exit_code == 2
+    assert "bytes: cnncalc reads files of this format up to" in result.output
+
+
+def test_a_cfg_of_repeated_keys_under_the_cap_stops_at_the_problem_cap(tmp_path):
+    from cnncalc.formats.kit import MAX_PROBLEMS
+
+    path = tmp_path / "keys.cfg"
+    path.write_text(
+        "[net]\nheight=8\nwidth=8\nchannels=3\n[convolutional]\n" + "filters=4\n" * 90_000
+    )
+    with pytest.raises(SpecError) as e:
+        load(str(path))
+    assert len(e.value.problems) == MAX_PROBLEMS
+
+
+def test_convert_of_many_alike_sections_is_one_repeat(tmp_path):
+    path = tmp_path / "alike.cfg"
+    path.write_text(
+        "[net]\nheight=8\nwidth=8\nchannels=3\n" + "[convolutional]\nfilters=4\nsize=1\n" * 3000
+    )
+    result = run("convert", str(path))
+    assert result.exit_code == 0, result.output
+    assert "repeat" in result.stdout and len(result.stdout.splitlines()) < 40

@@ -26,12 +26,15 @@ from cnncalc.core.numbers import MAX_NUMBER
 from cnncalc.core.positions import Pos
 from cnncalc.core.shapes import Shape
 from cnncalc.formats.kit import (
+    MAX_LAYERS,
+    MAX_SOURCE_BYTES,
     Fields,
     Invalid,
     Problems,
     did_you_mean,
     real,
     source_text,
+    too_many_layers,
     whole,
 )
 from cnncalc.formats.prototext import Field, Message, Scalar, parse
@@ -189,6 +192,10 @@ class _Reader:
         top = self.fields(root, "the net", NET_FIELDS | {"layer", "layers"})
         self.state = _State(self, top.get("state"))
         layers = top.get("layer", []) + top.get("layers", [])
+        many = too_many_layers(len(layers), "layers")
+        if many:
+            self.bad(layers[MAX_LAYERS].pos, many)
+            self.problems.check()
         if "layer" in top and "layers" in top:
             pos = top["layers"][0].pos
             self.bad(pos, "layer and layers (the old format) in one file: use one of them")
@@ -495,7 +502,7 @@ class _Blobs(DagBuilder):
                     pos, f"bottom {blob!r} is written by a {kind} layer, not in a deploy trace"
                 )
             else:
-                hint = did_you_mean(blob, self.blobs)
+                hint = self.r.problems.hint(blob, self.blobs)
                 raise self.r.bad(pos, f"bottom {blob!r} is not the top of an earlier layer{hint}")
         for blob, _ in bottoms:
             self.unread.pop(blob, None)
@@ -930,4 +937,4 @@ _PARAMS: dict[str, tuple[str, frozenset[str]]] = {
 
 def load(data: bytes | str, source: str = "<prototxt>") -> Network:
     """A network from a Caffe ``.prototxt``; raises SpecError listing every problem."""
-    return _Reader(source, source_text(data, source)).net()
+    return _Reader(source, source_text(data, source, MAX_SOURCE_BYTES)).net()

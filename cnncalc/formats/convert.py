@@ -382,6 +382,8 @@ def _runs(flat: _Flat, els: list[_Element]) -> list[_Run]:
     while s < n:
         best = _Run(s, 1, 1)
         for period in range(1, min(MAX_PERIOD, (n - s) // 2) + 1):
+            if best.period * best.times == n - s:
+                break  # every element left is in the run: no longer period can cover more
             if sig[s] != sig[s + period] or not unit(s, period):
                 continue
             times, first = 1, sig[s : s + period]
