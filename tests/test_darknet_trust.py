@@ -227,7 +227,7 @@ def test_a_cfg_of_repeated_keys_under_the_cap_stops_at_the_problem_cap(tmp_path)
 def test_convert_of_many_alike_sections_is_one_repeat(tmp_path):
     path = tmp_path / "alike.cfg"
     path.write_text(
-        "[net]\nheight=8\nwidth=8\nchannels=3\n" + "[convolutional]\nfilters=4\nsize=1\n" * 3000
+        "[net]\nheight=8\nwidth=8\nchannels=3\n" + "[convolutional]\nfilters=4\nsize=1\n" * 1500
     )
     result = run("convert", str(path))
     assert result.exit_code == 0, result.output
