@@ -338,3 +338,56 @@ def test_a_file_over_the_size_cap_is_refused_before_it_is_read(tmp_path):
     result = run("trace", path)
     assert result.exit_code == 2
     assert "cnncalc reads files of this format up to 1,048,576 bytes" in result.output
+
+
+# --- 9. one rule for each: undecodable input, a byte-order mark, what convert writes --------
+
+TEXTS = {
+    "net.cfg": "[net]\nheight=8\nwidth=8\nchannels=3\n[convolutional]\nfilters=4\nsize=3\n",
+    "net.prototxt": net(IP),
+    "net.yaml": "input: 8x8x3\nlayers: [conv 4 f3]\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TEXTS))
+@pytest.mark.parametrize(
+    "bad, message", [(b"\0", "is a binary file"), (b"\xff", ":2:1: byte 0xff is not UTF-8 text")]
+)
+def test_undecodable_input_exits_2_in_every_reader(tmp_path, name, bad, message):
+    text = TEXTS[name].encode()
+    first = text.index(b"\n") + 1
+    path = tmp_path / name
+    path.write_bytes(text[:first] + bad + text[first:])
+    result = run("trace", str(path))
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+@pytest.mark.parametrize("name", sorted(TEXTS))
+def test_a_byte_order_mark_is_read_in_every_reader(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + TEXTS[name].encode())
+    result = run("trace", str(path))
+    assert result.exit_code == 0, result.output
+
+
+def test_a_split_whose_tops_are_unread_traces_and_converts(tmp_path):
+    text = net(IP, 'layer { name: "s" type: "Split" bottom: "ip" top: "s1" top: "s2" }')
+    path = write(tmp_path, text)
+    traced = json.loads(run("trace", path, "--format", "json").stdout)
+    assert traced["output"] == [3] and "outputs" not in traced
+    converted = run("convert", path)
+    assert converted.exit_code == 0, converted.output
+    assert "output: 3\n" in converted.stdout
+
+
+def test_a_network_that_is_only_its_input_traces_and_converts(tmp_path):
+    path = write(tmp_path, net())
+    traced = run("trace", path, "--format", "json")
+    assert json.loads(traced.stdout)["output"] == [4, 4, 4]
+    converted = run("convert", path)
+    assert converted.exit_code == 0, converted.output
+    assert "layers: []\n" in converted.stdout
+    spec = tmp_path / "back.yaml"
+    spec.write_text(converted.stdout)
+    assert run("check", str(spec)).exit_code == 0

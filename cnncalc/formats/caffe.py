@@ -530,6 +530,9 @@ class _Blobs(DagBuilder):
     def graph(self) -> Dag:
         """The graph, whose outputs are the blobs no later layer reads."""
         unread = [(blob, pos) for blob, pos in self.unread.items() if self.blobs.get(blob)]
+        # one output per node: a Split's unread tops are one tensor, named by the first
+        firsts = {self.blobs[blob]: (blob, pos) for blob, pos in reversed(unread)}
+        unread = [(blob, pos) for blob, pos in unread if firsts[self.blobs[blob]][0] == blob]
         if len(unread) > 1:
             for blob, pos in unread:
                 self.output(blob, pos, self.blobs[blob])

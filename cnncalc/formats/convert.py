@@ -622,6 +622,8 @@ class _Writer:
                 lines += self.repeat(item, item.run)
         if flat.output != len(flat) - 1:
             lines.append(f"  - from {self.ref(flat.output)}")
+        if lines[-1] == "layers:":  # a network that is its input (a Caffe net of an Input)
+            lines[-1] = "layers: []"
         outputs = list(dict.fromkeys(self.ref(q) for q in flat.outputs))
         if outputs:
             lines.append(f"outputs: [{', '.join(outputs)}]")

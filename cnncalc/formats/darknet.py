@@ -585,7 +585,7 @@ def load(data: bytes | str, source: str = "<cfg>") -> Network:
     """The network a Darknet ``.cfg`` describes; a SpecError lists every problem in it."""
     import os
 
-    text = source_text(data, source, MAX_SOURCE_BYTES).removeprefix("\ufeff")
+    text = source_text(data, source, MAX_SOURCE_BYTES)
     problems = Problems(source, text)
     sections = _sections(text, problems)
     many = too_many_layers(len(sections) - 1, "sections after [net]")

@@ -37,9 +37,10 @@ most about 1,200 (DenseNet-264's deploy prototxt; ResNet-152's has about 670, YO
 
 
 def source_text(data: bytes | str, source: str, limit: int | None = None) -> str:
-    """A text format's source as text: bytes are read as UTF-8, and a byte that is not is a
-    problem at its line and column; a NUL byte means the file is not text at all. A source
-    longer than ``limit`` bytes is refused before it is read."""
+    """A text format's source as text, without a byte-order mark (every reader reads one).
+    Bytes that are not text are a UsageError, one line, exit status 2, in every reader: a
+    NUL byte (a binary file), or a byte that is not UTF-8 (named with its line and column).
+    A source longer than ``limit`` bytes is refused before it is read."""
     if limit is not None and len(data) > limit:
         size = len(data.encode() if isinstance(data, str) else data)
         if size > limit:
@@ -48,17 +49,19 @@ def source_text(data: bytes | str, source: str, limit: int | None = None) -> str
                 f"{limit:,} bytes (1 MiB), far above any published network's"
             )
     if isinstance(data, str):
-        return data
+        return data.removeprefix("\ufeff")
     if b"\0" in data:
         raise UsageError(f"{source!r} is a binary file, not a spec")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
         start = data.rfind(b"\n", 0, e.start) + 1
-        pos = Pos(data.count(b"\n", 0, e.start) + 1, len(data[start : e.start].decode()) + 1)
-        message = f"byte {data[e.start]:#04x} is not UTF-8 text (save the file as UTF-8)"
-        text = data.decode("utf-8", errors="replace")
-        raise SpecError([Problem(pos, "", message)], source, text) from None
+        column = len(data[start : e.start].decode()) + 1
+        raise UsageError(
+            f"{source}:{line}:{column}: byte {data[e.start]:#04x} is not UTF-8 text: it is "
+            "not a text file, or not saved as UTF-8"
+        ) from None
 
 
 def too_many_layers(count: int, what: str) -> str | None:
