@@ -370,18 +370,14 @@ class _Reader:
             t = Fields(self.message(transform[0]).fields).named
             crop = self.whole(t["crop_size"][0]) if "crop_size" in t else 0
         size = (crop, crop) if crop else (height, width)
-        needed = ""
-        if not size[0]:
-            size, needed = (
-                (1, 1),
-                (
-                    f"{DENSE_DATA} reads its input's size from its images, which "
-                    f"{os.path.basename(self.source)} does not give: give it with --input "
-                    f"(like --input {3 if color else 1}x360x480), or as new_height and new_width "
-                    "in dense_image_data_param"
-                ),
+        if not size[0]:  # the images' size: only how many sizes there are is known
+            size = (1, 1)
+            self.input_needed = (
+                f"{DENSE_DATA} reads its input's size from its images, which "
+                f"{os.path.basename(self.source)} does not give: give it with --input "
+                f"(like --input {3 if color else 1}x360x480), or as new_height and new_width "
+                "in dense_image_data_param"
             )
-        self.input_needed = needed
         self.dag.define_input(
             tops[0][0], tops[0][1], shape_from_sizes((3 if color else 1, *size), LAYOUT)
         )
