@@ -198,7 +198,5 @@ class Shortcut(Join):
                 parts.append(f"the output sampled by {n // m} (every {n // m} positions)")
             elif x.spatial != out.spatial:
                 parts.append("the positions they share")
-            notes.append(
-                f"shortcutadd: {x} added onto {out} over {' and '.join(parts)}, as Darknet does"
-            )
+            notes.append(f"{x} added onto {out} over {' and '.join(parts)}, as Darknet does")
         return tuple(notes)
