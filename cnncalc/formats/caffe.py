@@ -375,8 +375,8 @@ class _Reader:
             self.input_needed = (
                 f"{DENSE_DATA} reads its input's size from its images, which "
                 f"{os.path.basename(self.source)} does not give: give it with --input "
-                f"(like --input {3 if color else 1}x360x480), or as new_height and new_width "
-                "in dense_image_data_param"
+                f"(like --input {3 if color else 1}x360x480), or write new_height and "
+                "new_width in dense_image_data_param (as convert needs)"
             )
         self.dag.define_input(
             tops[0][0], tops[0][1], shape_from_sizes((3 if color else 1, *size), LAYOUT)
