@@ -194,6 +194,9 @@ class Network(NamedTuple):
     read_from: str = ""
     """The format the network was read from when not cnncalc's own (``darknet``), for
     figures that format's tools print (Darknet's BFLOPs)."""
+    input_needed: str = ""
+    """Why the network cannot be traced without an input shape given to it (the file does
+    not say its input's size); its ``input`` then only has the right number of sizes."""
 
 
 @contextmanager

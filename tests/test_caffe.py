@@ -228,12 +228,6 @@ def _conv(body: str, name: str = "c", bottom: str = "data") -> str:
             "axis 0 is the batch",
         ),
         (
-            HEAD + 'layer { name: "p" type: "Pooling" bottom: "data" top: "p"'
-            " pooling_param { kernel_size: 1 stride: 2 } }\n",
-            "2:9",
-            "stride larger than",
-        ),
-        (
             HEAD + 'layer { name: "e" type: "Eltwise" bottom: "data" bottom: "data" top: "e"'
             " eltwise_param { operation: MAX coeff: 1 coeff: 2 } }\n",
             "2:105",

@@ -73,7 +73,7 @@ def test_detector_numbers_are_those_worked_out_by_hand():
         "2": ("conv", "8x8x8", 296),
         "3": ("chunk", "8x8x4", 0),
         "4": ("conv", "8x8x8", 48),
-        "5": ("add", "8x8x8", 0),
+        "5": ("shortcutadd", "8x8x8", 0),
         "6": ("maxpool", "8x8x8", 0),
         "7": ("route", "8x8x8", 0),
         "8": ("maxpool", "8x8x8", 0),
@@ -102,9 +102,9 @@ def test_each_darknet_layer_is_its_nodes_unfolded():
     assert ("2.act", "mish") in names and ("4.act", "silu") in names
     assert ("16.act", "sigmoid") in names  # no activation key: Darknet's logistic
     assert [n for n, _ in names if n.startswith("13")] == ["13.chunk0", "13.chunk1", "13.concat"]
-    assert ("5.add", "add") in names and ("5.act", "leakyrelu") in names
+    assert ("5.shortcutadd", "shortcutadd") in names and ("5.act", "leakyrelu") in names
     inputs = {layer["name"]: layer["inputs"] for layer in data(DETECTOR)["layers"]}
-    assert inputs["5.add"] == ["4", "2"] and inputs["13.concat"] == ["4", "2"]
+    assert inputs["5.shortcutadd"] == ["4", "2"] and inputs["13.concat"] == ["4", "2"]
 
 
 def test_classifier_numbers_are_those_worked_out_by_hand():

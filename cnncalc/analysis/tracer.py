@@ -345,6 +345,8 @@ class _Walker:
                 )
                 entry = self.out[node.inputs[0] if node.entry is None else node.entry]
                 raise self.fail(node, message, entry, tuple(t.source for t in ins)) from None
+        notes = join.notes(tuple(t.shape for t in ins))
+        self.result.warnings.extend(Problem(node.pos, path, note) for note in notes)
         y = Tensor(shape, _merged(ins, shape), path)
         if any(fp.exact for t in ins for fp in t.footprint):
             self.bounded(node, first, y)
@@ -362,6 +364,7 @@ class _Walker:
                 inputs=labels,
                 sources=tuple(t.source for t in ins),
                 activations=shape.size or 0,
+                warnings=notes,
             )
         )
         return y
@@ -391,6 +394,8 @@ def _short(branch: str, merge: str) -> str:
 
 def trace(net: Network, input: Shape | None = None) -> Trace:
     """Trace ``net`` from ``input`` (default: the spec's own input shape)."""
+    if input is None and net.input_needed:
+        raise UsageError(net.input_needed)
     x0 = input or net.input
     if input is not None and input != net.input:
         net = net._replace(input=input, input_hint=None)

@@ -55,7 +55,13 @@ def load_network(
         raise UsageFailure(f"--input: {error}") from None
     looks = shape and channels_first_hint(tuple(shape_sizes(shape, net.layout)), net.layout)
     if looks:
-        click.echo(f"warning: --input {looks}; the network's layout is HxWxC", err=True)
+        sizes = shape_sizes(shape, net.layout)  # type: ignore[arg-type]
+        remedy = (
+            f"write it {'x'.join(map(str, sizes[-1:] + sizes[:-1]))}"
+            if net.layout == "chw"
+            else "the network's layout is HxWxC"
+        )
+        click.echo(f"warning: --input {looks}; {remedy}", err=True)
     return net, shape
 
 

@@ -207,6 +207,24 @@ def pool_output(n: int, f: int, s: int, pad: Pad = (0, 0), d: int = 1, ceil: boo
     return out
 
 
+def caffe_pool_output(n: int, f: int, s: int, p: int = 0, ceil: bool = True) -> int | None:
+    """Caffe's pooling output size, or None where Caffe refuses the layer [Caffe
+    pooling_layer.cpp Reshape]: ``ceil((N + 2P - F)/S) + 1`` (floor with ``round_mode:
+    FLOOR``); with padding, a last window that would start in the padding is dropped; a last
+    window that still starts at or past ``N + P`` fails Caffe's check (``CHECK_LT``).
+
+    >>> caffe_pool_output(8, 2, 3), caffe_pool_output(8, 1, 3), caffe_pool_output(5, 2, 2, 1)
+    (3, None, 3)
+    """
+    span = n + 2 * p - f
+    if span < 0:
+        return None
+    out = (-(-span // s) if ceil else span // s) + 1
+    if p and (out - 1) * s >= n + p:
+        out -= 1
+    return out if (out - 1) * s < n + p else None
+
+
 def max_unpool_output(n: int, f: int, s: int | None = None, p: int = 0) -> int:
     """Max-unpooling output, the inverse of a pool: ``(N-1)*S - 2P + F`` [PT MaxUnpool2d].
 

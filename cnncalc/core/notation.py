@@ -95,10 +95,20 @@ def looks_channels_first(sizes: tuple[int, ...]) -> bool:
 
 
 def channels_first_hint(sizes: tuple[int, ...], layout: str) -> str | None:
-    """What to say when an input in the default HxWxC layout looks channels-first."""
+    """What to say when an input looks written in the other layout: channels-first where
+    HxWxC is read, or channels-last where CxHxW is (a Caffe file's).
+
+    >>> channels_first_hint((224, 224, 3), "chw")
+    '224x224x3 looks channels-last (3 channels of 224x224), but is read as CxHxW (224 channels)'
+    """
+    text = "x".join(map(str, sizes))
+    if layout == "chw" and looks_channels_first(sizes[::-1]):
+        return (
+            f"{text} looks channels-last ({sizes[-1]} channel{'s' * (sizes[-1] > 1)} of "
+            f"{'x'.join(map(str, sizes[:-1]))}), but is read as CxHxW ({sizes[0]} channels)"
+        )
     if layout != "hwc" or not looks_channels_first(sizes):
         return None
-    text = "x".join(map(str, sizes))
     return (
         f"{text} looks channels-first ({sizes[0]} channel{'s' * (sizes[0] > 1)} of "
         f"{'x'.join(map(str, sizes[1:]))}), but is read as HxWxC ({sizes[-1]} channels)"

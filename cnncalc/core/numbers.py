@@ -35,10 +35,20 @@ def _too_large(digits: int | None, what: str) -> Any:
 
 
 def parse_whole(text: str, what: str) -> int:
-    """A whole number written in ``text``, bounded before Python converts it."""
-    digits = text.strip().lstrip("+-").lstrip("0")
-    if len(digits) > 19 and digits.isdigit():
-        _too_large(len(digits), what)
+    """A whole number written in ``text``, bounded before Python converts it; leading zeros,
+    however many, are no digits (Python refuses to convert over 4,300 digits).
+
+    >>> parse_whole("-" + "0" * 5000 + "42", "stride")
+    -42
+    """
+    written = text.strip()
+    sign = "-" if written.startswith("-") else ""
+    unsigned = written[1:] if written[:1] in ("+", "-") else written
+    digits = unsigned.lstrip("0")
+    if (digits.isascii() and digits.isdigit()) or (unsigned and not digits):
+        if len(digits) > 19:
+            _too_large(len(digits), what)
+        return bounded(int(sign + (digits or "0")), what)
     return bounded(int(text), what)
 
 

@@ -19,23 +19,27 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from cnncalc import kinds as k
-from cnncalc.core.errors import CnnCalcError, UsageError
+from cnncalc.core.errors import CnnCalcError, GeometryError, UsageError
+from cnncalc.core.formulas import caffe_pool_output
 from cnncalc.core.notation import MAX_SPATIAL, shape_from_sizes
 from cnncalc.core.numbers import MAX_NUMBER
 from cnncalc.core.positions import Pos
 from cnncalc.core.shapes import Shape
 from cnncalc.formats.kit import (
+    MAX_LAYERS,
+    MAX_SOURCE_BYTES,
     Fields,
     Invalid,
     Problems,
     did_you_mean,
     real,
     source_text,
+    too_many_layers,
     whole,
 )
 from cnncalc.formats.prototext import Field, Message, Scalar, parse
 from cnncalc.graph import INPUT, Dag, DagBuilder, Network
-from cnncalc.kinds import Layer
+from cnncalc.kinds import Layer, Outcome, RFStep
 
 LAYOUT = "chw"
 """Shapes of a Caffe net are written channels first (``3x227x227``), as Caffe prints them."""
@@ -90,6 +94,11 @@ V1_TYPES = {
 }
 """The old ``layers { type: CONVOLUTION }`` format's enum types cnncalc reads."""
 
+DENSE_DATA = "DenseImageData"
+INPUTS = ("Input", DENSE_DATA)
+"""Layer types that define the net's input (caffe-segnet's DenseImageData, an image and its
+labels, as SegNet's files feed it)."""
+
 TEST, TRAIN = "TEST", "TRAIN"
 ENGINE = "engine"
 
@@ -102,6 +111,8 @@ class _Reader:
         self.problems = Problems(source, text)
         self.path = ""
         """The layer being read, for problems."""
+        self.input_needed = ""
+        """Why the trace needs --input: the file does not give its input's size."""
 
     def bad(self, pos: Pos, message: str) -> Invalid:
         return self.problems.add(pos, self.path, message)
@@ -162,8 +173,10 @@ class _Reader:
         v = self.scalar(f)
         if v.kind == "word" and v.text in choices:
             return v.text
-        if v.kind == "number" and v.text.isdigit() and int(v.text) < len(choices):
-            return choices[int(v.text)]
+        if v.kind == "number" and v.text.isascii() and v.text.isdigit():
+            index = v.text.lstrip("0") or "0"
+            if len(index) < 4 and int(index) < len(choices):  # leading zeros are no digits
+                return choices[int(index)]
         raise self.bad(v.pos, f"{f.name}: expected one of {', '.join(choices)}, not {v.text!r:.40}")
 
     def string(self, f: Field) -> str:
@@ -179,6 +192,10 @@ class _Reader:
         top = self.fields(root, "the net", NET_FIELDS | {"layer", "layers"})
         self.state = _State(self, top.get("state"))
         layers = top.get("layer", []) + top.get("layers", [])
+        many = too_many_layers(len(layers), "layers")
+        if many:
+            self.bad(layers[MAX_LAYERS].pos, many)
+            self.problems.check()
         if "layer" in top and "layers" in top:
             pos = top["layers"][0].pos
             self.bad(pos, "layer and layers (the old format) in one file: use one of them")
@@ -188,7 +205,8 @@ class _Reader:
             try:
                 self.layer(f)
             except Invalid:
-                pass
+                # its tops were not written: a later layer reading one is not reported again
+                self.dag.broken(_written_tops(f))
         self.path = ""
         if self.dag.input is None and given is None and not self.problems:
             where = self.dag.data_pos or Pos(1, 1)
@@ -210,6 +228,7 @@ class _Reader:
             LAYOUT,
             source=self.source,
             text=self.text,
+            input_needed=self.input_needed,
         )
 
     def top_level_input(self, top: dict[str, list[Field]]) -> Shape | None:
@@ -276,7 +295,7 @@ class _Reader:
         bottoms = [(self.string(b), b.value.pos) for b in got.get("bottom", [])]
         tops = [(self.string(t), t.value.pos) for t in got.get("top", [])]
         if kind.endswith("Loss") or kind in LEFT_OUT:
-            self.dag.leave_out(kind, tops, pos)
+            self.dag.leave_out(kind, bottoms, tops, pos)
             return
         if not name:
             raise self.bad(f.pos, "a layer needs a name: its row is named by it")
@@ -285,6 +304,9 @@ class _Reader:
             params = self.message(got[own][0])
         if kind == "Input":
             self.input_layer(params, tops, pos)
+            return
+        if kind == DENSE_DATA:
+            self.dense_image_data(got, params, tops, pos)
             return
         handler = _HANDLERS[kind]
         p = self.fields(params, own, _PARAMS[kind][1]) if own else {}
@@ -325,7 +347,7 @@ class _Reader:
                 raise self.bad(v.pos, f"layers: type {v.text!r:.40} is not supported")
             return V1_TYPES[v.text]
         kind = self.string(f)
-        if kind in _HANDLERS or kind in LEFT_OUT or kind.endswith("Loss") or kind == "Input":
+        if kind in _HANDLERS or kind in LEFT_OUT or kind.endswith("Loss") or kind in INPUTS:
             return kind
         raise self.bad(v.pos, _unsupported(kind))
 
@@ -338,6 +360,42 @@ class _Reader:
             raise self.bad(pos, "Input: input_param needs one shape { dim: N dim: C dim: H ... }")
         shape = self.blob_shape(shapes[0])
         self.dag.define_input(tops[0][0], tops[0][1], shape)
+
+    def dense_image_data(
+        self, got: dict[str, list[Field]], params: Message, tops: list[tuple[str, Pos]], pos: Pos
+    ) -> None:
+        """caffe-segnet's DenseImageData: an image and its label image; the image's size is
+        new_height x new_width, or crop_size square, else that of the images it reads, which
+        the file does not say (then the trace needs --input). is_color: 3 channels, else 1."""
+        p = self.fields(params, "dense_image_data_param", _PARAMS[DENSE_DATA][1])
+        if not 1 <= len(tops) <= 2:
+            raise self.bad(
+                pos, f"{DENSE_DATA} writes the image and its labels, not {len(tops)} tops"
+            )
+        color = self.flag(p["is_color"][0]) if "is_color" in p else True
+        height, width = (
+            self.whole(p[key][0]) if key in p else 0 for key in ("new_height", "new_width")
+        )
+        if (height == 0) != (width == 0):
+            raise self.bad(pos, f"{DENSE_DATA}: new_height and new_width are given together")
+        transform = got.get("transform_param")
+        crop = 0
+        if transform:
+            t = Fields(self.message(transform[0]).fields).named
+            crop = self.whole(t["crop_size"][0]) if "crop_size" in t else 0
+        size = (crop, crop) if crop else (height, width)
+        if not size[0]:  # the images' size: only how many sizes there are is known
+            size = (1, 1)
+            self.input_needed = (
+                f"{DENSE_DATA} reads its input's size from its images, which "
+                f"{os.path.basename(self.source)} does not give: give it with --input "
+                f"(like --input {3 if color else 1}x360x480), or write new_height and "
+                "new_width in dense_image_data_param (as convert needs)"
+            )
+        self.dag.define_input(
+            tops[0][0], tops[0][1], shape_from_sizes((3 if color else 1, *size), LAYOUT)
+        )
+        self.dag.leave_out(DENSE_DATA, [], tops[1:], pos)
 
 
 class _Layer(NamedTuple):
@@ -406,6 +464,8 @@ class _Blobs(DagBuilder):
         self.data_pos: Pos | None = None
         self.weights: dict[str, str] = {}
         """Each named weight blob (``param { name }``): the layer that owns it."""
+        self.masks: dict[str, tuple[str, tuple[Any, Any, Any]]] = {}
+        """A pooling mask's blob: the pooling node that wrote it, and its f, stride, pad."""
 
     def define_input(self, blob: str, pos: Pos, shape: Shape) -> None:
         if self.input is not None or INPUT in self.blobs.values():
@@ -413,8 +473,23 @@ class _Blobs(DagBuilder):
         self.input = shape
         self.blobs[blob] = INPUT
 
-    def leave_out(self, kind: str, tops: list[tuple[str, Pos]], pos: Pos) -> None:
-        for blob, _ in tops:
+    def leave_out(
+        self, kind: str, bottoms: list[tuple[str, Pos]], tops: list[tuple[str, Pos]], pos: Pos
+    ) -> None:
+        """A layer not in the trace: a top that is one of its bottoms (a loss written in
+        place) passes that blob through unchanged; a new top is a blob no traced layer may
+        read; a top that would overwrite a traced layer's blob is refused, for the graph
+        would lose that layer's output."""
+        read = {blob for blob, _ in bottoms}
+        for blob, top_pos in tops:
+            if blob in read:
+                continue
+            if self.blobs.get(blob) is not None:
+                raise self.r.bad(
+                    top_pos,
+                    f"{kind} (not in a deploy trace): its top {blob!r} overwrites the output "
+                    "of an earlier layer; give it a name of its own",
+                )
             self.left_out[blob] = kind
             self.blobs.pop(blob, None)
         if kind in LEFT_OUT and kind != "Accuracy" and self.data_pos is None:
@@ -439,7 +514,7 @@ class _Blobs(DagBuilder):
                     pos, f"bottom {blob!r} is written by a {kind} layer, not in a deploy trace"
                 )
             else:
-                hint = did_you_mean(blob, self.blobs)
+                hint = self.r.problems.hint(blob, self.blobs)
                 raise self.r.bad(pos, f"bottom {blob!r} is not the top of an earlier layer{hint}")
         for blob, _ in bottoms:
             self.unread.pop(blob, None)
@@ -475,14 +550,28 @@ class _Blobs(DagBuilder):
     def graph(self) -> Dag:
         """The graph, whose outputs are the blobs no later layer reads."""
         unread = [(blob, pos) for blob, pos in self.unread.items() if self.blobs.get(blob)]
+        # one output per node: a Split's unread tops are one tensor, named by the first
+        firsts = {self.blobs[blob]: (blob, pos) for blob, pos in reversed(unread)}
+        unread = [(blob, pos) for blob, pos in unread if firsts[self.blobs[blob]][0] == blob]
         if len(unread) > 1:
             for blob, pos in unread:
                 self.output(blob, pos, self.blobs[blob])
         return self.build((unread and self.blobs[unread[-1][0]]) or INPUT)
 
 
+def _written_tops(f: Field) -> list[tuple[str, Pos]]:
+    """The tops a layer names, read without judging it (it was refused)."""
+    if not isinstance(f.value, Message):
+        return []
+    return [
+        (t.value.text, t.value.pos)
+        for t in f.value.all("top")
+        if isinstance(t.value, Scalar) and t.value.kind == "string"
+    ]
+
+
 def _unsupported(kind: str) -> str:
-    hint = did_you_mean(kind, [*_HANDLERS, "Input"], fold=True)
+    hint = did_you_mean(kind, [*_HANDLERS, *INPUTS], fold=True)
     return f"layer type {kind!r:.40} is not one cnncalc can trace{hint}"
 
 
@@ -576,16 +665,60 @@ def _pooling(r: _Reader, p: Params, at: _Layer) -> Built:
     for f_, p_ in zip(fs, ps):
         if p_ >= f_:
             raise r.bad(at.pos, f"Pooling: pad {p_} must be less than the kernel size {f_}")
-    if ceil and not any(ps) and any(s > f_ for f_, s in zip(fs, ss)):
-        # Without padding Caffe keeps a last window that starts past the input, which the
-        # ceil mode of PyTorch (and cnncalc) drops: refuse rather than differ.
-        raise r.bad(
-            at.pos,
-            "Pooling: a stride larger than the kernel without padding: Caffe's rounding up "
-            "can keep a window that lies wholly past the input, which cnncalc does not count",
-        )
-    cls = k.MaxPool if method == "MAX" else k.AvgPool
+    # Caffe's rule is the kind's (PyTorch's ceil mode) wherever the stride is at most the
+    # kernel or there is padding, and the padding at most half the kernel: only otherwise is
+    # the layer sized by Caffe's own rule (which convert cannot write as a spec)
+    dims = range(max(len(fs), len(ss), len(ps)))
+    windows = [
+        (fs[min(d, len(fs) - 1)], ss[min(d, len(ss) - 1)], ps[min(d, len(ps) - 1)]) for d in dims
+    ]
+    same = all(2 * p_ <= f_ and (p_ or s_ <= f_) for f_, s_, p_ in windows)
+    cls: type[Layer]
+    if method == "MAX":
+        cls = k.MaxPool if same else _CaffeMaxPool
+    else:
+        cls = k.AvgPool if same else _CaffeAvgPool
+    if len(at.tops) == 2:  # the mask, which caffe-segnet's Upsample reads
+        r.dag.masks[at.tops[1][0]] = (at.name, (kernel, stride or 1, pad or 0))
     return _make(r, at, cls, f=kernel, stride=stride or 1, pad=pad or 0, ceil=ceil)
+
+
+class _CaffePool(k.Pool):
+    """A pooling sized by Caffe's rule (core.formulas.caffe_pool_output): the same sizes as
+    the kind's wherever Caffe runs, padding up to the kernel size less one as Caffe allows,
+    and a GeometryError where Caffe's check would fail (a last window starting past the
+    input, which only a stride larger than the kernel, without padding, can give)."""
+
+    def apply(self, x: Shape) -> Outcome:
+        fs, ss, ds = self.windows(x)
+        ps = self.dims("pad", len(fs)) if not isinstance(self.pad, str) else (0,) * len(fs)
+        out = []
+        for n, f, s, p in zip(x.spatial, fs, ss, ps):
+            size = caffe_pool_output(n, f, s, p, self.ceil)
+            if size is None:
+                if n + 2 * p < f:
+                    raise GeometryError(
+                        f"the kernel {f} is larger than the padded input {n + 2 * p}"
+                    )
+                last = -(-(n + 2 * p - f) // s) * s
+                raise GeometryError(
+                    f"Caffe's rounding up puts a last window at {last}, past the input "
+                    f"({n} + pad {p}), which Caffe refuses (pooling_layer.cpp: CHECK_LT)"
+                )
+            out.append(size)
+        return Outcome(
+            Shape(tuple(out), x.channels),
+            padding=tuple((p, p) for p in ps),
+            rf=tuple(RFStep(f - 1, s) for f, s in zip(fs, ss)),
+        )
+
+
+class _CaffeMaxPool(_CaffePool, k.MaxPool):
+    pass
+
+
+class _CaffeAvgPool(_CaffePool, k.AvgPool):
+    pass
 
 
 def _pair(value: Any, default: int) -> tuple[int, ...]:
@@ -707,7 +840,50 @@ def _eltwise(r: _Reader, p: Params, at: _Layer) -> Built:
     return _make(r, at, {"SUM": k.Add, "PROD": k.Prod, "MAX": k.Max}[op], **weights)
 
 
+def _bn(r: _Reader, p: Params, at: _Layer) -> Built:
+    """caffe-segnet's BN: a scale and a shift per channel, its only blobs (in the inference
+    model the statistics are folded into them), so a Scale with a bias: 2C trainable."""
+    _one_bottom(r, at)
+    if "bn_mode" in p:
+        r.word(p["bn_mode"][0], ("LEARN", "INFERENCE"))
+    return _make(r, at, k.Scale, bias=True)
+
+
+def _upsample(r: _Reader, p: Params, at: _Layer) -> Built:
+    """caffe-segnet's Upsample: max-unpooling by a pooling layer's mask (its second bottom)
+    to upsample_h x upsample_w, else to the input's size times ``scale`` (or scale_h and
+    scale_w), as upsample_layer.cpp sizes its top."""
+    if len(at.bottoms) != 2 or len(at.tops) != 1:
+        raise r.bad(
+            at.pos, "Upsample takes two bottoms (the blob and its pooling mask) and one top"
+        )
+    mask, mask_pos = at.bottoms[1]
+    pooled = r.dag.masks.get(mask)
+    if pooled is None or r.dag.blobs.get(mask) != pooled[0]:
+        raise r.bad(
+            mask_pos, f"Upsample: bottom {mask!r} is not the mask (second top) of a Pooling layer"
+        )
+    for key in ("pad_out_h", "pad_out_w"):
+        if key in p and r.whole(p[key][0]):
+            raise r.bad(
+                p[key][0].value.pos,
+                f"{key} (deprecated) is not supported: give upsample_h and upsample_w",
+            )
+    size = _sizes(r, p, "", "upsample_h", "upsample_w", 0, 2)
+    if size is not None and 0 not in size:
+        f, s, pad = pooled[1]
+        return _make(r, at, k.Unpool, mode="max", f=f, stride=s, pad=pad, size=size)
+    if "scale" in p and ("scale_h" in p or "scale_w" in p):
+        raise r.bad(p["scale"][0].pos, "scale or scale_h/scale_w: not both")
+    scale = _sizes(r, p, "scale", "scale_h", "scale_w", 0, 2)
+    if scale is None or (isinstance(scale, tuple) and 0 in scale):
+        raise r.bad(at.pos, "upsample_param needs upsample_h and upsample_w, or scale")
+    return _make(r, at, k.Unpool, mode="max", f=scale, stride=scale)
+
+
 _HANDLERS: dict[str, Callable[[_Reader, Params, _Layer], Built]] = {
+    "BN": _bn,
+    "Upsample": _upsample,
     "Convolution": _convolution,
     "Deconvolution": lambda r, p, at: _convolution(r, p, at, transposed=True),
     "Pooling": _pooling,
@@ -767,10 +943,21 @@ _PARAMS: dict[str, tuple[str, frozenset[str]]] = {
     "Concat": ("concat_param", frozenset(("axis", "concat_dim"))),
     "Eltwise": ("eltwise_param", frozenset(("operation", "coeff", "stable_prod_grad"))),
     "Input": ("input_param", frozenset(("shape",))),
+    "BN": ("bn_param", frozenset(("bn_mode", "scale_filler", "shift_filler", ENGINE))),
+    "Upsample": (
+        "upsample_param",
+        frozenset(("scale", "scale_h", "scale_w", "pad_out_h", "pad_out_w", "upsample_h"))
+        | {"upsample_w"},
+    ),
+    DENSE_DATA: (
+        "dense_image_data_param",
+        frozenset(("source", "batch_size", "shuffle", "rand_skip", "new_height", "new_width"))
+        | {"is_color", "root_folder"},
+    ),
 }
 """Each type's parameter message and the fields cnncalc reads or knows not to matter."""
 
 
 def load(data: bytes | str, source: str = "<prototxt>") -> Network:
     """A network from a Caffe ``.prototxt``; raises SpecError listing every problem."""
-    return _Reader(source, source_text(data, source)).net()
+    return _Reader(source, source_text(data, source, MAX_SOURCE_BYTES)).net()

@@ -420,6 +420,8 @@ def _runs(flat: _Flat, els: list[_Element]) -> list[_Run]:
     while s < n:
         best = _Run(s, 1, 1)
         for period in range(1, min(MAX_PERIOD, (n - s) // 2) + 1):
+            if best.period * best.times == n - s:
+                break  # every element left is in the run: no longer period can cover more
             if sig[s] != sig[s + period] or not unit(s, period):
                 continue
             times, first = 1, sig[s : s + period]
@@ -661,6 +663,8 @@ class _Writer:
                 lines += self.repeat(item, item.run)
         if flat.output != len(flat) - 1:
             lines.append(f"  - from {self.ref(flat.output)}")
+        if lines[-1] == "layers:":  # a network that is its input (a Caffe net of an Input)
+            lines[-1] = "layers: []"
         outputs = list(dict.fromkeys(self.ref(q) for q in flat.outputs))
         if outputs:
             lines.append(f"outputs: [{', '.join(outputs)}]")

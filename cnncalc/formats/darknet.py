@@ -25,13 +25,22 @@ from cnncalc.core.errors import UsageError
 from cnncalc.core.numbers import MAX_NUMBER
 from cnncalc.core.positions import Pos
 from cnncalc.core.shapes import Shape
-from cnncalc.formats.kit import Fields, Problems, did_you_mean, real, source_text, whole
+from cnncalc.formats.kit import (
+    MAX_LAYERS,
+    MAX_SOURCE_BYTES,
+    Fields,
+    Problems,
+    did_you_mean,
+    real,
+    source_text,
+    too_many_layers,
+    whole,
+)
 from cnncalc.graph import INPUT, DagBuilder, Network
 from cnncalc.kinds import (
     FC,
     GELU,
     LRN,
-    Add,
     AvgPool,
     BatchNorm,
     Chunk,
@@ -50,6 +59,7 @@ from cnncalc.kinds import (
     ReLU,
     ReLU6,
     Reorg,
+    Shortcut,
     Sigmoid,
     SiLU,
     Softmax,
@@ -516,7 +526,7 @@ BUILDERS: dict[str, Callable[[_Reader], list[_Op]]] = {
     "upsample": lambda r: [_Op("upsample", Upsample(r.whole("stride", 2, least=1)))],
     "reorg": _reorg,
     "route": _route,
-    "shortcut": lambda r: _shortcut(r, Add(), _WEIGHTED),
+    "shortcut": lambda r: _shortcut(r, Shortcut(), _WEIGHTED),
     "scale_channels": lambda r: _shortcut(r, Mul(), (("scale_wh", "0", "a scale per position"),)),
     "sam": lambda r: _shortcut(r, Mul()),
     "dropout": _dropout,
@@ -575,9 +585,13 @@ def load(data: bytes | str, source: str = "<cfg>") -> Network:
     """The network a Darknet ``.cfg`` describes; a SpecError lists every problem in it."""
     import os
 
-    text = source_text(data, source).removeprefix("\ufeff")
+    text = source_text(data, source, MAX_SOURCE_BYTES)
     problems = Problems(source, text)
     sections = _sections(text, problems)
+    many = too_many_layers(len(sections) - 1, "sections after [net]")
+    if many:
+        problems.add(sections[MAX_LAYERS + 1].pos, "", many)
+        problems.check()
     if not sections or SECTIONS.get(sections[0].name) != "net":
         pos = sections[0].pos if sections else Pos(1, 1)
         problems.add(pos, "", "a Darknet cfg starts with its [net] section")

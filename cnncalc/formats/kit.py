@@ -20,21 +20,57 @@ MAX_PROBLEMS = 100
 and listing every one of thousands would take long."""
 
 
-def source_text(data: bytes | str, source: str) -> str:
-    """A text format's source as text: bytes are read as UTF-8, and a byte that is not is a
-    problem at its line and column; a NUL byte means the file is not text at all."""
+MAX_HINTS = 20
+"""The most "did you mean" hints looked for in one source (see :meth:`Problems.hint`)."""
+MAX_HINT_NAMES = 300
+"""The most names one "did you mean" compares (those starting with the same character, the
+nearest in length): each comparison costs a difflib ratio, and a file can name thousands."""
+
+
+MAX_SOURCE_BYTES = 1 << 20
+"""The largest Darknet or Caffe file read (1 MiB): the largest published ones (DenseNet-264's
+deploy prototxt, YOLOv4's cfg) are a few hundred KB, and reading stays under a second."""
+MAX_LAYERS = 2_000
+"""The most layers (Darknet sections, Caffe layers) a file may have: published ones have at
+most about 1,200 (DenseNet-264's deploy prototxt; ResNet-152's has about 670, YOLOv4's cfg
+162 sections), and a file at the cap is read, traced and converted in about a second."""
+
+
+def source_text(data: bytes | str, source: str, limit: int | None = None) -> str:
+    """A text format's source as text, without a byte-order mark (every reader reads one).
+    Bytes that are not text are a UsageError, one line, exit status 2, in every reader: a
+    NUL byte (a binary file), or a byte that is not UTF-8 (named with its line and column).
+    A source longer than ``limit`` bytes is refused before it is read."""
+    if limit is not None and len(data) > limit:
+        size = len(data.encode() if isinstance(data, str) else data)
+        if size > limit:
+            raise UsageError(
+                f"{source!r} is {size:,} bytes: cnncalc reads files of this format up to "
+                f"{limit:,} bytes (1 MiB), far above any published network's"
+            )
     if isinstance(data, str):
-        return data
+        return data.removeprefix("\ufeff")
     if b"\0" in data:
         raise UsageError(f"{source!r} is a binary file, not a spec")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
         start = data.rfind(b"\n", 0, e.start) + 1
-        pos = Pos(data.count(b"\n", 0, e.start) + 1, len(data[start : e.start].decode()) + 1)
-        message = f"byte {data[e.start]:#04x} is not UTF-8 text (save the file as UTF-8)"
-        text = data.decode("utf-8", errors="replace")
-        raise SpecError([Problem(pos, "", message)], source, text) from None
+        column = len(data[start : e.start].decode()) + 1
+        raise UsageError(
+            f"{source}:{line}:{column}: byte {data[e.start]:#04x} is not UTF-8 text: it is "
+            "not a text file, or not saved as UTF-8"
+        ) from None
+
+
+def too_many_layers(count: int, what: str) -> str | None:
+    """The problem with a file of ``count`` layers (``what``: their name), if it has too many."""
+    if count <= MAX_LAYERS:
+        return None
+    return (
+        f"{count:,} {what}: cnncalc reads at most {MAX_LAYERS:,}, far above any published network's"
+    )
 
 
 class Invalid(Exception):
@@ -48,9 +84,16 @@ class Problems:
     def __init__(self, source: str, text: str) -> None:
         self.source, self.text = source, text
         self.found: list[Problem] = []
+        self.hints = 0
 
     def __len__(self) -> int:
         return len(self.found)
+
+    def hint(self, name: str, known: Collection[str]) -> str:
+        """:func:`did_you_mean` for the first MAX_HINTS names of a source: each costs a
+        comparison with every name known, and a broken file can have thousands."""
+        self.hints += 1
+        return did_you_mean(name, known) if self.hints <= MAX_HINTS else ""
 
     def add(self, pos: Pos, path: str, message: str) -> Invalid:
         """Record a problem (at MAX_PROBLEMS, raise them all); raise the exception returned
@@ -80,7 +123,12 @@ def did_you_mean(
     import difflib
 
     names = {n.lower(): n for n in known} if fold else {n: n for n in known}
-    close = difflib.get_close_matches(name.lower() if fold else name, names, n=1)
+    word = name.lower() if fold else name
+    if len(names) > MAX_HINT_NAMES:  # keep the hint cheap: those starting alike, nearest in length
+        alike = [n for n in names if n[:1] == word[:1]] or list(names)
+        alike.sort(key=lambda n: abs(len(n) - len(word)))
+        names = {n: names[n] for n in alike[:MAX_HINT_NAMES]}
+    close = difflib.get_close_matches(word, names, n=1)
     return f" (did you mean {show(names[close[0]])}?)" if close else ""
 
 

@@ -30,7 +30,7 @@ from .base import (
 if TYPE_CHECKING:
     from .dense import FC, Linear
     from .detection import Head
-    from .joins import Add, Concat, Join, Max, Mean, Mul, Prod
+    from .joins import Add, Concat, Join, Max, Mean, Mul, Prod, Shortcut
     from .normalisation import LRN, BatchNorm, GroupNorm, LayerNorm, LayerScale, Scale, StatsNorm
     from .pointwise import (
         GELU,
@@ -104,6 +104,7 @@ __all__ = [
     "Mean",
     "Mul",
     "Prod",
+    "Shortcut",
     "LRN",
     "BatchNorm",
     "GroupNorm",

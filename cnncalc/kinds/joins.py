@@ -30,6 +30,10 @@ class Join(Layer):
         """The join of two inputs; a GeometryError says why they cannot be joined."""
         raise NotImplementedError
 
+    def notes(self, shapes: tuple[Shape, ...]) -> tuple[str, ...]:
+        """Warnings for a join of inputs of these shapes that it can combine (none)."""
+        return ()
+
     def apply(self, x: Shape) -> Outcome:
         raise UsageError(f"{self.kind} joins branches: write {self.kind}: [BRANCH, BRANCH, ...]")
 
@@ -160,3 +164,46 @@ class Prod(_Elementwise):
 
     kind = "prod"
     summary = "parallel branches multiplied element-wise, shapes equal (no broadcasting)"
+
+
+@register()
+class Shortcut(Join):
+    """Darknet's ``[shortcut]``: the first input's shape (the previous layer's output), the
+    others added over the channels and positions they share (src/shortcut_layer.c keeps
+    the previous layer's shape; blas.c ``shortcut_cpu`` adds over the smaller channel
+    count, taking every ``w1/w2``-th position of a larger input, or adding onto every
+    ``w2/w1``-th position from a smaller one, the same ratio across rows and columns)."""
+
+    kind = "shortcutadd"
+    summary = (
+        "Darknet's residual add: the first branch's shape, the others added where they "
+        "overlap (fewer channels, strided or sampled)"
+    )
+
+    def combine(self, a: Shape, b: Shape) -> Shape:
+        if len(a.spatial) != len(b.spatial):
+            raise GeometryError("one branch is flat and the other is not")
+        ratios = {(m // n, n // m) for m, n in zip(b.spatial, a.spatial)}
+        if len(ratios) > 1:  # Darknet asserts stride == h1/h2 and sample == h2/h1
+            raise GeometryError(
+                f"shapes {a} and {b}: Darknet needs the same size ratio across rows and columns"
+            )
+        return a
+
+    def notes(self, shapes: tuple[Shape, ...]) -> tuple[str, ...]:
+        out, notes = shapes[0], []
+        for x in shapes[1:]:
+            if x == out:
+                continue
+            parts = []
+            if x.channels != out.channels and None not in (x.channels, out.channels):
+                parts.append(f"only the {min(x.channels, out.channels)} channels they share")  # type: ignore[type-var]
+            m, n = (x.spatial[0], out.spatial[0]) if x.spatial else (1, 1)
+            if m // n > 1:
+                parts.append(f"the larger input strided by {m // n}")
+            elif n // m > 1:
+                parts.append(f"the output sampled by {n // m} (every {n // m} positions)")
+            elif x.spatial != out.spatial:
+                parts.append("the positions they share")
+            notes.append(f"{x} added onto {out} over {' and '.join(parts)}, as Darknet does")
+        return tuple(notes)
