@@ -82,16 +82,17 @@ def _trace_cells(layers: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     cells = []
     for layer in layers:
         output = layer["output"]
-        numbers = (layer["params"], layer["macs"], layer["memory"])
+        folded = "folded" in layer
+        numbers = (layer["params"], layer["macs"], layer["activation_bytes"], folded)
         key = (*numbers, *output)
         counts = formatted.get(key)
         if counts is None:
-            params, macs, memory = numbers
+            params, macs, memory, _ = numbers
             counts = formatted[key] = (
                 "x".join(map(str, output)),
                 f"{params:,}",
                 human(macs),
-                human(memory, "B"),
+                SUM * folded + human(memory, "B"),
             )
         rf = layer["rf"]
         kind = layer["kind"]
@@ -107,6 +108,10 @@ def _trace_cells(layers: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     return cells
 
 
+SUM = "Σ "
+"""Marks the memory of a row folded at ``--depth``: a block's outputs summed, not one tensor."""
+
+
 def _trace_summary(data: dict[str, Any]) -> list[str]:
     totals = data["totals"]
     rf = totals["rf"]
@@ -115,10 +120,14 @@ def _trace_summary(data: dict[str, Any]) -> list[str]:
         f"{totals['non_trainable_params']:,} non-trainable (running statistics)",
         f"MACs: {totals['macs']:,} ({human(totals['macs'])}), FLOPs: {human(totals['flops'])}"
         + (f", Darknet: {totals['bflops']:.3f} BFLOPs" if "bflops" in totals else ""),
-        f"memory ({data['dtype']}): activations {human(totals['activations'], 'B')}, "
+        f"memory ({data['dtype']}, {plural(data['bytes_per_element'], 'byte')} per element): "
+        f"activations {human(totals['activation_bytes'], 'B')}, "
         f"parameters {human(totals['param_bytes'], 'B')}",
+        "activations: every layer's output (the memory column), the input not counted",
         f"receptive field: {_plain(rf['size'])} px, stride {_plain(rf['stride'])}",
     ]
+    if any("folded" in layer for layer in data["layers"]):
+        lines.insert(4, f"{SUM}memory: a block's row, its layers' outputs summed")
     outputs = data.get("outputs")
     if outputs:
         shapes = (f"{name} {'x'.join(map(str, shape))}" for name, shape in outputs.items())
@@ -160,7 +169,8 @@ def _csv(data: dict[str, Any]) -> str:
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    header = ["name", "kind", "output", "params", "buffers", "macs", "memory"]
+    header = ["name", "kind", "output", "params", "buffers", "macs"]
+    header += ["activation_elements", "activation_bytes"]
     writer.writerow([*header, "rf_size", "rf_stride", "inputs", "error"])
     for layer in data["layers"]:
         writer.writerow(

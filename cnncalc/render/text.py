@@ -75,6 +75,7 @@ _LATEX_SPECIAL = str.maketrans(
         "|": r"\textbar{}",
         "←": r"\ensuremath{\leftarrow}",
         "✗": r"\ensuremath{\times}",
+        "Σ": r"\ensuremath{\Sigma}",
     }
 )
 

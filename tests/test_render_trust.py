@@ -1,0 +1,86 @@
+"""Issue 16, the rendering's part: memory keys that name their unit, control characters shown
+escaped, cells folded only between words, plain ASCII tables, and worked formulas in
+Markdown, LaTeX and a network's ``--explain``."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner, Result
+
+from cnncalc.cli import main
+
+ENV = {
+    "COLUMNS": "200",
+    "NO_COLOR": None,
+    "FORCE_COLOR": None,
+    "CLICOLOR_FORCE": None,
+    "TTY_COMPATIBLE": None,
+    "TTY_INTERACTIVE": None,
+    "TERM": "xterm",
+}
+
+
+def run(*args: str, **env: str | None) -> Result:
+    return CliRunner(env={**ENV, **env}).invoke(main, list(args))
+
+
+def ok(*args: str, **env: str | None) -> str:
+    result = run(*args, **env)
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    return result.stdout
+
+
+def trace_json(*args: str) -> dict:
+    return json.loads(ok("trace", *args, "--format", "json"))
+
+
+# 1. Memory keys name their unit
+
+
+def test_memory_keys_name_their_unit_and_the_totals_sum_the_rows():
+    out = trace_json("vgg16")
+    assert out["dtype"] == "float32" and out["bytes_per_element"] == 4
+    totals = out["totals"]
+    assert "activations" not in totals and all("memory" not in row for row in out["layers"])
+    elements = sum(row["activation_elements"] for row in out["layers"])
+    assert totals["activation_elements"] == elements
+    assert totals["activation_bytes"] == 4 * elements == 114_804_640
+    for row in out["layers"]:
+        assert row["activation_bytes"] == 4 * row["activation_elements"]
+    first = out["layers"][0]  # conv1_1's output: 224x224x64, the input not counted
+    assert first["activation_elements"] == 224 * 224 * 64
+
+
+def test_int8_is_one_byte_per_element():
+    out = trace_json("32x32x3 | conv 8 f3", "--dtype", "int8")
+    assert out["bytes_per_element"] == 1
+    assert out["totals"]["activation_bytes"] == out["totals"]["activation_elements"] == 30 * 30 * 8
+
+
+def test_folded_rows_say_so_in_json_and_their_memory_is_marked_as_a_sum():
+    out = trace_json("resnet18", "--depth", "1")
+    folded = {row["name"] for row in out["layers"] if row.get("folded")}
+    assert folded == {"layer1", "layer2", "layer3", "layer4"}
+    assert not any("folded" in row for row in trace_json("resnet18")["layers"])
+    table = ok("trace", "resnet18", "--depth", "1")
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[6].strip()
+        for line in table.split("\n")
+        if line.startswith("│")
+    }
+    assert rows["layer1"].startswith("Σ ") and not rows["conv1"].startswith("Σ")
+    assert "Σ memory: a block's row, its layers' outputs summed" in table
+
+
+def test_the_footer_says_what_memory_counts():
+    text = ok("trace", "32x32x3 | conv 8 f3", "--dtype", "float16")
+    assert "memory (float16, 2 bytes per element): activations" in text
+    assert "activations: every layer's output (the memory column), the input not counted" in text
+    assert "Σ" not in text
+
+
+def test_csv_names_the_units_as_json_does():
+    header = ok("trace", "32x32x3 | conv 8 f3", "--format", "csv").split("\n")[0].split(",")
+    assert {"activation_elements", "activation_bytes"} <= set(header)
+    assert "memory" not in header
