@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner, Result
 
 from cnncalc.cli import main
@@ -84,3 +85,68 @@ def test_csv_names_the_units_as_json_does():
     header = ok("trace", "32x32x3 | conv 8 f3", "--format", "csv").split("\n")[0].split(",")
     assert {"activation_elements", "activation_bytes"} <= set(header)
     assert "memory" not in header
+
+
+# 2. Control characters from the input are shown escaped, never sent to the terminal
+
+ESC_NAME = "c\x1b]0;pwned\x07\x9b2J"
+PROTOTXT = (
+    'name: "n 卷积"\ninput: "data"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 20\ninput_dim: 20\n'
+    f'layer {{ name: "{ESC_NAME}" type: "Convolution" bottom: "data" top: "c" '
+    "convolution_param { num_output: 4 kernel_size: 3 } }\n"
+)
+
+
+def controls(text: str) -> set[str]:
+    return {ch for ch in text if ch not in "\n" and (ord(ch) < 32 or 127 <= ord(ch) < 160)}
+
+
+def test_shown_writes_control_characters_out_and_keeps_unicode():
+    from cnncalc.render.text import shown
+
+    assert shown("conv1 卷积 ✓ café") == "conv1 卷积 ✓ café"
+    assert shown(ESC_NAME) == r"c\x1b]0;pwned\x07\x9b2J"
+    assert shown("a\tb\nc\ud800") == r"a\tb\nc\ud800"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["trace"],
+        ["trace", "--format", "markdown"],
+        ["trace", "--format", "csv"],
+        ["trace", "--format", "latex"],
+        ["diagram"],
+        ["diagram", "--format", "dot"],
+    ],
+    ids=" ".join,
+)
+def test_names_with_escapes_are_shown_escaped_in_every_format(tmp_path, args):
+    spec = tmp_path / "evil.prototxt"
+    spec.write_text(PROTOTXT, encoding="utf-8")
+    text = ok(*args, str(spec))
+    assert not controls(text), sorted(map(ord, controls(text)))
+    assert "x1b]0;pwned" in text and "x9b2J" in text
+    if args == ["trace"]:
+        assert "n 卷积: input" in text  # valid Unicode kept
+
+
+def test_an_error_excerpt_quotes_a_line_with_escapes_written_out(tmp_path):
+    spec = tmp_path / "evil.yaml"
+    spec.write_text("name: n\ninput: 32x32x3\nlayers:\n  - conv 8 f3 \x1b]0;pwned\x07\n")
+    result = run("trace", str(spec))
+    assert result.exit_code != 0 and not controls(result.stderr)
+    lines = result.stderr.splitlines()
+    quoted = next(i for i, line in enumerate(lines) if "pwned" in line)
+    assert lines[quoted].endswith(r"| - conv 8 f3 \x1b]0;pwned\x07".replace("| -", "|   -"))
+    caret = lines[quoted + 1].index("^")
+    assert lines[quoted][caret:].startswith(r"\x1b")  # the caret under the escape, written out
+    github = run("check", "--format", "github", str(spec))
+    assert "::error" in github.stdout and not controls(github.stdout)
+
+
+def test_a_table_title_with_an_escape_is_written_out():
+    from cnncalc.render.tables import table
+
+    text = table("net\x1b[2J", ["a"], [("b\x07, a cell wider than the title",)])
+    assert not controls(text) and r"net\x1b[2J" in text and r"b\x07" in text

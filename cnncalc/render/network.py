@@ -16,6 +16,7 @@ from cnncalc.render.text import (
     latex,
     markdown,
     plural,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -95,11 +96,11 @@ def _trace_cells(layers: list[dict[str, Any]]) -> list[tuple[str, ...]]:
                 SUM * folded + human(memory, "B"),
             )
         rf = layer["rf"]
-        kind = layer["kind"]
+        kind = shown(layer["kind"])
         if layer["inputs"]:
             prefix = layer["name"] + "."
-            kind += " ← " + ", ".join(i.removeprefix(prefix) for i in layer["inputs"])
-        name = layer["name"]
+            kind += " ← " + ", ".join(shown(i.removeprefix(prefix)) for i in layer["inputs"])
+        name = shown(layer["name"])
         if "error" in layer:
             name = "✗ " + name
         if "is_output" in layer:
@@ -130,7 +131,7 @@ def _trace_summary(data: dict[str, Any]) -> list[str]:
         lines.insert(4, f"{SUM}memory: a block's row, its layers' outputs summed")
     outputs = data.get("outputs")
     if outputs:
-        shapes = (f"{name} {'x'.join(map(str, shape))}" for name, shape in outputs.items())
+        shapes = (f"{shown(name)} {'x'.join(map(str, shape))}" for name, shape in outputs.items())
         lines.append(f"outputs (⇒): {', '.join(shapes)}")
     return lines
 
@@ -153,9 +154,9 @@ def _trace_text(data: dict[str, Any], fmt: str, width: int | None) -> str:
     cells = _trace_cells(data["layers"])
     input_shape = "x".join(map(str, data["input"]))
     summary = [] if data["errors"] else _trace_summary(data)
-    title = f"{data['name']}: input {input_shape}"
+    title = f"{shown(data['name'])}: input {input_shape}"
     if fmt == "markdown":
-        head = f"**{data['name']}**: input {input_shape}\n\n"
+        head = f"**{shown(data['name'])}**: input {input_shape}\n\n"
         return head + markdown(TRACE_COLUMNS, cells) + "".join(f"\n\n{s}" for s in summary)
     if fmt == "latex":  # the title and totals as comments, so the tabular can be \input as is
         notes = [f"% {line}" for line in [title, *summary]]
@@ -172,11 +173,12 @@ def _csv(data: dict[str, Any]) -> str:
     header = ["name", "kind", "output", "params", "buffers", "macs"]
     header += ["activation_elements", "activation_bytes"]
     writer.writerow([*header, "rf_size", "rf_stride", "inputs", "error"])
-    for layer in data["layers"]:
+    for layer in data["layers"]:  # name, kind, inputs and error hold the input's text
         writer.writerow(
-            [layer[k] if k != "output" else "x".join(map(str, layer[k])) for k in header]
-            + [layer["rf"]["size"], layer["rf"]["stride"], " ".join(layer["inputs"])]
-            + [layer.get("error", "")]
+            [shown(layer["name"]), shown(layer["kind"]), "x".join(map(str, layer["output"]))]
+            + [layer[k] for k in header[3:]]
+            + [layer["rf"]["size"], layer["rf"]["stride"], shown(" ".join(layer["inputs"]))]
+            + [shown(layer.get("error", ""))]
         )
     return out.getvalue().rstrip("\n")
 
@@ -199,7 +201,8 @@ def warning_summary(warnings: list[Any]) -> str:
     """One line for a trace's warnings: the first in full, and how many more there are."""
     first, more = warnings[0], len(warnings) - 1
     others = f"{plural(more, 'more warning')}; --strict makes them errors" if more else ""
-    return f"warning: {first.path}: {first.message} ({others or '--strict makes it an error'})"
+    problem = shown(f"{first.path}: {first.message}")
+    return f"warning: {problem} ({others or '--strict makes it an error'})"
 
 
 def check_line(source: str, t: Any) -> str:
@@ -213,7 +216,7 @@ def check_line(source: str, t: Any) -> str:
     )
     macs = totals.macs  # past a float's range (tconvs with huge strides) in exponent notation
     gmacs = _significant(macs / 1e9) if macs < 10**300 else _scientific(macs // 10**9)
-    return f"{source}: ok — {totals.params:,} params, {gmacs} GMACs{warned}"
+    return f"{shown(source)}: ok — {totals.params:,} params, {gmacs} GMACs{warned}"
 
 
 def _gmacs(macs: int) -> str:

@@ -135,20 +135,15 @@ def _terminal_width() -> int:
     return 80
 
 
-_CONTROLS = {
-    **dict.fromkeys([7, 8, 11, 12, 13]),  # dropped, as rich drops them
-    **{i: "\ufffd" for i in [*range(32), *range(127, 160)] if i not in (7, 8, 9, 10, 11, 12, 13)},
-}
-
-
 def _printable(text: str) -> str:
-    """Text as a terminal should show it: tabs expanded to stops of 8 as rich does, the
-    control characters rich drops dropped, and the other ones (an escape in a network's
-    name) shown as \ufffd rather than sent to the terminal."""
+    """Text as a terminal should show it: a cell's lines kept, tabs expanded to stops of 8 as
+    rich does, and every other control character (an escape in a network's name) written
+    out by :func:`~cnncalc.render.text.shown` rather than sent to the terminal."""
     if text.isprintable():
         return text
-    text = text.translate(_CONTROLS)
-    return "\n".join(line.expandtabs(8) for line in text.split("\n")) if "\t" in text else text
+    from cnncalc.render.text import shown
+
+    return "\n".join(shown(line.expandtabs(8)) for line in text.split("\n"))
 
 
 def _text_width(text: str) -> int:
