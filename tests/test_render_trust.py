@@ -150,3 +150,51 @@ def test_a_table_title_with_an_escape_is_written_out():
 
     text = table("net\x1b[2J", ["a"], [("b\x07, a cell wider than the title",)])
     assert not controls(text) and r"net\x1b[2J" in text and r"b\x07" in text
+
+
+# 3. Cells fold between words only, and only the cells that overflow
+
+
+def test_a_narrow_trace_keeps_every_number_shape_and_receptive_field_whole():
+    data = trace_json("resnet152")
+    text = ok("trace", "resnet152", "--width", "60")
+    lines = text.split("\n")
+    rows = [line.split("│")[1:-1] for line in lines if line.startswith("│")]
+    cells = {cell.strip() for row in rows for cell in row[2:]}  # output to RF: never folded
+    for layer in data["layers"][:60]:
+        rf = f"{layer['rf']['size']}/{layer['rf']['stride']}"
+        assert {"x".join(map(str, layer["output"])), f"{layer['params']:,}", rf} <= cells
+    bordered = [line for line in lines if line[:1] and line[0] in "┏┃┡│└"]
+    assert len({len(line) for line in bordered}) == 1
+    assert len(bordered[0]) < 100  # names fold after a dot, so the table stays narrow
+
+
+def test_a_fraction_or_a_number_is_one_token_and_a_dotted_name_folds_after_its_dots():
+    from cnncalc.render.tables import _fold, _tokens
+
+    assert _tokens("1/2") == ["1/2"] and _tokens("619/24") == ["619/24"]
+    assert _tokens("1,234,567") == ["1,234,567"] and _tokens("2.36M") == ["2.36M"]
+    assert _fold("619/1/2", 3) == ("619/1/2",)
+    assert [line.strip() for line in _fold("layer3.12.conv2", 10)] == ["layer3.12.", "conv2"]
+
+
+def test_only_the_cells_that_overflow_are_folded(monkeypatch):
+    from cnncalc.render import tables
+
+    folded: list[str] = []
+    original = tables._fold
+
+    def counting(text: str, width: int) -> tuple[str, ...]:
+        folded.append(text)
+        return original(text, width)
+
+    monkeypatch.setattr(tables, "_fold", counting)
+    rows = [
+        (f"conv{i}", "conv", "32x32x16", "2,320", "2.36M", "65.5KB", f"{i}/1") for i in range(2000)
+    ]
+    rows[7] = ("add7", "add ← one, two, three, four", *rows[7][2:])
+    text = tables.table(
+        "title", ["layer", "kind", "output", "params", "MACs", "memory", "RF"], rows, 60
+    )
+    assert folded == ["title", "add ← one, two, three, four"]  # not the 2,000 rows' 14,000 cells
+    assert "│ add7 " in text and "conv1999" in text
