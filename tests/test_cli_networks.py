@@ -111,7 +111,8 @@ PROBLEM_KEYS = {"line", "column", "path", "message"}
 # Not a terminal, no colour whatever the caller's environment says; wide enough not to wrap.
 ENV = {
     "COLUMNS": "200",
-    "NO_COLOR": "1",
+    "NO_COLOR": None,
+    "TERM": "xterm",
     "FORCE_COLOR": None,
     "CLICOLOR_FORCE": None,
     "TTY_COMPATIBLE": None,

@@ -198,3 +198,22 @@ def test_only_the_cells_that_overflow_are_folded(monkeypatch):
     )
     assert folded == ["title", "add ← one, two, three, four"]  # not the 2,000 rows' 14,000 cells
     assert "│ add7 " in text and "conv1999" in text
+
+
+# 4. Plain output is ASCII
+
+BOX_DRAWING = set("┏┓┌┐└┘╇┼━─┳┬┴┃│┡┩├┤")
+
+
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}], ids=str)
+@pytest.mark.parametrize(
+    "args", [["trace", "32x32x3 | conv 8 f3"], ["conv", "--n", "32x32x3", "--f", "5"]], ids=str
+)
+def test_plain_output_draws_its_borders_in_ascii(env, args):
+    text = ok(*args, **env)
+    assert not BOX_DRAWING & set(text) and "+--" in text and "|" in text
+    assert BOX_DRAWING & set(ok(*args))  # the control: box drawing otherwise
+
+
+def test_the_help_says_what_plain_means():
+    assert "ASCII (+-|)" in " ".join(ok("--help").split())

@@ -117,7 +117,20 @@ def rich_table(title, header, rows, width=None):
         console.width = max(sum(widest) + 3 * len(widest) + 1, cell_len(title))
     with console.capture() as captured:
         console.print(table)
-    return "\n".join(line.rstrip() for line in captured.get().splitlines())
+    text = "\n".join(line.rstrip() for line in captured.get().splitlines())
+    if plain or os.environ.get("TERM") == "dumb":  # plain output borders in ASCII (+-|)
+        text = text.translate(ASCII)
+    return text
+
+
+ASCII = str.maketrans(
+    {
+        **dict.fromkeys("┏┓┌┐└┘╇┼", "+"),
+        **dict.fromkeys("━─┳┬┴", "-"),
+        **dict.fromkeys("┃│┡┩├┤", "|"),
+    }
+)
+"""Box drawing as the ASCII box writes it."""
 
 
 @pytest.fixture

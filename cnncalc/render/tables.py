@@ -155,9 +155,10 @@ _BOXES = {  # rich's boxes as corners and lines: top, header verticals, header r
 
 
 def _box(headed: bool) -> tuple[str, ...]:
-    """HEAVY_HEAD over a header, SQUARE without; ASCII where the output cannot encode them."""
+    """HEAVY_HEAD over a header, SQUARE without; ASCII (``+-|``) where the output cannot
+    encode them, and for plain output: NO_COLOR set (not empty) or a dumb terminal."""
     encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower()
-    if not encoding.startswith("utf"):
+    if not encoding.startswith("utf") or os.environ.get("NO_COLOR") or _dumb():
         return _BOXES["ascii"]
     return _BOXES["heavy head" if headed else "square"]
 
