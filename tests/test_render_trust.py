@@ -217,3 +217,52 @@ def test_plain_output_draws_its_borders_in_ascii(env, args):
 
 def test_the_help_says_what_plain_means():
     assert "ASCII (+-|)" in " ".join(ok("--help").split())
+
+
+# 5. Homework, shown: the worked formula in Markdown and LaTeX, and one layer of a network
+
+
+CONV = ["conv", "--n", "32x32x3", "--f", "5", "--filters", "10", "--pad", "2"]
+
+
+def test_markdown_and_latex_keep_the_working():
+    markdown = ok(*CONV, "--format", "markdown")
+    assert markdown.startswith("**conv**: 32x32x3 -> 32x32x10\n\n| quantity | working |")
+    assert r"| output rows, columns | (32 - 5 + 2\*2)/1 + 1 = 32 |" in markdown
+    assert r"| parameters | 760 = 10\*3\*5\*5 weights + 10 biases |" in markdown
+    latex = ok(*CONV, "--format", "latex")
+    assert latex.startswith("% conv: 32x32x3 -> 32x32x10\n\\begin{tabular}")
+    assert "output rows, columns & (32 - 5 + 2*2)/1 + 1 = 32 \\\\" in latex
+    assert "MACs & 768,000 = 32*32 output positions x 750 weights \\\\" in latex
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "latex"])
+def test_explain_works_one_layer_of_a_network_with_its_actual_input(fmt):
+    text = ok("trace", "resnet18", "--explain", "layer2.0.conv1", "--format", fmt)
+    assert "layer2.0.conv1 (conv)" in text and "56x56x64 -> 28x28x128" in text
+    assert "floor((56 - 3 + 2" in text and "/2) + 1 = floor(55/2) + 1 = 28" in text
+    assert "73,728 = 128" in text and "┃" not in text  # one layer's working, not the table
+
+
+def test_explain_in_json_is_the_single_layer_contract_with_the_name():
+    out = json.loads(ok("trace", "resnet18", "--explain", "fc", "--format", "json"))
+    assert out["name"] == "fc" and out["op"] == "fc" and out["input"] == [1, 1, 512]
+    assert out["params"] == 513_000
+
+
+def test_explain_a_join_shows_its_branches():
+    text = ok("trace", "resnet18", "--explain", "layer2.0.add1")
+    assert "input 1" in text and "input 2" in text and "28x28x128" in text
+
+
+def test_explain_follows_the_input_option():
+    text = ok("trace", "resnet18", "--input", "160x160x3", "--explain", "conv1")
+    assert "160x160x3 -> 80x80x64" in text
+
+
+def test_an_unknown_name_is_one_line_with_a_did_you_mean():
+    result = run("trace", "resnet18", "--explain", "layer2.0.conv")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: --explain: no layer 'layer2.0.conv'")
+    assert "did you mean 'layer2.0.conv" in lines[0]
