@@ -107,9 +107,9 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _text_width(text))
 
 
-_PARTS = re.compile(r"[^\s.]+\.?")
+_PARTS = r"[^\s.]+\.?"
 """The parts of every word in ASCII text, a dotted name's after each dot (and a number's)."""
-_WHOLE = re.compile(r"(?<!\S)[^\sA-Za-z_]\S*")
+_WHOLE = r"(?<!\S)[^\sA-Za-z_]\S*"
 """The words that are not names: numbers, shapes, fractions, each one token."""
 
 
@@ -118,7 +118,7 @@ def _longest_word(column: list[str]) -> int:
     than. In ASCII text, found by two regular expressions over the whole column."""
     text = "\n".join(column)
     if text.isascii():
-        return max(map(len, [*_PARTS.findall(text), *_WHOLE.findall(text), ""]))
+        return max(map(len, [*re.findall(_PARTS, text), *re.findall(_WHOLE, text), ""]))
     words = text.split()
     return max((_text_width(token) for word in words for token in _tokens(word)), default=0)
 
@@ -289,6 +289,16 @@ def _fold(text: str, width: int) -> tuple[str, ...]:
     >>> _fold("layer1.0.downsample.conv1", 12), _fold("619/24", 3)
     (('layer1.0.   ', 'downsample. ', 'conv1       '), ('619/24',))
     """
+    if " " not in text and "\n" not in text and text.isascii():  # a name: after its dots
+        lines, current = [], ""
+        for piece in _tokens(text) if len(text) > width else (text,):
+            if current and len(current) + len(piece) > width:
+                lines.append(current.ljust(width))
+                current = piece
+            else:
+                current += piece
+        lines.append(current.ljust(width))
+        return tuple(lines)
     lines = []
     for line in text.split("\n"):
         current, used = "", -1  # -1: nothing on the line yet, not even an empty word

@@ -18,7 +18,7 @@ def known_format(fmt: str, formats: tuple[str, ...]) -> None:
         raise UsageError(f"unknown format {fmt!r:.40} (use {', '.join(formats)})")
 
 
-_SHOWN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_SHOWN = "[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
 """What no output may carry as it is: C0 and C1 control characters (an escape sequence can
 retitle a terminal, move its cursor or hide text) and surrogates that pair with nothing."""
 
@@ -43,7 +43,7 @@ def shown(text: str) -> str:
     """
     if text.isprintable():  # the usual text: no character to look at one by one
         return text
-    return _SHOWN.sub(_escaped, text)
+    return re.sub(_SHOWN, _escaped, text)  # compiled when first needed, then cached by re
 
 
 _JSON_ESCAPES = {
