@@ -26,9 +26,10 @@ def table(
     without a header, a bold header and an italic title on a terminal), written directly:
     rich's measuring and wrapping cost three times a trace's whole JSON run, and more per row
     the longer the table. Piped, it is as wide as its cells; at a given or terminal width too
-    narrow for them, the widest columns narrow first and cells fold between words (at spaces),
-    never inside one: a column is never narrower than its longest word, so a number, a shape or
-    a name is always whole, and a table whose words cannot fit is wider than asked. Only the
+    narrow for them, the widest columns narrow first and cells fold between words (at spaces,
+    and a dotted name after a dot), never inside a token: a column is never narrower than its
+    widest token, so a number, a shape or a name part is always whole, and a table whose
+    tokens cannot fit is wider than asked. Only the
     cells that overflow their column are folded, so a long table costs time in its rows.
     """
     from rich.cells import cell_len
@@ -55,8 +56,8 @@ def table(
     available = width - len(natural) - 1
     if sum(natural) > available:  # only then are the words measured
         least = [
-            width if not ({" ", "\n", "."} & set(text)) else _longest_word(column) + 2
-            for width, text, column in zip(natural, texts, cells)
+            wide if not ({" ", "\n", "."} & set(text)) else _longest_word(column) + 2
+            for wide, text, column in zip(natural, texts, cells)
         ]
         widths = _fit(natural, least, available)
     else:
