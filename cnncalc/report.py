@@ -43,18 +43,30 @@ def _problem(p: Problem) -> dict[str, Any]:
 def trace_data(t: Trace, dtype: str = "float32", depth: int | None = None) -> dict[str, Any]:
     """The JSON contract of ``trace``: stable keys, shapes as lists in the spec's layout. A
     network that lists several outputs has ``outputs`` too (name: shape), and those rows
-    ``is_output``; ``output`` is the last layer's, as for any network."""
+    ``is_output``; ``output`` is the last layer's, as for any network.
+
+    Sizes name their unit: a key ending in ``_bytes`` is bytes at ``dtype``
+    (``bytes_per_element`` each), one ending in ``_elements`` counts tensor elements, and
+    ``params`` (with ``non_trainable_params``) counts parameters. Activations are the output
+    of every layer, merges included, the network's input not: a row's own output, or the sum
+    over a row ``folded`` at ``depth``; the totals sum the rows."""
     from cnncalc.analysis.tracer import DTYPE_BYTES, fold
     from cnncalc.graph import without_gc_pauses
 
     net, size = t.network, DTYPE_BYTES[dtype]
     layout = net.layout
     totals = t.totals()
+    rows = fold(t, depth) if depth else t.rows
     with without_gc_pauses():
-        layers = [_layer_data(r, layout, size) for r in (fold(t, depth) if depth else t.rows)]
+        layers = [_layer_data(r, layout, size) for r in rows]
     for layer in layers:
         if layer["name"] in t.outputs:
             layer["is_output"] = True
+    if rows is not t.rows:  # fold keeps a layer's own row, and makes one for each block
+        layer_rows = set(map(id, t.rows))
+        for layer, row in zip(layers, rows):
+            if id(row) not in layer_rows:
+                layer["folded"] = True
     final_rf, final_jump = t.receptive_field()
     outputs = {name: shape_sizes(shape, layout) for name, shape in t.outputs.items()}
     return {
@@ -63,6 +75,7 @@ def trace_data(t: Trace, dtype: str = "float32", depth: int | None = None) -> di
         "output": None if t.output is None else shape_sizes(t.output, layout),
         **({"outputs": outputs} if outputs else {}),
         "dtype": dtype,
+        "bytes_per_element": size,
         "layers": layers,
         "totals": {
             "params": totals.params,
@@ -73,7 +86,8 @@ def trace_data(t: Trace, dtype: str = "float32", depth: int | None = None) -> di
             "shared_layers": sum(1 for r in t.rows if r.shares),
             "macs": totals.macs,
             "flops": costs.trace_flops(t),
-            "activations": totals.activations * size,
+            "activation_elements": totals.activations,
+            "activation_bytes": totals.activations * size,
             "param_bytes": (totals.params + totals.buffers) * size,
             "rf": _rf(final_rf, final_jump),
             **_darknet_totals(t),
@@ -100,7 +114,8 @@ def _layer_data(r: Row, layout: str, size: int) -> dict[str, Any]:
         "buffers": r.buffers,
         "macs": r.macs,
         "rf": _rf(r.rf, r.jump),
-        "memory": r.activations * size,
+        "activation_elements": r.activations,
+        "activation_bytes": r.activations * size,
         "inputs": list(r.inputs),
     }
     if r.shares:

@@ -89,7 +89,7 @@ def test_an_unknown_dtype_lists_the_valid_ones_from_the_command_lines_list():
     assert str(raised.value) == "dtype: 'fp16' is not one of " + ", ".join(DTYPE_BYTES)
     assert "float16" in str(raised.value)
     half = cnncalc.trace("32x32x3 | conv 8 f3", dtype="float16")
-    assert half["layers"][0]["memory"] == 30 * 30 * 8 * 2
+    assert half["layers"][0]["activation_bytes"] == 30 * 30 * 8 * 2
 
 
 def test_a_loaded_network_is_accepted_wherever_a_spec_is():
@@ -363,7 +363,7 @@ def test_a_trace_with_huge_numbers_renders_its_totals():
     assert result.exit_code == 0, result.output
     # 10**36 MACs: past the E prefix, written in exponent notation
     assert "MACs: 1,000,000,000,000,000,000,000,000,000,000,000,000 (1e+36)" in result.stdout
-    assert "memory (float32): activations 4EB" in result.stdout
+    assert "memory (float32, 4 bytes per element): activations 4EB" in result.stdout
 
 
 def test_check_reports_macs_past_a_floats_range():

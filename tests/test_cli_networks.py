@@ -91,8 +91,10 @@ layers:
   - a
 """
 
-TOP_KEYS = {"name", "input", "output", "dtype", "layers", "totals", "warnings", "errors"}
-LAYER_KEYS = {"name", "kind", "output", "params", "buffers", "macs", "rf", "memory", "inputs"}
+TOP_KEYS = {"name", "input", "output", "dtype", "bytes_per_element", "layers", "totals"}
+TOP_KEYS |= {"warnings", "errors"}
+LAYER_KEYS = {"name", "kind", "output", "params", "buffers", "macs", "rf", "inputs"}
+LAYER_KEYS |= {"activation_elements", "activation_bytes"}
 TOTAL_KEYS = {
     "params",
     "trainable_params",
@@ -102,7 +104,8 @@ TOTAL_KEYS = {
     "non_trainable_params",
     "macs",
     "flops",
-    "activations",
+    "activation_elements",
+    "activation_bytes",
     "param_bytes",
     "rf",
 }
@@ -111,7 +114,8 @@ PROBLEM_KEYS = {"line", "column", "path", "message"}
 # Not a terminal, no colour whatever the caller's environment says; wide enough not to wrap.
 ENV = {
     "COLUMNS": "200",
-    "NO_COLOR": "1",
+    "NO_COLOR": None,
+    "TERM": "xterm",
     "FORCE_COLOR": None,
     "CLICOLOR_FORCE": None,
     "TTY_COMPATIBLE": None,
@@ -191,7 +195,7 @@ def test_trace_inline_json_contract_and_numbers():
     assert conv["output"] == [32, 32, 10]  # (32 - 5 + 2*2)/1 + 1 = 32
     assert conv["params"] == 10 * 3 * 5 * 5 + 10 == 760
     assert conv["macs"] == 32 * 32 * 10 * 75 == 768_000
-    assert conv["memory"] == 32 * 32 * 10 * 4  # float32
+    assert conv["activation_bytes"] == 32 * 32 * 10 * 4  # float32
     assert conv["rf"] == {"size": 5, "stride": 1}
     assert pool["output"] == [16, 16, 10]  # (32 - 2)/2 + 1
     assert (pool["params"], pool["macs"]) == (0, 0)
@@ -205,7 +209,7 @@ def test_trace_inline_json_contract_and_numbers():
     assert totals["non_trainable_params"] == 0
     assert totals["macs"] == 768_000 + 25_600 and totals["flops"] == 2 * 793_600
     assert totals["param_bytes"] == 26_370 * 4
-    assert totals["activations"] == (2 * 10_240 + 2_560 + 10 + 10) * 4
+    assert totals["activation_bytes"] == (2 * 10_240 + 2_560 + 10 + 10) * 4
     assert totals["rf"] == {"size": 36, "stride": 32}
     assert out["warnings"] == out["errors"] == []
 
@@ -308,28 +312,31 @@ def test_totals_are_the_sums_of_the_rows(workdir, spec, depth):
     assert totals["flops"] == 2 * totals["macs"]
     assert totals["param_bytes"] == 4 * (totals["params"] + totals["non_trainable_params"])
     assert totals["rf"] == layers[-1]["rf"]
-    if depth is None:
-        assert totals["activations"] == sum(x["memory"] for x in layers)
+    for key in ("activation_elements", "activation_bytes"):
+        assert totals[key] == sum(x[key] for x in layers)
 
 
 @pytest.mark.parametrize("depth", [1, 2])
 def test_folded_memory_sums_to_the_activations(depth):
     out = data("resnet50", "--depth", str(depth))
-    assert out["totals"]["activations"] == sum(x["memory"] for x in out["layers"])
+    for key in ("activation_elements", "activation_bytes"):
+        assert out["totals"][key] == sum(x[key] for x in out["layers"])
 
 
 def test_float16_halves_memory_and_parameter_bytes():
     full, half = data("resnet50"), data("resnet50", "--dtype", "float16")
     assert (full["dtype"], half["dtype"]) == ("float32", "float16")
-    assert [x["memory"] for x in half["layers"]] == [x["memory"] // 2 for x in full["layers"]]
-    for key in ("activations", "param_bytes"):
+    assert [x["activation_bytes"] for x in half["layers"]] == [
+        x["activation_bytes"] // 2 for x in full["layers"]
+    ]
+    for key in ("activation_bytes", "param_bytes"):
         assert 2 * half["totals"][key] == full["totals"][key]
     for key in ("params", "non_trainable_params", "macs"):
         assert half["totals"][key] == full["totals"][key]
     assert full["totals"]["param_bytes"] == 4 * (25_557_032 + 53_120)
     text = finished(run("trace", INLINE, "--dtype", "float16"), 0).stdout
     assert (
-        "memory (float16): activations 46.1KB, parameters 52.7KB" in text
+        "memory (float16, 2 bytes per element): activations 46.1KB, parameters 52.7KB" in text
     )  # 23,050 and 26,370 x 2
 
 

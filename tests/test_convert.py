@@ -41,7 +41,9 @@ def comparable(data: dict[str, Any], skip: int = 0, memory: bool = True) -> dict
         "output": data["output"],
         "outputs": list(data.get("outputs", {}).values()),
         "layers": rows,
-        "totals": {k: v for k, v in data["totals"].items() if memory or k != "activations"},
+        "totals": {
+            k: v for k, v in data["totals"].items() if memory or not k.startswith("activation_")
+        },
         "warnings": [w["message"] for w in data["warnings"]],
     }
 

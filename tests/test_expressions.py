@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from cnncalc.cli import main
 from cnncalc.formats.expressions import ExpressionError, evaluate, parse_expression
 
-ENV = {"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None}
+ENV = {"COLUMNS": "200", "NO_COLOR": None, "FORCE_COLOR": None, "TERM": "xterm"}
 HEAD = re.compile(r"^(?P<source>.+?):(?P<line>\d+):(?P<column>\d+): error: (?P<message>.*)$")
 
 

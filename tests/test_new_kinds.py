@@ -42,7 +42,7 @@ from cnncalc.kinds import (
 )
 from cnncalc.render.layer import layer_report
 
-ENV = {"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None}
+ENV = {"COLUMNS": "200", "NO_COLOR": None, "FORCE_COLOR": None, "TERM": "xterm"}
 
 
 def hwc(*sizes: int) -> Shape:

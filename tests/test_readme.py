@@ -16,7 +16,7 @@ from cnncalc.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-ENV = {"COLUMNS": "100", "NO_COLOR": "1"}
+ENV = {"COLUMNS": "100", "NO_COLOR": None, "TERM": "xterm"}
 
 CONSOLE = re.compile(r"```console\n(.*?)```\n", re.S)
 GENERATED = re.compile(r"<!-- (cnncalc .*?) -->\n(.*?)<!-- end -->\n", re.S)

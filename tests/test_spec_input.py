@@ -20,7 +20,7 @@ from cnncalc.core.positions import Pos, Problem
 from cnncalc.formats.spec import MAX_DEPTH
 from cnncalc.render.problems import problem_report
 
-ENV = {"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None}
+ENV = {"COLUMNS": "200", "NO_COLOR": None, "FORCE_COLOR": None, "TERM": "xterm"}
 
 
 @pytest.fixture

@@ -88,14 +88,25 @@ def test_an_empty_no_color_is_unset():
     assert ESCAPE in CliRunner().invoke(main, TABLES[0], env=env, color=True).stdout
 
 
-def test_no_color_keeps_the_text():
-    """Styles only: the characters are the same with and without NO_COLOR."""
+ASCII = str.maketrans(
+    {
+        **dict.fromkeys("┏┓┌┐└┘╇┼", "+"),
+        **dict.fromkeys("━─┳┬┴", "-"),
+        **dict.fromkeys("┃│┡┩├┤", "|"),
+    }
+)
+"""Box drawing as the ASCII box writes it."""
+
+
+def test_no_color_keeps_the_text_and_draws_in_ascii():
+    """The same words with and without NO_COLOR; the borders plain ASCII."""
     styled = CliRunner().invoke(main, TABLES[2], env={**CLEAN, "FORCE_COLOR": "1"}, color=True)
     plain = CliRunner().invoke(
         main, TABLES[2], env={**CLEAN, "FORCE_COLOR": "1", "NO_COLOR": "1"}, color=True
     )
-    unstyled = re.sub(r"\x1b\[[0-9;]*m", "", styled.stdout)
+    unstyled = re.sub(r"\x1b\[[0-9;]*m", "", styled.stdout).translate(ASCII)
     assert [line.rstrip() for line in unstyled.splitlines()] == plain.stdout.splitlines()
+    assert plain.stdout.isascii()
 
 
 def test_not_a_terminal_is_plain_without_being_stripped():

@@ -150,10 +150,9 @@ def test_a_narrow_table_folds_cells_but_never_cuts_them():
     assert result.exit_code == 0
     assert "…" not in result.stdout
     lines = result.stdout.splitlines()
-    assert max(len(line) for line in lines if line[:1] in "┏┃┡│└") <= 50
+    assert len({len(line) for line in lines if line[:1] and line[0] in "┏┃┡│└"}) == 1
     (i,) = [i for i, line in enumerate(lines) if "│ fc1 " in line]
-    params = "".join(lines[j].split("│")[4].strip() for j in range(i, i + 3))
-    assert params.startswith("102,764,544")
+    assert lines[i].split("│")[4].strip() == "102,764,544"  # a number is never split
 
 
 # --- layout -----------------------------------------------------------------------------------

@@ -58,7 +58,8 @@ LAZY_COMMANDS = {
     context_settings={"show_default": True},
     epilog="""\b
 Shell completion: eval "$(_CNNCALC_COMPLETE=bash_source cnncalc)" in ~/.bashrc
-(zsh_source, fish_source for the other shells). NO_COLOR=1 prints plain tables.
+(zsh_source, fish_source for the other shells). NO_COLOR=1 (or TERM=dumb) prints
+plain tables: no colour, and borders in ASCII (+-|) rather than box drawing.
 
 \b
 Examples:

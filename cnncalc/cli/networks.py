@@ -145,7 +145,8 @@ Examples:
   cnncalc trace resnet50 --depth 1
   cnncalc trace model.yaml --format json --dtype float16
   cnncalc trace inception_v3 --input 512x512x3 --format csv
-  cnncalc trace lenet5 --format latex > lenet5.tex"""
+  cnncalc trace lenet5 --format latex > lenet5.tex
+  cnncalc trace resnet18 --explain layer2.0.conv1 --format markdown"""
 )
 @SPEC_ARGUMENT
 @INPUT_SHAPE
@@ -164,6 +165,12 @@ Examples:
     is_flag=True,
     help="Fail when input rows or columns are left out by a size that does not divide.",
 )
+@click.option(
+    "--explain",
+    metavar="NAME",
+    help="Show the worked formula of the layer NAME (as the table names it) with its actual "
+    "input, rather than the table: --format table, markdown, latex or json.",
+)
 def trace(
     spec: str,
     input_shape: str | None,
@@ -173,6 +180,7 @@ def trace(
     output_format: str,
     width: int | None,
     strict: bool,
+    explain: str | None,
 ) -> None:
     """Trace a network layer by layer: shapes, parameters, MACs, memory, receptive field."""
     from cnncalc.analysis.tracer import trace as run
@@ -180,7 +188,15 @@ def trace(
     net, shape = load_network(spec, input_shape, source_format)
     with reported():
         t = run(net, shape)
-    click.echo(trace_report(report.trace_data(t, dtype, depth), output_format, width))
+        if explain is not None:
+            from cnncalc.analysis.explain import explain as explained
+            from cnncalc.formats.kit import did_you_mean
+            from cnncalc.render.layer import explain_report
+
+            layer = explained(t, explain, did_you_mean)
+            click.echo(explain_report(layer, output_format, net.layout))
+        else:
+            click.echo(trace_report(report.trace_data(t, dtype, depth), output_format, width))
     if t.errors:
         click.echo(problem_report(net.source, net.text, t.errors), err=True)
     if strict and t.warnings:

@@ -14,7 +14,7 @@ from cnncalc.core.errors import GeometryError, UsageError
 from cnncalc.core.notation import parse_ints, parse_padding
 from cnncalc.core.numbers import parse_count
 from cnncalc.render.layer import DRAW_LIMIT
-from cnncalc.render.text import FORMATS
+from cnncalc.render.text import FORMATS, shown
 
 
 class OptionError(click.BadParameter):
@@ -22,7 +22,7 @@ class OptionError(click.BadParameter):
 
     def show(self, file: Any = None) -> None:
         flag = self.param.opts[0] if self.param is not None else "option"
-        click.echo(f"Error: {flag}: {self.message}", err=True)
+        click.echo(f"Error: {flag}: {shown(self.message)}", err=True)
 
 
 class Notation(click.ParamType):
@@ -106,6 +106,9 @@ class Failure(click.ClickException):
     """A domain error as one ``Error:`` line; exit status 1, for impossible geometry."""
 
     exit_code = 1
+
+    def format_message(self) -> str:
+        return shown(self.message)  # a name from the input, control characters written out
 
 
 class UsageFailure(Failure):

@@ -18,6 +18,7 @@ from cnncalc.core.errors import UsageError
 from cnncalc.core.notation import format_shape
 from cnncalc.core.shapes import Shape
 from cnncalc.graph import is_merge
+from cnncalc.render.text import shown
 
 
 class Node(NamedTuple):
@@ -176,7 +177,7 @@ _MERMAID_SHAPES = {"terminal": ('(["', '"])'), "merge": ('{{"', '"}}'), "layer":
 
 
 def _mermaid_text(text: str) -> str:
-    return "".join(_MERMAID_ESCAPES.get(c, c) for c in text)
+    return "".join(_MERMAID_ESCAPES.get(c, c) for c in shown(text))
 
 
 def mermaid(trace: Trace, depth: int | None = None, layout: str = "hwc") -> str:
@@ -206,7 +207,7 @@ _DOT_SHAPES = {"terminal": "oval", "merge": "hexagon", "layer": "box"}
 
 
 def _dot_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return shown(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def dot(trace: Trace, depth: int | None = None, layout: str = "hwc") -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnncalc import report
 from cnncalc.core.errors import UsageError
-from cnncalc.core.notation import format_shape
+from cnncalc.core.notation import format_shape, shape_sizes
 from cnncalc.core.shapes import Shape, dimension_names
 from cnncalc.kinds import Formula, Layer, Outcome, Worked
 from cnncalc.kinds.windows import window_formula
@@ -19,13 +19,16 @@ from cnncalc.render.text import (
     FORMATS,
     TEXT_TABLES,
     VERBATIM,
-    cell,
     known_format,
+    latex,
     latex_escape,
+    markdown,
+    shown,
     small_json,
 )
 
 if TYPE_CHECKING:
+    from cnncalc.analysis.explain import Explained
     from cnncalc.analysis.solve import Solution, Transposed
 
 
@@ -40,19 +43,60 @@ def layer_report(
 ) -> str:
     """The result of applying ``layer`` to ``x``, in one of :data:`FORMATS`."""
     known_format(fmt, FORMATS)
-    data = report.layer_data(layer, x, outcome, layout)
     if fmt == "json":
-        return small_json(data)
-    if fmt in TEXT_TABLES:
-        rows = [(key, cell(v)) for key, v in data.items()]
-        begin, end = VERBATIM[fmt]
-        text = TEXT_TABLES[fmt](["quantity", "value"], rows)
-        return text + (f"\n\n{begin}\n{drawing(layer, x, outcome)}\n{end}" if draw else "")
+        return small_json(report.layer_data(layer, x, outcome, layout))
     title = f"{layer.kind}: {format_shape(x, layout)} -> {format_shape(outcome.shape, layout)}"
+    text = _working(title, _layer_rows(layer, x, outcome, layout, fmt), fmt)
+    if not draw:
+        return text
+    if fmt in VERBATIM:
+        begin, end = VERBATIM[fmt]
+        return f"{text}\n\n{begin}\n{drawing(layer, x, outcome)}\n{end}"
+    return f"{text}\n\n{drawing(layer, x, outcome)}"
+
+
+WORKING = ["quantity", "working"]
+"""The header of a worked formula in Markdown and LaTeX."""
+
+
+def _working(title: str, rows: Rows, fmt: str) -> str:
+    """A worked formula under its title: a table on a terminal; in Markdown a bold title and a
+    table, in LaTeX a comment and a tabular, for a student to paste."""
+    if fmt == "markdown":  # 10*3*5*5 would be emphasis, a | a new cell
+        head, _, tail = title.partition(":")
+        escaped = [tuple(c.replace("*", "\\*").replace("|", "\\|") for c in row) for row in rows]
+        return f"**{head}**:{tail}\n\n" + markdown(WORKING, escaped)
+    if fmt == "latex":
+        return f"% {title}\n" + latex(WORKING, rows)
     from cnncalc.render.tables import table  # not for the plain formats: they start sooner
 
-    text = table(title, None, _layer_rows(layer, x, outcome, layout))
-    return text + (f"\n\n{drawing(layer, x, outcome)}" if draw else "")
+    return table(title, None, rows)
+
+
+EXPLAIN_FORMATS = ("table", "markdown", "latex", "json")
+"""The formats of ``trace --explain``."""
+
+
+def explain_report(explained: Explained, fmt: str, layout: str = "hwc") -> str:
+    """One layer of a traced network worked out with its actual input (``trace --explain``)."""
+    known_format(fmt, EXPLAIN_FORMATS)
+    name, layer, inputs, outcome, output = explained
+    name = shown(name)
+    if outcome is None:  # a join: its branches' shapes, and what joining them gives
+        if fmt == "json":
+            data: dict[str, Any] = {"name": name, "op": layer.kind}
+            data["inputs"] = [shape_sizes(x, layout) for x in inputs]
+            data["output"] = shape_sizes(output, layout)
+            return small_json(data)
+        rows = [(f"input {i}", format_shape(x, layout)) for i, x in enumerate(inputs, 1)]
+        rows += [("output", format_shape(output, layout)), ("rule", layer.summary)]
+        return _working(f"{name} ({layer.kind}): {len(inputs)} inputs", rows, fmt)
+    x = inputs[0]
+    if fmt == "json":
+        return small_json({"name": name, **report.layer_data(layer, x, outcome, layout)})
+    shapes = f"{format_shape(x, layout)} -> {format_shape(outcome.shape, layout)}"
+    rows = _layer_rows(layer, x, outcome, layout, fmt)
+    return _working(f"{name} ({layer.kind}): {shapes}", rows, fmt)
 
 
 def solutions_report(
@@ -145,7 +189,9 @@ def _lines(worked: Worked) -> Rows:
     return rows
 
 
-def _layer_rows(layer: Layer, x: Shape, outcome: Outcome, layout: str) -> Rows:
+def _layer_rows(layer: Layer, x: Shape, outcome: Outcome, layout: str, fmt: str = "table") -> Rows:
+    """The worked formula's rows; in Markdown and LaTeX the warnings too (on a terminal they
+    go to standard error)."""
     worked = layer.worked(x, outcome)
     rows = [("input", format_shape(x, layout)), ("output", format_shape(outcome.shape, layout))]
     rows += _lines(worked)
@@ -161,6 +207,8 @@ def _layer_rows(layer: Layer, x: Shape, outcome: Outcome, layout: str) -> Rows:
         rows.append((quantity, _count(count, unknown) if formula is None else _written(formula)))
     flops = report.flops(layer, outcome)
     rows.append(("FLOPs", f"{flops:,} = 2 x MACs" if flops else _count(flops, unknown)))
+    if fmt in TEXT_TABLES and outcome.warnings:
+        rows.append(("warnings", "\n".join(outcome.warnings)))
     return rows
 
 

@@ -16,6 +16,7 @@ from cnncalc.render.text import (
     latex,
     markdown,
     plural,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -83,24 +84,25 @@ def _trace_cells(layers: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     cells = []
     for layer in layers:
         output = layer["output"]
-        numbers = (layer["params"], layer["macs"], layer["memory"])
+        folded = "folded" in layer
+        numbers = (layer["params"], layer["macs"], layer["activation_bytes"], folded)
         marks = (layer.get("shares", ""), layer.get("frozen_params", 0))
         key = (*numbers, *output, *marks)
         counts = formatted.get(key)
         if counts is None:
-            params, macs, memory = numbers
+            params, macs, memory, _ = numbers
             counts = formatted[key] = (
                 "x".join(map(str, output)),
                 _params_cell(params, *marks),
                 human(macs),
-                human(memory, "B"),
+                SUM * folded + human(memory, "B"),
             )
         rf = layer["rf"]
-        kind = layer["kind"]
+        kind = shown(layer["kind"])
         if layer["inputs"]:
             prefix = layer["name"] + "."
-            kind += " ← " + ", ".join(i.removeprefix(prefix) for i in layer["inputs"])
-        name = layer["name"]
+            kind += " ← " + ", ".join(shown(i.removeprefix(prefix)) for i in layer["inputs"])
+        name = shown(layer["name"])
         if "error" in layer:
             name = "✗ " + name
         if "is_output" in layer:
@@ -118,7 +120,7 @@ def _params_cell(params: int, shares: str, frozen: int) -> str:
     """A row's parameters: ``shared: OWNER`` for weights counted on another row (↺), the
     frozen ones said (all, or how many)."""
     if shares:
-        return f"shared: {shares}"
+        return f"shared: {shown(shares)}"
     if frozen:
         return f"{params:,} frozen" if frozen == params else f"{params:,} ({frozen:,} frozen)"
     return f"{params:,}"
@@ -141,6 +143,10 @@ def _params_line(totals: dict[str, Any]) -> str:
     )
 
 
+SUM = "Σ "
+"""Marks the memory of a row folded at ``--depth``: a block's outputs summed, not one tensor."""
+
+
 def _trace_summary(data: dict[str, Any]) -> list[str]:
     totals = data["totals"]
     rf = totals["rf"]
@@ -148,13 +154,17 @@ def _trace_summary(data: dict[str, Any]) -> list[str]:
         _params_line(totals),
         f"MACs: {totals['macs']:,} ({human(totals['macs'])}), FLOPs: {human(totals['flops'])}"
         + (f", Darknet: {totals['bflops']:.3f} BFLOPs" if "bflops" in totals else ""),
-        f"memory ({data['dtype']}): activations {human(totals['activations'], 'B')}, "
+        f"memory ({data['dtype']}, {plural(data['bytes_per_element'], 'byte')} per element): "
+        f"activations {human(totals['activation_bytes'], 'B')}, "
         f"parameters {human(totals['param_bytes'], 'B')}",
+        "activations: every layer's output (the memory column), the input not counted",
         f"receptive field: {_plain(rf['size'])} px, stride {_plain(rf['stride'])}",
     ]
+    if any("folded" in layer for layer in data["layers"]):
+        lines.insert(4, f"{SUM}memory: a block's row, its layers' outputs summed")
     outputs = data.get("outputs")
     if outputs:
-        shapes = (f"{name} {'x'.join(map(str, shape))}" for name, shape in outputs.items())
+        shapes = (f"{shown(name)} {'x'.join(map(str, shape))}" for name, shape in outputs.items())
         lines.append(f"outputs (⇒): {', '.join(shapes)}")
     return lines
 
@@ -177,9 +187,9 @@ def _trace_text(data: dict[str, Any], fmt: str, width: int | None) -> str:
     cells = _trace_cells(data["layers"])
     input_shape = "x".join(map(str, data["input"]))
     summary = [] if data["errors"] else _trace_summary(data)
-    title = f"{data['name']}: input {input_shape}"
+    title = f"{shown(data['name'])}: input {input_shape}"
     if fmt == "markdown":
-        head = f"**{data['name']}**: input {input_shape}\n\n"
+        head = f"**{shown(data['name'])}**: input {input_shape}\n\n"
         return head + markdown(TRACE_COLUMNS, cells) + "".join(f"\n\n{s}" for s in summary)
     if fmt == "latex":  # the title and totals as comments, so the tabular can be \input as is
         notes = [f"% {line}" for line in [title, *summary]]
@@ -193,13 +203,15 @@ def _csv(data: dict[str, Any]) -> str:
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    header = ["name", "kind", "output", "params", "buffers", "macs", "memory"]
+    header = ["name", "kind", "output", "params", "buffers", "macs"]
+    header += ["activation_elements", "activation_bytes"]
     writer.writerow([*header, "rf_size", "rf_stride", "inputs", "error"])
-    for layer in data["layers"]:
+    for layer in data["layers"]:  # name, kind, inputs and error hold the input's text
         writer.writerow(
-            [layer[k] if k != "output" else "x".join(map(str, layer[k])) for k in header]
-            + [layer["rf"]["size"], layer["rf"]["stride"], " ".join(layer["inputs"])]
-            + [layer.get("error", "")]
+            [shown(layer["name"]), shown(layer["kind"]), "x".join(map(str, layer["output"]))]
+            + [layer[k] for k in header[3:]]
+            + [layer["rf"]["size"], layer["rf"]["stride"], shown(" ".join(layer["inputs"]))]
+            + [shown(layer.get("error", ""))]
         )
     return out.getvalue().rstrip("\n")
 
@@ -222,7 +234,8 @@ def warning_summary(warnings: list[Any]) -> str:
     """One line for a trace's warnings: the first in full, and how many more there are."""
     first, more = warnings[0], len(warnings) - 1
     others = f"{plural(more, 'more warning')}; --strict makes them errors" if more else ""
-    return f"warning: {first.path}: {first.message} ({others or '--strict makes it an error'})"
+    problem = shown(f"{first.path}: {first.message}")
+    return f"warning: {problem} ({others or '--strict makes it an error'})"
 
 
 def check_line(source: str, t: Any) -> str:
@@ -236,7 +249,7 @@ def check_line(source: str, t: Any) -> str:
     )
     macs = totals.macs  # past a float's range (tconvs with huge strides) in exponent notation
     gmacs = _significant(macs / 1e9) if macs < 10**300 else _scientific(macs // 10**9)
-    return f"{source}: ok — {totals.params:,} params, {gmacs} GMACs{warned}"
+    return f"{shown(source)}: ok — {totals.params:,} params, {gmacs} GMACs{warned}"
 
 
 def _gmacs(macs: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from cnncalc.render.text import plural
+from cnncalc.render.text import plural, shown
 
 if TYPE_CHECKING:
     pass
@@ -24,6 +24,7 @@ def problem_report(source: str, text: str, problems: Iterable[Any], severity: st
     At most MAX_PROBLEMS are printed, and a long line is shown once, cut around the column.
     """
     lines = text.splitlines()
+    source = shown(source)
     problems = list(problems)
     out = []
     quoted = set()
@@ -31,11 +32,11 @@ def problem_report(source: str, text: str, problems: Iterable[Any], severity: st
         line, column = p.pos
         where = f"{source}:{line}:{column}" if line else source
         path = f"{p.path}: " if p.path else ""
-        out.append(f"{where}: {severity}: {path}{p.message}")
+        out.append(f"{where}: {severity}: {shown(path + p.message)}")
         if 0 < line <= len(lines) and (line not in quoted or len(lines[line - 1]) <= QUOTED):
             quoted.add(line)
-            shown, caret = _excerpt(lines[line - 1], column)
-            out.append(f"  {line:>4} | {shown}")
+            excerpt, caret = _excerpt(lines[line - 1], column)
+            out.append(f"  {line:>4} | {excerpt}")
             out.append(f"       | {' ' * caret}^")
     if len(problems) > MAX_PROBLEMS:
         out.append(f"... and {plural(len(problems) - MAX_PROBLEMS, severity)} more")
@@ -43,25 +44,32 @@ def problem_report(source: str, text: str, problems: Iterable[Any], severity: st
 
 
 def _excerpt(line: str, column: int) -> tuple[str, int]:
-    """At most QUOTED characters of ``line`` around ``column`` (1-based), with … where cut,
-    and the caret's offset in them.
+    r"""At most QUOTED characters of ``line`` around ``column`` (1-based), with … where cut,
+    and the caret's offset in them; control characters written out (:func:`shown`), the
+    caret under the character it points at all the same.
 
     >>> _excerpt("abc", 2)
     ('abc', 1)
-    >>> shown, caret = _excerpt("x" * 500 + "!" + "y" * 500, 501)
-    >>> len(shown) <= 122, shown[caret]
+    >>> quoted, caret = _excerpt("x" * 500 + "!" + "y" * 500, 501)
+    >>> len(quoted) <= 122, quoted[caret]
     (True, '!')
+    >>> quoted, caret = _excerpt("a: \x1b[2J !", 9)
+    >>> print(quoted); quoted[caret]
+    a: \x1b[2J !
+    '!'
     """
-    if len(line) <= QUOTED:
-        return line, column - 1
-    start = min(max(column - 1 - QUOTED // 2, 0), len(line) - QUOTED)
-    shown = line[start : start + QUOTED]
-    caret = column - 1 - start
+    start = 0
+    if len(line) > QUOTED:
+        start = min(max(column - 1 - QUOTED // 2, 0), len(line) - QUOTED)
+    piece = line[start : start + QUOTED]
+    before = column - 1 - start
+    quoted = shown(piece)
+    caret = len(shown(piece[:before])) if quoted is not piece else before
     if start > 0:
-        shown, caret = "…" + shown, caret + 1
+        quoted, caret = "…" + quoted, caret + 1
     if start + QUOTED < len(line):
-        shown += "…"
-    return shown, caret
+        quoted += "…"
+    return quoted, caret
 
 
 def github_annotations(source: str, problems: Iterable[Any], severity: str = "error") -> str:
@@ -74,10 +82,12 @@ def github_annotations(source: str, problems: Iterable[Any], severity: str = "er
         return text
 
     out = []
+    source = shown(source)
     for p in problems:
         where = f"file={escape(source, ':,')}"
         if p.pos.line:
             where += f",line={p.pos.line},col={p.pos.column}"
         path = f"{p.path}: " if p.path else ""
-        out.append(f"::{severity} {where}::{escape(path + p.message)}")
+        message = "\n".join(map(shown, (path + p.message).split("\n")))
+        out.append(f"::{severity} {where}::{escape(message)}")
     return "\n".join(out)

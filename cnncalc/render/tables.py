@@ -9,7 +9,6 @@ import os
 import re
 import sys
 from collections.abc import Iterable
-from functools import lru_cache
 from itertools import starmap
 from typing import TYPE_CHECKING
 
@@ -27,7 +26,11 @@ def table(
     without a header, a bold header and an italic title on a terminal), written directly:
     rich's measuring and wrapping cost three times a trace's whole JSON run, and more per row
     the longer the table. Piped, it is as wide as its cells; at a given or terminal width too
-    narrow for them, cells fold at spaces (a word longer than the cell is split), never cut.
+    narrow for them, the widest columns narrow first and cells fold between words (at spaces,
+    and a dotted name after a dot), never inside a token: a column is never narrower than its
+    widest token, so a number, a shape or a name part is always whole, and a table whose
+    tokens cannot fit is wider than asked. Only the
+    cells that overflow their column are folded, so a long table costs time in its rows.
     """
     from rich.cells import cell_len
 
@@ -36,6 +39,7 @@ def table(
     texts = ["".join(column) for column in zip(columns, *rows)]
     if not all(map(str.isprintable, texts)):  # rare: several lines in a cell, a control character
         rows = [tuple(map(_printable, row)) for row in rows]
+        texts = ["".join(column) for column in zip(columns, *rows)]
     title = _printable(title)
     terminal = _on_terminal()
     styled = terminal and not os.environ.get("NO_COLOR") and not _dumb()
@@ -49,7 +53,15 @@ def table(
         width = (
             _terminal_width() if terminal else max(sum(natural) + len(natural) + 1, cell_len(title))
         )
-    widths = _fit(natural, width - len(natural) - 1)
+    available = width - len(natural) - 1
+    if sum(natural) > available:  # only then are the words measured
+        least = [
+            wide if not ({" ", "\n", "."} & set(text)) else _longest_word(column) + 2
+            for wide, text, column in zip(natural, texts, cells)
+        ]
+        widths = _fit(natural, least, available)
+    else:
+        widths = natural
     top, heads, rule, bodies, bottom = _box(header is not None)
     bold, italic, reset = ("\x1b[1m", "\x1b[3m", "\x1b[0m") if styled else ("", "", "")
     table_width = sum(widths) + len(widths) + 1
@@ -59,20 +71,71 @@ def table(
         lines += _row(header, widths, heads, bold, reset, bottom_up=True)
         lines.append(rule[0] + rule[2].join(rule[1] * w for w in widths) + rule[3])
     inner = [w - 2 for w in widths]
-    # A row whose every cell fits on one line is one format; only the others are folded.
     one_line = bodies[0] + bodies[1].join(f" {{:<{w}}} " for w in inner) + bodies[2]
-    if not all(simple) or min(inner) < 1:
-        one_line = ""
-    if one_line and widths == natural:  # nothing to fold: piped, or a wide enough terminal
+    if widths == natural and all(simple):  # nothing to fold: piped, or a wide enough terminal
         lines += starmap(one_line.format, rows)
-    else:
+    elif all(simple):  # a row whose every cell fits is one format; only the others fold
         for row in rows:
-            if one_line and all(map(int.__ge__, inner, map(len, row))):
+            if all(map(int.__ge__, inner, map(len, row))):
                 lines.append(one_line.format(*row))
+                continue
+            folded = [_fold(text, w) if len(text) > w else (text,) for text, w in zip(row, inner)]
+            for i in range(max(map(len, folded))):
+                lines.append(one_line.format(*[f[i] if i < len(f) else "" for f in folded]))
+    else:  # wide characters or several lines in a cell: measured cell by cell
+        for row in rows:
+            if all(map(_fits, row, inner)):
+                lines.append(_padded(row, widths, bodies))
             else:
                 lines += _row(row, widths, bodies, "", "")
     lines.append(bottom[0] + bottom[2].join(bottom[1] * w for w in widths) + bottom[3])
     return "\n".join(lines)  # every line but the title's ends in a border
+
+
+def _fits(text: str, inner: int) -> bool:
+    """Whether a cell fits its column's inner width on one line."""
+    return "\n" not in text and _text_width(text) <= inner
+
+
+def _padded(row: tuple[str, ...], widths: list[int], verticals: str) -> str:
+    """A row whose every cell fits on one line, its cells padded by their widths on screen."""
+    cells = [f" {_pad(text, w - 2)} " for text, w in zip(row, widths)]
+    return verticals[0] + verticals[1].join(cells) + verticals[2]
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` filled with spaces to ``width`` cells on a terminal."""
+    return text + " " * (width - _text_width(text))
+
+
+_PARTS = r"[^\s.]+\.?"
+"""The parts of every word in ASCII text, a dotted name's after each dot (and a number's)."""
+_WHOLE = r"(?<!\S)[^\sA-Za-z_]\S*"
+"""The words that are not names: numbers, shapes, fractions, each one token."""
+
+
+def _longest_word(column: list[str]) -> int:
+    """Cells of the widest token (:func:`_tokens`) of a column: what it is never narrower
+    than. In ASCII text, found by two regular expressions over the whole column."""
+    text = "\n".join(column)
+    if text.isascii():
+        return max(map(len, [*re.findall(_PARTS, text), *re.findall(_WHOLE, text), ""]))
+    words = text.split()
+    return max((_text_width(token) for word in words for token in _tokens(word)), default=0)
+
+
+def _tokens(word: str) -> list[str]:
+    """The pieces a word may be folded into: a dotted name (a letter or _ first, as names
+    are) after each dot, which ends its line; any other word (a number such as 1,234 or
+    2.36M, a shape, a receptive field 619/24 or 1/2) is one piece.
+
+    >>> _tokens("layer1.0.conv1"), _tokens("2.36M"), _tokens("619/24")
+    (['layer1.', '0.', 'conv1'], ['2.36M'], ['619/24'])
+    """
+    if "." not in word or not (word[0].isalpha() or word[0] == "_"):
+        return [word]
+    parts = word.split(".")
+    return [part + "." for part in parts[:-1]] + [parts[-1]] if parts[-1] else [word]
 
 
 def _one_cell_each(text: str) -> bool:
@@ -93,9 +156,10 @@ _BOXES = {  # rich's boxes as corners and lines: top, header verticals, header r
 
 
 def _box(headed: bool) -> tuple[str, ...]:
-    """HEAVY_HEAD over a header, SQUARE without; ASCII where the output cannot encode them."""
+    """HEAVY_HEAD over a header, SQUARE without; ASCII (``+-|``) where the output cannot
+    encode them, and for plain output: NO_COLOR set (not empty) or a dumb terminal."""
     encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower()
-    if not encoding.startswith("utf"):
+    if not encoding.startswith("utf") or os.environ.get("NO_COLOR") or _dumb():
         return _BOXES["ascii"]
     return _BOXES["heavy head" if headed else "square"]
 
@@ -135,73 +199,50 @@ def _terminal_width() -> int:
     return 80
 
 
-_CONTROLS = {
-    **dict.fromkeys([7, 8, 11, 12, 13]),  # dropped, as rich drops them
-    **{i: "\ufffd" for i in [*range(32), *range(127, 160)] if i not in (7, 8, 9, 10, 11, 12, 13)},
-}
-
-
 def _printable(text: str) -> str:
-    """Text as a terminal should show it: tabs expanded to stops of 8 as rich does, the
-    control characters rich drops dropped, and the other ones (an escape in a network's
-    name) shown as \ufffd rather than sent to the terminal."""
+    """Text as a terminal should show it: a cell's lines kept, tabs expanded to stops of 8 as
+    rich does, and every other control character (an escape in a network's name) written
+    out by :func:`~cnncalc.render.text.shown` rather than sent to the terminal."""
     if text.isprintable():
         return text
-    text = text.translate(_CONTROLS)
-    return "\n".join(line.expandtabs(8) for line in text.split("\n")) if "\t" in text else text
+    from cnncalc.render.text import shown
+
+    return "\n".join(shown(line.expandtabs(8)) for line in text.split("\n"))
 
 
 def _text_width(text: str) -> int:
     """Cells of the widest line (wide characters count two), as rich measures a cell."""
+    if "\n" not in text and text.isascii():  # the usual cell: no import statement run
+        return len(text)
     from rich.cells import cell_len
 
-    if "\n" in text:
-        return max(map(cell_len, text.split("\n")))
-    return len(text) if text.isascii() else cell_len(text)
+    return max(map(cell_len, text.split("\n")))
 
 
-def _fit(widths: list[int], available: int) -> list[int]:
-    """Column widths (padding included) within ``available``, as rich's ``Table`` finds them:
-    the widest columns are narrowed together first, then every column evenly."""
-    wanted = [min(w, available) if available >= 1 else 1 for w in widths]
-    if sum(wanted) <= available:
-        return wanted
-    fitted = _collapse(wanted, available)
-    if sum(fitted) > available:
-        fitted = _reduce(sum(fitted) - available, [1] * len(fitted), fitted, fitted)
-    return [0 if w < 1 else w if w <= 2 else min(natural, w) for natural, w in zip(widths, fitted)]
+def _fit(natural: list[int], least: list[int], available: int) -> list[int]:
+    """Column widths (padding included) within ``available`` if they can be: the widest
+    columns are narrowed together, down to the next widest, then the next, each never below
+    ``least`` (its longest word); the space left when that leaves some goes to the narrowed
+    columns, leftmost first. If even ``least`` is wider than ``available``, it is the answer.
 
-
-def _collapse(widths: list[int], available: int) -> list[int]:
-    """rich's ``Table._collapse_widths``: narrow the widest columns down to the next widest."""
-    excess = sum(widths) - available
-    while excess > 0:
-        widest = max(widths)
-        second = max((w for w in widths if w != widest), default=0)
-        if widest == second:
-            break
-        ratios = [int(w == widest) for w in widths]
-        widths = _reduce(excess, ratios, [min(excess, widest - second)] * len(widths), widths)
-        excess = sum(widths) - available
-    return widths
-
-
-def _reduce(total: int, ratios: list[int], maximums: list[int], values: list[int]) -> list[int]:
-    """rich's ``ratio_reduce``: take ``total`` off ``values`` in proportion to ``ratios``."""
-    ratios = [ratio if most else 0 for ratio, most in zip(ratios, maximums)]
-    left, weight = total, sum(ratios)
-    if not weight:
-        return values[:]
-    result = []
-    for ratio, most, value in zip(ratios, maximums, values):
-        if ratio and weight > 0:
-            taken = min(most, round(ratio * left / weight))
-            result.append(value - taken)
-            left -= taken
-            weight -= ratio
+    >>> _fit([10, 20, 30], [5, 5, 5], 45), _fit([10, 20, 30], [5, 18, 25], 45)
+    ([10, 18, 17], [5, 18, 25])
+    """
+    if sum(least) >= available:
+        return least
+    low, high = 0, max(natural)  # the largest cap that fits: sum(least) < available, so 0 does
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(max(lo, min(n, cap)) for n, lo in zip(natural, least)) <= available:
+            low = cap
         else:
-            result.append(value)
-    return result
+            high = cap - 1
+    widths = [max(lo, min(n, low)) for n, lo in zip(natural, least)]
+    left = available - sum(widths)
+    for i, (n, w) in enumerate(zip(natural, widths)):
+        if left and w < n:
+            widths[i], left = w + 1, left - 1
+    return widths
 
 
 def _row(
@@ -212,21 +253,12 @@ def _row(
     reset: str,
     bottom_up: bool = False,
 ) -> list[str]:
-    """One table row as lines: each cell folded to its column, padded by a space either side,
-    the shorter cells filled with blank lines (above them in the header, as rich aligns it)."""
+    """One table row as lines: each cell folded to its column if it overflows it, padded by a
+    space either side, the shorter cells filled with blank lines (above them in the header,
+    as rich aligns it)."""
     left, middle, right = verticals[0], verticals[1], verticals[2]
-    if not style and not bottom_up:  # a body row: lines padded by a space, blank ones below
-        padded = list(map(_body_cell, cells, widths))
-        height = max(map(len, padded))
-        if height:
-            filled = [
-                lines + (" " * w,) * (height - len(lines)) for lines, w in zip(padded, widths)
-            ]
-            return [left + middle.join(parts) + right for parts in zip(*filled)]
-    folded = [_fold(cell, w - 2) for cell, w in zip(cells, widths)]
+    folded = [_cell_lines(cell, w - 2) for cell, w in zip(cells, widths)]
     height = max(map(len, folded))
-    if not height:  # columns too narrow for any text: one unstyled line, as rich fills it
-        return [left + middle.join(" " * w for w in widths) + right]
 
     def paint(text: str) -> str:  # as rich writes a styled piece: never an empty one
         return f"{style}{text}{reset}" if style and text else text
@@ -240,65 +272,54 @@ def _row(
     return [left + middle.join(parts) + right for parts in zip(*columns)]
 
 
-@lru_cache(maxsize=4096)
-def _body_cell(text: str, width: int) -> tuple[str, ...]:
-    """A body cell's lines in a column ``width`` wide: folded, a space either side."""
-    return tuple([f" {line} " for line in _fold(text, width - 2)])
+def _cell_lines(text: str, width: int) -> tuple[str, ...]:
+    """A cell padded to ``width``: as it is when it fits on one line, else folded."""
+    if "\n" not in text and _text_width(text) <= width:
+        return (_pad(text, width),)
+    return _fold(text, width)
 
 
-_WORD = re.compile(r"\s*\S+\s*")
-"""A word and the spaces after it, as rich's wrapping sees words."""
-
-
-@lru_cache(maxsize=4096)
 def _fold(text: str, width: int) -> tuple[str, ...]:
-    """rich's wrapping of a cell (``Text.wrap`` with overflow "fold", justified left): lines
-    broken at spaces, a word wider than ``width`` split, every line padded to ``width``.
-    Remembered, since a long table repeats its shapes and counts in every narrow column."""
-    if "\n" not in text and text.isascii() and len(text) <= width:  # the usual cell
-        return (text + " " * (width - len(text)),)
-    if width < 1:  # no room at all: rich renders nothing
-        return ()
-    if text.isascii() and text.isprintable() and " " not in text:  # one word: cut every width
-        return tuple([text[i : i + width].ljust(width) for i in range(0, len(text), width)])
-    from rich.cells import set_cell_size
+    """A cell's lines in ``width`` cells, each padded to it: its own lines, each broken at
+    spaces where the next word would overflow; a word wider than a line is folded between
+    its :func:`_tokens` (a dotted name after a dot), and a token never: one wider than
+    ``width`` (a title's; a column is as wide as its widest token) has a line of its own.
 
+    >>> _fold("add ← layer1.0, layer1.1", 12)
+    ('add ←       ', 'layer1.0,   ', 'layer1.1    ')
+    >>> _fold("layer1.0.downsample.conv1", 12), _fold("619/24", 3)
+    (('layer1.0.   ', 'downsample. ', 'conv1       '), ('619/24',))
+    """
+    if " " not in text and "\n" not in text and text.isascii():  # a name: after its dots
+        lines, current = [], ""
+        for piece in _tokens(text) if len(text) > width else (text,):
+            if current and len(current) + len(piece) > width:
+                lines.append(current.ljust(width))
+                current = piece
+            else:
+                current += piece
+        lines.append(current.ljust(width))
+        return tuple(lines)
     lines = []
     for line in text.split("\n"):
-        cuts = [0, *_breaks(line, width), len(line)]
-        for start, end in zip(cuts, cuts[1:]):
-            piece = line[start:end]
-            if len(piece) > width:  # trailing spaces beyond the width go (rich's rstrip_end)
-                spaces = len(piece) - len(piece.rstrip())
-                piece = piece[: len(piece) - min(spaces, len(piece) - width)]
-            lines.append(
-                piece[:width].ljust(width) if piece.isascii() else set_cell_size(piece, width)
-            )
-    return tuple(lines)
-
-
-def _breaks(text: str, width: int) -> list[int]:
-    """Where rich's ``divide_line`` breaks ``text`` to fit ``width`` cells, folding long words."""
-    from rich.cells import cell_len, chop_cells
-
-    measure = len if text.isascii() else cell_len
-    breaks: list[int] = []
-    offset = 0
-    for match in _WORD.finditer(text):
-        start, word = match.start(), match.group()
-        length = measure(word.rstrip())
-        if width - offset >= length:
-            offset += measure(word)
-        elif length > width:
-            pieces = chop_cells(word, width)
-            for piece in pieces[:-1]:
-                if start:
-                    breaks.append(start)
-                start += len(piece)
-            if start:
-                breaks.append(start)
-            offset = measure(pieces[-1])
-        elif offset and start:
-            breaks.append(start)
-            offset = measure(word)
-    return breaks
+        current, used = "", -1  # -1: nothing on the line yet, not even an empty word
+        for word in line.split(" "):
+            size = _text_width(word)
+            if used + 1 + size <= width:  # on this line, after a space
+                current, used = (
+                    (f"{current} {word}", used + 1 + size) if used >= 0 else (word, size)
+                )
+                continue
+            pieces = _tokens(word) if size > width else [word]
+            if used >= 0:
+                lines.append(current)
+            current, used = pieces[0], _text_width(pieces[0])
+            for piece in pieces[1:]:
+                size = _text_width(piece)
+                if used + size > width:
+                    lines.append(current)
+                    current, used = piece, size
+                else:
+                    current, used = current + piece, used + size
+        lines.append(current)
+    return tuple(_pad(line.rstrip(), width) for line in lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,34 @@ def known_format(fmt: str, formats: tuple[str, ...]) -> None:
     """An unknown format is an error, never a table by default."""
     if fmt not in formats:
         raise UsageError(f"unknown format {fmt!r:.40} (use {', '.join(formats)})")
+
+
+_SHOWN = "[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
+"""What no output may carry as it is: C0 and C1 control characters (an escape sequence can
+retitle a terminal, move its cursor or hide text) and surrogates that pair with nothing."""
+
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    ch = match.group()
+    code = ord(ch)
+    return _NAMED.get(ch) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def shown(text: str) -> str:
+    r"""Text from the input (a name, a kind, a quoted line of a file) as every output shows
+    it: control characters and lone surrogates written as Python writes them in a string,
+    ``\x1b``, ``\t``; printable text of any script kept as it is.
+
+    >>> print(shown("conv\x1b]0;pwned\x07 ✓ 卷积"))
+    conv\x1b]0;pwned\x07 ✓ 卷积
+    >>> print(shown("a\tb\nc\x9b\ud800"))
+    a\tb\nc\x9b\ud800
+    """
+    if text.isprintable():  # the usual text: no character to look at one by one
+        return text
+    return re.sub(_SHOWN, _escaped, text)  # compiled when first needed, then cached by re
 
 
 _JSON_ESCAPES = {
@@ -59,7 +88,8 @@ def json_text(data: Any, indent: int | None = None) -> str:
 def markdown(header: list[str], rows: Iterable[tuple[str, ...]]) -> str:
     lines = [header, ["---"] * len(header), *rows]
     return "\n".join(
-        "| " + " | ".join(cell.replace("\n", "<br>") for cell in cells) + " |" for cells in lines
+        "| " + " | ".join("<br>".join(map(shown, cell.split("\n"))) for cell in cells) + " |"
+        for cells in lines
     )
 
 
@@ -75,6 +105,7 @@ _LATEX_SPECIAL = str.maketrans(
         "|": r"\textbar{}",
         "←": r"\ensuremath{\leftarrow}",
         "✗": r"\ensuremath{\times}",
+        "Σ": r"\ensuremath{\Sigma}",
     }
 )
 
@@ -90,7 +121,7 @@ def latex_escape(text: str) -> str:
 
 def _latex_cell(text: str) -> str:
     """One cell; a cell of several lines as a one-column tabular, LaTeX's line break in a cell."""
-    lines = [latex_escape(line) for line in text.split("\n")]
+    lines = [latex_escape(shown(line)) for line in text.split("\n")]
     if len(lines) == 1:
         return lines[0]
     return r"\begin{tabular}[t]{@{}l@{}}" + r" \\ ".join(lines) + r"\end{tabular}"
