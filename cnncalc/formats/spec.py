@@ -486,9 +486,7 @@ class Builder:
             params = {
                 k: (str(v) if isinstance(v, _Passed) else v, p) for k, (v, p) in params.items()
             }
-        return LayerNode(
-            name, pos, self.layer(cls, params, ctx.path, name, pos), passed=passed
-        )
+        return LayerNode(name, pos, self.layer(cls, params, ctx.path, name, pos), passed=passed)
 
     def layer(
         self, cls: type[Layer], params: dict[str, tuple[Any, Pos]], at: str, name: str, pos: Pos
