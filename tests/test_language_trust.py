@@ -346,3 +346,23 @@ def test_the_schema_knows_a_conditional_branch():
     spec["layers"][0]["concat"][1]["name"] = "x"  # a branch has no name: its number is
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(spec, schema)
+
+
+def test_an_inline_spec_longer_than_a_command_line_argument_is_refused_before_reading():
+    """150,000 inline layers took seconds to trace to JSON; no shell passes an argument over
+    MAX_ARG_STRLEN, so the inline form stops there and names the spec file instead."""
+    from cnncalc.formats.inline import MAX_INLINE
+
+    long = "8x8x3" + " | relu" * 150_000
+    result = run("trace", long, "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"Error: an inline spec of {len(long):,} characters: cnncalc reads at most "
+        f"{MAX_INLINE:,}"
+    )
+    assert "repeat:" in result.stderr
+    with pytest.raises(UsageError, match="inline spec"):
+        cnncalc.trace(long)
+    at_cap = "8x8x3" + " | relu" * ((MAX_INLINE - 5) // 7)
+    assert len(at_cap) <= MAX_INLINE
+    assert run("trace", at_cap, "--format", "json").exit_code == 0

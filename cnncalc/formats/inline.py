@@ -12,9 +12,20 @@ from cnncalc.formats.spec import Builder, Context, Written, read_shape
 from cnncalc.formats.tree import Node, Sequence, lower
 from cnncalc.graph import Network
 
+MAX_INLINE = 131_072
+"""The longest inline spec, in characters: what one command-line argument can hold on Linux
+(MAX_ARG_STRLEN), some 26,000 layers. A longer network is a spec file, where ``repeat:``
+writes long runs (tracing 150,000 layers written out took seconds)."""
+
 
 def load_inline(text: str) -> Network:
     """``"32x32x3 | conv 10 f5 p2 | relu | pool f2 s2 | fc 10"``: an input, then layers."""
+    if len(text) > MAX_INLINE:
+        raise UsageError(
+            f"an inline spec of {len(text):,} characters: cnncalc reads at most "
+            f"{MAX_INLINE:,} (one command-line argument); write a spec file, with repeat: "
+            "for long runs"
+        )
     builder = Builder(text, "<inline>")
     parts, offset = [], 0
     for part in text.split("|"):
