@@ -217,6 +217,21 @@ def test_fold_sums_each_block_into_one_row():
     assert [r.name for r in fold(t, 2)] == ["block.0", "block.1"]
 
 
+def test_fold_makes_one_row_of_a_merge_and_its_branches():
+    """The merge's own row ends its branches' group: one row named once, the merge's output,
+    the branches' counts, every output's memory (it once printed 'pair' twice, the first row
+    with a branch's shape under the merge's kind)."""
+    t = traced(
+        "input: 8x8x3\nlayers:\n  - concat:\n      - [conv 4 f3 p1, relu]\n"
+        "      - [conv 4 f3 p1, relu]\n    name: pair\n  - conv 2 f1\n"
+    )
+    pair, conv = fold(t, 1)
+    assert (pair.name, pair.kind, pair.output) == ("pair", "concat", Shape((8, 8), 8))
+    assert pair.params == 2 * (4 * 3 * 9 + 4)
+    assert pair.activations == sum(r.activations for r in t.rows if r.name.startswith("pair"))
+    assert conv.name == "conv1"
+
+
 def test_tensorflow_and_caffe_conventions_change_defaults():
     tf = load_spec("input: 7x7x3\nconvention: tensorflow\nlayers: [conv 4 f3 s2, maxpool f2]\n")
     caffe = load_spec("input: 7x7x3\nconvention: caffe\nlayers: [maxpool f2]\n")

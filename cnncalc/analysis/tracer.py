@@ -430,7 +430,8 @@ def fold(trace: Trace, depth: int) -> list[Row]:
     """Rows with at most ``depth`` name parts; deeper rows summed into their ancestor's row.
 
     As torchinfo's ``depth``: ``fold(t, 1)`` shows each ResNet stage as one row,
-    with the stage's output shape, summed counts and final receptive field.
+    with the stage's output shape, summed counts and final receptive field. A merge folds
+    with its branches into one row: the merge's output, the branches' counts.
     """
     folded: list[Row] = []
     key = None
@@ -438,7 +439,7 @@ def fold(trace: Trace, depth: int) -> list[Row]:
     """What the folded row shares: "" nothing yet, None something of its own."""
     for row in trace.rows:
         parts = row.name.split(".")
-        if len(parts) <= depth:
+        if len(parts) <= depth and row.name != key:  # a merge's own row ends its branches'
             folded.append(row)
             key = None
             continue
