@@ -357,8 +357,7 @@ def test_an_inline_spec_longer_than_a_command_line_argument_is_refused_before_re
     result = run("trace", long, "--format", "json")
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        f"Error: an inline spec of {len(long):,} characters: cnncalc reads at most "
-        f"{MAX_INLINE:,}"
+        f"Error: an inline spec of {len(long):,} characters: cnncalc reads at most {MAX_INLINE:,}"
     )
     assert "repeat:" in result.stderr
     with pytest.raises(UsageError, match="inline spec"):
