@@ -35,6 +35,10 @@ class Tensor(NamedTuple):
     footprint: tuple[Footprint, ...]
     source: str = ""
     """The row that produced this value ("" for the network's input)."""
+    rf: tuple[int, ...] = ()
+    """Per dimension, the footprint's receptive field and jump, as the rows show them: made
+    once for a value, whatever number of rows pass it on."""
+    jump: tuple[Number, ...] = ()
 
 
 class Row(NamedTuple):
@@ -150,20 +154,18 @@ def _step(t: Tensor, out: Outcome, source: str, exact: bool = True) -> Tensor:
     unless ``exact``."""
     if len(out.rf) != len(t.footprint) or out.rf == _UNCHANGED[len(t.footprint)]:
         # no spatial dims left, or a pointwise layer
-        return _new(Tensor, (out.shape, t.footprint, source))
+        return _new(Tensor, (out.shape, t.footprint, source, t.rf, t.jump))
     if exact:
         fps = tuple(map(compose, t.footprint, out.rf))
     else:
         fps = tuple(compose(fp, step, False) for fp, step in zip(t.footprint, out.rf))
-    return _new(Tensor, (out.shape, fps, source))
+    return _tensor(out.shape, fps, source)
 
 
-def _rf(t: Tensor) -> tuple[int, ...]:
-    return tuple([fp[4] for fp in t.footprint])  # Footprint.rf
-
-
-def _jump(t: Tensor) -> tuple[Number, ...]:
-    return tuple([fp[5] for fp in t.footprint])  # Footprint.jump
+def _tensor(shape: Shape, footprint: tuple[Footprint, ...], source: str) -> Tensor:
+    rf = tuple([fp[4] for fp in footprint])  # Footprint.rf
+    jump = tuple([fp[5] for fp in footprint])  # Footprint.jump
+    return _new(Tensor, (shape, footprint, source, rf, jump))
 
 
 class _Walker:
@@ -187,8 +189,8 @@ class _Walker:
                 0,
                 0,
                 0,
-                _rf(x),
-                _jump(x),
+                x.rf,
+                x.jump,
                 node.pos,
                 sources=sources or (x.source,),
                 error=message,
@@ -251,8 +253,8 @@ class _Walker:
                         o.params or 0,
                         o.buffers,
                         o.macs or 0,
-                        _rf(y),
-                        _jump(y),
+                        y.rf,
+                        y.jump,
                         node.pos,
                         (),
                         (x.source,),
@@ -347,7 +349,7 @@ class _Walker:
                 raise self.fail(node, message, entry, tuple(t.source for t in ins)) from None
         notes = join.notes(tuple(t.shape for t in ins))
         self.result.warnings.extend(Problem(node.pos, path, note) for note in notes)
-        y = Tensor(shape, _merged(ins, shape), path)
+        y = _tensor(shape, _merged(ins, shape), path)
         if any(fp.exact for t in ins for fp in t.footprint):
             self.bounded(node, first, y)
         self.result.rows.append(
@@ -358,8 +360,8 @@ class _Walker:
                 0,
                 0,
                 0,
-                _rf(y),
-                _jump(y),
+                y.rf,
+                y.jump,
                 node.pos,
                 inputs=labels,
                 sources=tuple(t.source for t in ins),
@@ -402,7 +404,7 @@ def trace(net: Network, input: Shape | None = None) -> Trace:
     result = Trace(net)
     if net.input_hint is not None:
         result.warnings.append(net.input_hint)
-    x = Tensor(x0, tuple(PIXEL for _ in x0.spatial))
+    x = _tensor(x0, tuple(PIXEL for _ in x0.spatial), "")
     walker = _Walker(result, x)
     with without_gc_pauses():
         dag = net.graph
