@@ -224,8 +224,8 @@ def union(fps: list[Footprint]) -> Footprint:
         los = [fp.lo[0] for fp in fps if fp.lo[0] is not None]
         his = [fp.hi[0] for fp in fps if fp.hi[0] is not None]
         if los and his:
-            lo, hi = min(los), max(his)
-            return Footprint(1, first.shift, (lo,), (hi,), hi - lo + 1, first.jump)
+            start, end = min(los), max(his)
+            return Footprint(1, first.shift, (start,), (end,), end - start + 1, first.jump)
     period = first.period
     for fp in fps[1:]:
         period = period * fp.period // gcd(period, fp.period) if period and fp.period else 0
