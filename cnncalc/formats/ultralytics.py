@@ -207,6 +207,8 @@ class _Layer(NamedTuple):
     """The channels of each input."""
     n: int
     args: list[Any]
+    labels: tuple[str, ...] = ()
+    """The inputs as the file names them: layer indices (``input`` for the image)."""
 
 
 Builder = Callable[[_Ctx, _Layer, "_Model"], tuple[str, int]]
@@ -351,7 +353,7 @@ def _c2psa(ctx: _Ctx, m: _Layer, model: _Model, blocks: bool = True) -> tuple[st
 def _concat(ctx: _Ctx, m: _Layer, model: _Model) -> tuple[str, int]:
     if m.args[0] != 1:
         raise ctx.refuse(f"Concat joins channels (dimension 1), not dimension {m.args[0]}")
-    return ctx.add(m.path, Concat(), m.inputs), sum(m.channels)
+    return ctx.add(m.path, Concat(), m.inputs, labels=m.labels), sum(m.channels)
 
 
 def _upsample(ctx: _Ctx, m: _Layer, model: _Model) -> tuple[str, int]:
@@ -405,9 +407,6 @@ def _detect(ctx: _Ctx, m: _Layer, model: _Model, extra: tuple[str, int, int] | N
         if extra is not None:
             name, c4, n4 = extra
             parts.append(_branch(ctx, f"{path}.cv4.{j}", x, c4, n4))
-        level = ctx.add(f"{path}.{j}", Concat(), tuple(parts))
-        outputs.append(level)
-        ctx.dag.output(f"{path}.{j}", ctx.pos, level)
         if reg_max > 1:
             ctx.group(f"{path}.dfl.{j}", "DFL")
             for q in range(4):
@@ -415,6 +414,14 @@ def _detect(ctx: _Ctx, m: _Layer, model: _Model, extra: tuple[str, int, int] | N
                 conv = f"{path}.dfl.{j}.{q}.conv"
                 ctx.conv2d(conv, bins, 1, bias=False, shares=dfl_owner, frozen=True)
                 dfl_owner = dfl_owner or conv
+        level = ctx.add(
+            f"{path}.{j}",
+            Concat(),
+            tuple(parts),
+            labels=("box", "cls") + ((extra[0],) if extra else ()),
+        )
+        outputs.append(level)
+        ctx.dag.output(f"{path}.{j}", ctx.pos, level)
     return outputs[-1], 4 * reg_max + nc
 
 
@@ -559,6 +566,8 @@ MODULES: dict[str, tuple[Builder, tuple[_Arg, ...], bool]] = {
 whether the repeats are its own argument (``n`` blocks inside) or copies of it in a row."""
 
 HEADS = ("Detect", "Segment", "Pose", "OBB")
+TASKS = {"Detect": "detection", "Segment": "segmentation", "Classify": "classification"}
+"""What a network whose last module is this does (Network.task)."""
 """Modules that read several layers and name the network's outputs."""
 
 _TOP_KEYS = {
@@ -605,7 +614,8 @@ class _Reader:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise self.fail(node, path, f"{spec.name} must be a whole number, not {value!r:.30}")
             if value < (0 if t == "pad" else 1) or value > MAX_NUMBER:
-                raise self.fail(node, path, f"{spec.name} out of range: {value}")
+                least = 0 if t == "pad" else 1
+                raise self.fail(node, path, f"{spec.name} must be from {least} to {MAX_NUMBER}, not {value}")
         elif t == "bool":
             if not isinstance(value, bool):
                 raise self.fail(node, path, f"{spec.name} must be True or False, not {value!r:.30}")
@@ -669,12 +679,16 @@ def load(
             channels_in = _number(r, top["ch"][1], "ch")
         except Invalid:
             pass
+    lists = True
     for key in ("backbone", "head"):
         if key not in top:
             problems.add(node_pos(root), "", f"needs {key}: a list of [from, repeats, module, args]")
+            lists = False
         elif not isinstance(top[key][1], yaml.SequenceNode):
             r.fail(top[key][1], "", f"{key} is a list of [from, repeats, module, args]")
-    problems.check()
+            lists = False
+    if not lists:
+        problems.check()
     rows = [*top["backbone"][1].value, *top["head"][1].value]
     if not rows:
         problems.add(node_pos(root), "", "no layers in backbone: and head:")
@@ -683,7 +697,10 @@ def load(
     outputs: list[str] = []
     channels: list[int] = []
     last = INPUT
+    last_module = ""
     for i, row in enumerate(rows):
+        if isinstance(row, yaml.SequenceNode) and len(row.value) == 4:
+            last_module = str(r.scalar(row.value[2]))
         try:
             last, c2 = _layer(r, dag, model, i, row, outputs, channels, channels_in)
         except Invalid:
@@ -702,7 +719,7 @@ def load(
         text=text,
         origin="Ultralytics",
         read_from="ultralytics",
-        task="detection",
+        task=TASKS.get(last_module, ""),
     )
 
 
@@ -843,7 +860,8 @@ def _layer(
         args.append(len(args_node.value))  # a legacy row (c2, k) activates cv1
     if module == "Pose" and len(args_node.value) < 2:
         args[1] = list(model.kpt_shape)
-    layer = _Layer(path, tuple(inputs), tuple(widths), n if repeats_inside else 1, args)
+    labels = tuple("input" if x == INPUT else str(f if f >= 0 else i + f) for x, f in zip(inputs, sources))
+    layer = _Layer(path, tuple(inputs), tuple(widths), n if repeats_inside else 1, args, labels)
     dag.group(path, module)
     try:
         if n > 1 and not repeats_inside:
