@@ -243,7 +243,9 @@ CONV_MACS = [
 
 
 @pytest.mark.parametrize(("name", "scale", "size", "macs", "rows", "columns", "values"), CONV_MACS)
-def test_shapes_and_conv_macs_are_pytorch_own(models, name, scale, size, macs, rows, columns, values):
+def test_shapes_and_conv_macs_are_pytorch_own(
+    models, name, scale, size, macs, rows, columns, values
+):
     index = {"yolov8.yaml": 22, "yolo11.yaml": 23, "yolov5n.yaml": 24}.get(name, 22)
     traced = cnncalc.trace(load(str(models / name), scale=scale), input=size)
     assert sum(r["macs"] for r in traced["layers"] if r["kind"] == "conv") == macs
@@ -354,8 +356,15 @@ def test_diagram_reads_it(models):
     assert result.exit_code == 0 and "C2PSA" in result.stdout
 
 
-@pytest.mark.parametrize(("name", "scale"), [("yolov8.yaml", "n"), ("yolo11.yaml", "n"),
-                                             ("yolov8n-seg.yaml", None), ("yolov8n-cls.yaml", None)])  # fmt: skip
+CONVERTED = [
+    ("yolov8.yaml", "n"),
+    ("yolo11.yaml", "n"),
+    ("yolov8n-seg.yaml", None),
+    ("yolov8n-cls.yaml", None),
+]
+
+
+@pytest.mark.parametrize(("name", "scale"), CONVERTED)
 def test_convert_writes_a_spec_that_traces_identically(models, name, scale):
     net = load(str(models / name), scale=scale)
     spec = models / "converted.spec.yaml"
@@ -365,7 +374,9 @@ def test_convert_writes_a_spec_that_traces_identically(models, name, scale):
     assert a["totals"] == b["totals"]
     assert list(a["outputs"].values()) == list(b["outputs"].values())
     keys = ("output", "params", "macs")
-    assert [[r[k] for k in keys] for r in a["layers"]] == [[r[k] for k in keys] for r in b["layers"]]
+    assert [[r[k] for k in keys] for r in a["layers"]] == [
+        [r[k] for k in keys] for r in b["layers"]
+    ]
 
 
 # --- located errors, all at once ---------------------------------------------------------
@@ -481,10 +492,13 @@ def test_a_mutated_model_is_answered_or_refused_where_it_is_wrong(case):
     lines = text.splitlines() or [""]
     for line, column in re.findall(rf"^{re.escape(str(path))}:(\d+):(\d+): ", result.stderr, re.M):
         assert 1 <= int(line) <= len(lines)
+        assert 1 <= int(column) <= len(lines[int(line) - 1]) + 1
 
 
 def test_check_api_takes_the_options(models):
-    verdict = check(str(models / "yolov8.yaml"), expect={"params": 11_166_560}, options={"scale": "s"})
+    verdict = check(
+        str(models / "yolov8.yaml"), expect={"params": 11_166_560}, options={"scale": "s"}
+    )
     assert verdict.problems == []
 
 

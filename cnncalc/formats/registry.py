@@ -46,7 +46,9 @@ class Format:
         self.options = options
         """The reader's own options (Ultralytics' ``scale``), passed by keyword when given."""
 
-    def load(self, data: bytes | str, source: str, options: Mapping[str, Any] | None = None) -> Network:
+    def load(
+        self, data: bytes | str, source: str, options: Mapping[str, Any] | None = None
+    ) -> Network:
         """The network ``data`` describes; an option the format does not read is a UsageError."""
         from importlib import import_module
 
@@ -121,4 +123,12 @@ def _caffe(head: bytes) -> bool:
 register(Format(DEFAULT, "cnncalc.formats.spec.load_spec", (".yaml", ".yml", ".json")))
 register(Format("darknet", "cnncalc.formats.darknet.load", (".cfg",), _darknet))
 register(Format("caffe", "cnncalc.formats.caffe.load", (".prototxt",), _caffe))
-register(Format("ultralytics", "cnncalc.formats.ultralytics.load", (".yaml", ".yml"), _ultralytics, ("scale", "nc")))
+register(
+    Format(
+        "ultralytics",
+        "cnncalc.formats.ultralytics.load",
+        (".yaml", ".yml"),
+        _ultralytics,
+        ("scale", "nc"),
+    )
+)

@@ -137,12 +137,22 @@ class _Ctx:
         self.dag.alias(path, y)
         return y
 
-    def conv2d(self, path: str, x: str, c2: int, k: int = 1, bias: bool = True, **extra: Any) -> str:
+    def conv2d(
+        self, path: str, x: str, c2: int, k: int = 1, bias: bool = True, **extra: Any
+    ) -> str:
         """A plain ``nn.Conv2d`` (a head's last layer, DFL's)."""
         return self.add(path, Conv(c2, f=k, pad=autopad(k), bias=bias), (x,), **extra)
 
     def bottleneck(
-        self, path: str, x: str, c1: int, c2: int, shortcut: bool, g: int, k: tuple[int, int], e: float
+        self,
+        path: str,
+        x: str,
+        c1: int,
+        c2: int,
+        shortcut: bool,
+        g: int,
+        k: tuple[int, int],
+        e: float,
     ) -> str:
         self.group(path, "Bottleneck")
         c_ = int(c2 * e)
@@ -153,7 +163,18 @@ class _Ctx:
         self.dag.alias(path, y)
         return y
 
-    def c3(self, path: str, x: str, c1: int, c2: int, n: int, shortcut: bool, g: int, e: float, k: int = 0) -> str:
+    def c3(
+        self,
+        path: str,
+        x: str,
+        c1: int,
+        c2: int,
+        n: int,
+        shortcut: bool,
+        g: int,
+        e: float,
+        k: int = 0,
+    ) -> str:
         """``C3`` (``k`` 0: its bottlenecks 1x1 then 3x3) or ``C3k`` (both k x k)."""
         c_ = int(c2 * e)
         a = self.conv(f"{path}.cv1", x, c_)
@@ -252,7 +273,9 @@ def _bottleneck(ctx: _Ctx, m: _Layer, model: _Model) -> tuple[str, int]:
     return ctx.bottleneck(m.path, m.inputs[0], m.channels[0], c2, shortcut, g, (k[0], k[1]), e), c2
 
 
-def _c2f(ctx: _Ctx, m: _Layer, model: _Model, c3k: bool = False, kind: str = "C2f") -> tuple[str, int]:
+def _c2f(
+    ctx: _Ctx, m: _Layer, model: _Model, c3k: bool = False, kind: str = "C2f"
+) -> tuple[str, int]:
     """``C2f`` and ``C3k2``: a 1x1 conv split in two halves, ``n`` blocks on the second,
     every block's output concatenated and mixed by a 1x1 conv."""
     _, shortcut, g, e = m.args
@@ -272,7 +295,9 @@ def _c2f(ctx: _Ctx, m: _Layer, model: _Model, c3k: bool = False, kind: str = "C2
             ctx.dag.alias(block, x)
         else:
             # C2f's bottlenecks keep their channels; C3k2's halve them inside (e=0.5)
-            x = ctx.bottleneck(block, parts[-1], c, c, shortcut, g, (3, 3), 0.5 if kind == "C3k2" else 1.0)
+            x = ctx.bottleneck(
+                block, parts[-1], c, c, shortcut, g, (3, 3), 0.5 if kind == "C3k2" else 1.0
+            )
         parts.append(x)
     y = ctx.add(f"{path}.cat", Concat(), tuple(parts))
     return ctx.conv(f"{path}.cv2", y, c2), c2
@@ -342,7 +367,9 @@ def _c2psa(ctx: _Ctx, m: _Layer, model: _Model, blocks: bool = True) -> tuple[st
         for j in range(m.n):
             b = ctx.psa_block(f"{path}.m.{j}", b, c)
     else:
-        b = ctx.add(f"{path}.add1", Add(), (b, ctx.attention(f"{path}.attn", b, c, max(c // 64, 1))))
+        b = ctx.add(
+            f"{path}.add1", Add(), (b, ctx.attention(f"{path}.attn", b, c, max(c // 64, 1)))
+        )
         f = ctx.conv(f"{path}.ffn.0", b, c * 2)
         f = ctx.conv(f"{path}.ffn.1", f, c, act=False)
         b = ctx.add(f"{path}.add2", Add(), (b, f))
@@ -382,7 +409,9 @@ def _branch(ctx: _Ctx, path: str, x: str, c_mid: int, c_out: int) -> str:
     return ctx.conv2d(f"{path}.2", y, c_out)
 
 
-def _detect(ctx: _Ctx, m: _Layer, model: _Model, extra: tuple[str, int, int] | None = None) -> tuple[str, int]:
+def _detect(
+    ctx: _Ctx, m: _Layer, model: _Model, extra: tuple[str, int, int] | None = None
+) -> tuple[str, int]:
     """``Detect`` and its kin: on each level a box branch (4 x reg_max values) and a class
     branch (nc), and for Segment, Pose and OBB a third (mask coefficients, keypoints, angle),
     concatenated: the level's output, named ``INDEX.LEVEL``. The DFL's fixed 1x1 conv turns
@@ -410,7 +439,9 @@ def _detect(ctx: _Ctx, m: _Layer, model: _Model, extra: tuple[str, int, int] | N
         if reg_max > 1:
             ctx.group(f"{path}.dfl.{j}", "DFL")
             for q in range(4):
-                bins = ctx.add(f"{path}.dfl.{j}.{q}.bins", Chunk(parts=4, index=q), (box,), kind="split")
+                bins = ctx.add(
+                    f"{path}.dfl.{j}.{q}.bins", Chunk(parts=4, index=q), (box,), kind="split"
+                )
                 conv = f"{path}.dfl.{j}.{q}.conv"
                 ctx.conv2d(conv, bins, 1, bias=False, shares=dfl_owner, frozen=True)
                 dfl_owner = dfl_owner or conv
@@ -543,7 +574,11 @@ MODULES: dict[str, tuple[Builder, tuple[_Arg, ...], bool]] = {
     "Concat": (_concat, (_Arg("dimension", "int", 1),), False),
     "nn.Upsample": (
         _upsample,
-        (_Arg("size", "pad", None), _Arg("scale_factor", "int", 2), _Arg("mode", "word", "nearest")),
+        (
+            _Arg("size", "pad", None),
+            _Arg("scale_factor", "int", 2),
+            _Arg("mode", "word", "nearest"),
+        ),
         False,
     ),
     "Classify": (
@@ -612,19 +647,34 @@ class _Reader:
         t = spec.type
         if t in ("int", "pad") and not (t == "pad" and value is None):
             if isinstance(value, bool) or not isinstance(value, int):
-                raise self.fail(node, path, f"{spec.name} must be a whole number, not {value!r:.30}")
+                raise self.fail(
+                    node, path, f"{spec.name} must be a whole number, not {value!r:.30}"
+                )
             if value < (0 if t == "pad" else 1) or value > MAX_NUMBER:
                 least = 0 if t == "pad" else 1
-                raise self.fail(node, path, f"{spec.name} must be from {least} to {MAX_NUMBER}, not {value}")
+                raise self.fail(
+                    node, path, f"{spec.name} must be from {least} to {MAX_NUMBER}, not {value}"
+                )
         elif t == "bool":
             if not isinstance(value, bool):
                 raise self.fail(node, path, f"{spec.name} must be True or False, not {value!r:.30}")
         elif t == "real":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 16:
-                raise self.fail(node, path, f"{spec.name} must be a number above 0, not {value!r:.30}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 < value <= 16
+            ):
+                raise self.fail(
+                    node, path, f"{spec.name} must be a number above 0, not {value!r:.30}"
+                )
         elif t == "ints":
-            if not isinstance(value, list) or not value or not all(
-                isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_NUMBER for v in value
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_NUMBER
+                    for v in value
+                )
             ):
                 raise self.fail(node, path, f"{what}: a list of whole numbers, not {value!r:.30}")
         elif t == "word" and not isinstance(value, str):
@@ -636,7 +686,11 @@ def _number(r: _Reader, node: yaml.Node, what: str, real: bool = False) -> Any:
     value = r.scalar(node)
     ok = isinstance(value, (int, float) if real else int) and not isinstance(value, bool)
     if not ok or not 0 < value <= MAX_NUMBER:
-        raise r.fail(node, "", f"{what} must be a {'number' if real else 'whole number'} above 0, not {value!r:.30}")
+        raise r.fail(
+            node,
+            "",
+            f"{what} must be a {'number' if real else 'whole number'} above 0, not {value!r:.30}",
+        )
     return value
 
 
@@ -660,7 +714,9 @@ def load(
             problems.add(problem.pos, problem.path, problem.message)
         problems.check()
     if not isinstance(root, yaml.MappingNode):
-        problems.add(Pos(1, 1), "", "an Ultralytics model file is a mapping with backbone: and head:")
+        problems.add(
+            Pos(1, 1), "", "an Ultralytics model file is a mapping with backbone: and head:"
+        )
         problems.check()
         raise AssertionError  # unreachable: check raised
     r = _Reader(problems)
@@ -682,7 +738,9 @@ def load(
     lists = True
     for key in ("backbone", "head"):
         if key not in top:
-            problems.add(node_pos(root), "", f"needs {key}: a list of [from, repeats, module, args]")
+            problems.add(
+                node_pos(root), "", f"needs {key}: a list of [from, repeats, module, args]"
+            )
             lists = False
         elif not isinstance(top[key][1], yaml.SequenceNode):
             r.fail(top[key][1], "", f"{key} is a list of [from, repeats, module, args]")
@@ -724,7 +782,11 @@ def load(
 
 
 def _settings(
-    r: _Reader, top: dict[str, tuple[yaml.Node, yaml.Node]], source: str, scale: str | None, nc: int | None
+    r: _Reader,
+    top: dict[str, tuple[yaml.Node, yaml.Node]],
+    source: str,
+    scale: str | None,
+    nc: int | None,
 ) -> _Model:
     """The scale's depth, width and maximum channels, the classes and the head's settings."""
     problems = r.problems
@@ -743,14 +805,21 @@ def _settings(
             if chosen not in known:
                 where = top["scales"][0]
                 hint = did_you_mean(chosen, known)
-                r.fail(where, "", f"scale {chosen!r:.10} is not one of the file's: {', '.join(known)}{hint}")
+                r.fail(
+                    where,
+                    "",
+                    f"scale {chosen!r:.10} is not one of the file's: {', '.join(known)}{hint}",
+                )
             else:
                 node = known[chosen]
                 if not isinstance(node, yaml.SequenceNode) or len(node.value) != 3:
                     r.fail(node, "", f"scale {chosen}: [depth, width, max_channels]")
                 else:
                     try:
-                        depth, width = (_number(r, n, w, real=True) for n, w in zip(node.value, ("depth", "width")))
+                        depth, width = (
+                            _number(r, n, w, real=True)
+                            for n, w in zip(node.value, ("depth", "width"))
+                        )
                         max_channels = _number(r, node.value[2], "max_channels")
                     except Invalid:
                         pass
@@ -782,13 +851,21 @@ def _settings(
     kpt = (17, 3)
     if "kpt_shape" in top:
         value = r.scalar(top["kpt_shape"][1])
-        if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and v > 0 for v in value):
+        if (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(v, int) and v > 0 for v in value)
+        ):
             kpt = (value[0], value[1])
         else:
             r.fail(top["kpt_shape"][1], "", "kpt_shape is [keypoints, values per keypoint]")
     for key, accepted in (("end2end", (None, False)), ("activation", (None, "nn.SiLU()"))):
         if key in top and r.scalar(top[key][1]) not in accepted:
-            r.fail(top[key][1], "", f"{key}: {r.scalar(top[key][1])!r:.30} is not read (only {accepted[1]})")
+            r.fail(
+                top[key][1],
+                "",
+                f"{key}: {r.scalar(top[key][1])!r:.30} is not read (only {accepted[1]})",
+            )
     return _Model(classes, depth, width, max_channels, chosen, reg_max, kpt, [True])
 
 
@@ -831,7 +908,13 @@ def _layer(
             inputs.append(outputs[target])
             widths.append(channels[target])
         else:
-            where = "this layer itself" if target == i else "a layer ahead" if target > i else "no layer"
+            where = (
+                "this layer itself"
+                if target == i
+                else "a layer ahead"
+                if target > i
+                else "no layer"
+            )
             raise r.fail(from_node, path, f"from {f} names {where}")
     if module in HEADS or module == "Concat":
         if not many and module in HEADS:
@@ -846,7 +929,11 @@ def _layer(
         raise r.fail(args_node, path, "args is a list")
     if len(args_node.value) > len(specs):
         extra = args_node.value[len(specs)]
-        raise r.fail(extra, path, f"{module} takes at most {len(specs)} arguments ({', '.join(a.name for a in specs)})")
+        raise r.fail(
+            extra,
+            path,
+            f"{module} takes at most {len(specs)} arguments ({', '.join(a.name for a in specs)})",
+        )
     names = {"nc": model.nc, "kpt_shape": list(model.kpt_shape), "reg_max": model.reg_max}
     args: list[Any] = []
     for j, spec in enumerate(specs):
@@ -860,14 +947,18 @@ def _layer(
         args.append(len(args_node.value))  # a legacy row (c2, k) activates cv1
     if module == "Pose" and len(args_node.value) < 2:
         args[1] = list(model.kpt_shape)
-    labels = tuple("input" if x == INPUT else str(f if f >= 0 else i + f) for x, f in zip(inputs, sources))
+    labels = tuple(
+        "input" if x == INPUT else str(f if f >= 0 else i + f) for x, f in zip(inputs, sources)
+    )
     layer = _Layer(path, tuple(inputs), tuple(widths), n if repeats_inside else 1, args, labels)
     dag.group(path, module)
     try:
         if n > 1 and not repeats_inside:
             x, c = inputs[0], widths[0]
             for j in range(n):
-                x, c = builder(ctx, layer._replace(path=f"{path}.{j}", inputs=(x,), channels=(c,)), model)
+                x, c = builder(
+                    ctx, layer._replace(path=f"{path}.{j}", inputs=(x,), channels=(c,)), model
+                )
         else:
             x, c = builder(ctx, layer, model)
     except UsageError as e:
