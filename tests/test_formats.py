@@ -90,9 +90,7 @@ def test_an_unregistered_format_is_refused_by_name():
         cnncalc.load("net.chain", format="chain")
     result = CliRunner().invoke(main, ["trace", "net.chain", "--from", "chain"])
     quoted = ", ".join(f"'{name}'" for name in registry.FORMATS)
-    assert result.exit_code == 2 and f"'chain' is not one of {quoted}" in (
-        result.stderr
-    )
+    assert result.exit_code == 2 and f"'chain' is not one of {quoted}" in (result.stderr)
 
 
 @pytest.mark.parametrize(
