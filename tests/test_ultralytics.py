@@ -252,7 +252,35 @@ def test_shapes_and_conv_macs_are_pytorch_own(
     assert traced["outputs"] == {
         f"{index}.{j}": [h, w, values] for j, (h, w) in enumerate(zip(rows, columns))
     }
-    assert traced["totals"]["macs"] == macs  # no other layer of these counts MACs
+    products = sum(r["macs"] for r in traced["layers"] if r["kind"] == "attention")
+    assert traced["totals"]["macs"] == macs + products  # no other layer counts MACs
+
+
+# GFLOPs as Ultralytics prints them for the fused model (batch norms folded into the convs):
+# thop's count, 2 per MAC of the convs and of attention's products; get_flops(model, imgsz)
+FUSED_GFLOPS = [
+    ("yolov8.yaml", "n", "640x640x3", 8_743_987_200),
+    ("yolov8.yaml", "n", "384x640x3", 5_246_392_320),
+    ("yolov8.yaml", "s", "640x640x3", 28_602_624_000),
+    ("yolo11.yaml", "n", "640x640x3", 6_542_502_400),
+]
+
+
+@pytest.mark.parametrize(("name", "scale", "size", "flops"), FUSED_GFLOPS)
+def test_flops_are_ultralytics_fused_gflops(models, name, scale, size, flops):
+    traced = cnncalc.trace(load(str(models / name), scale=scale), input=size)
+    assert traced["totals"]["flops"] == flops
+
+
+def test_attention_products_are_their_own_rows(models):
+    traced = cnncalc.trace(load(str(models / "yolo11.yaml"), scale="n"))
+    (row,) = [r for r in traced["layers"] if r["kind"] == "attention"][:1]
+    # 20x20 positions, 2 heads of 32 key and 64 value channels: 400² x 2 x (32 + 64)
+    assert (row["name"], row["output"], row["macs"]) == (
+        "10.m.0.attn.matmul",
+        [20, 20, 128],
+        30_720_000,
+    )
 
 
 # the output of each of YOLOv8n's layers at 384x640, from forward hooks on model.model[i]

@@ -32,6 +32,7 @@ from cnncalc.graph import INPUT, DagBuilder, Network
 from cnncalc.kinds import (
     FC,
     Add,
+    Attention,
     BatchNorm,
     Chunk,
     Concat,
@@ -188,8 +189,9 @@ class _Ctx:
     def attention(self, path: str, x: str, c: int, heads: int) -> str:
         """Ultralytics' ``Attention`` (PSA's): q, k and v from one 1x1 conv; v's positional
         3x3 depthwise conv added to the attention's result, then a 1x1 projection. The
-        products ``q^T k`` and ``v attn^T`` are the row ``matmul``: the channel count of v
-        (the second half of qkv), weightless."""
+        products ``q^T k`` and ``v attn^T`` are the row ``matmul``, of kind ``attention``;
+        v is the second half of qkv's channels (its heads' values, as many as the keys and
+        queries together)."""
         head_dim = c // heads
         key_dim = int(head_dim * 0.5)
         if head_dim * heads != c or 2 * key_dim != head_dim:
@@ -197,7 +199,7 @@ class _Ctx:
         self.group(path, "Attention")
         qkv = self.conv(f"{path}.qkv", x, c + 2 * key_dim * heads, act=False)
         v = self.add(f"{path}.v", Chunk(parts=2, index=1), (qkv,), kind="split")
-        attended = self.add(f"{path}.matmul", Chunk(parts=2, index=1), (qkv,), kind="matmul")
+        attended = self.add(f"{path}.matmul", Attention(heads, key_dim), (qkv,))
         pe = self.conv(f"{path}.pe", v, c, 3, g=c, act=False)
         y = self.add(f"{path}.add", Add(), (attended, pe))
         y = self.conv(f"{path}.proj", y, c, act=False)
