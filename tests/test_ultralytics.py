@@ -342,6 +342,11 @@ def test_the_scale_comes_from_the_name_as_ultralytics_reads_it(models):
     assert cnncalc.trace(str(models / "yolov8.yaml"))["totals"]["params"] == 3_157_200
 
 
+def test_a_scale_written_in_the_file_is_read(models):
+    path = write(models, "model.yaml", {"scale": "s", **YOLOV8})
+    assert cnncalc.trace(path)["totals"]["params"] == 11_166_560
+
+
 def test_nc_and_ch_change_the_head_and_the_stem(models):
     net = load(str(models / "yolov8.yaml"), scale="n", nc=20)
     assert cnncalc.trace(net, input="320x320x3")["outputs"]["22.0"] == [40, 40, 84]

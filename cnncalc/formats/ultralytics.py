@@ -794,7 +794,11 @@ def _settings(
     problems = r.problems
     depth = width = 1.0
     max_channels = math.inf
-    chosen = scale or scale_in_name(source)
+    written = r.scalar(top["scale"][1]) if "scale" in top else ""
+    if not isinstance(written, str):
+        r.fail(top["scale"][1], "", f"scale is a letter, not {written!r:.20}")
+        written = ""
+    chosen = scale or scale_in_name(source) or written  # the name's, as Ultralytics overwrites it
     if "scales" in top:
         scales = top["scales"][1]
         known: dict[str, yaml.Node] = {}
