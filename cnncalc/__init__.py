@@ -52,14 +52,14 @@ def __getattr__(name: str) -> Any:
 __all__ = [*FORMULAS, "load", "to_spec", "trace"]
 
 
-def load(spec: str | Path | Network, format: str | None = None) -> Network:
+def load(spec: str | Path | Network, format: str | None = None, **options: Any) -> Network:
     """A network from a spec file, a zoo name, an inline spec or YAML text (or a loaded one),
-    or a Darknet .cfg or Caffe .prototxt file; ``format`` (a name in
+    or a Darknet .cfg, Caffe .prototxt or Ultralytics model YAML; ``format`` (a name in
     ``cnncalc.formats.registry.FORMATS``) says how to read a file whose suffix and content
-    do not."""
+    do not, ``options`` are its format's own (``load("yolov8.yaml", scale="s")``)."""
     from cnncalc.api import network
 
-    return network(spec, format)
+    return network(spec, format, **options)
 
 
 def trace(

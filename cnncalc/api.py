@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from cnncalc.analysis.tracer import Trace
 
 
-def load(spec: str | Path, format: str | None = None) -> Network:
+def load(spec: str | Path, format: str | None = None, **options: Any) -> Network:
     """A network from a spec file, a zoo name (``resnet50``), an inline spec or YAML text,
     or from a file in another format: a Darknet ``.cfg``, a Caffe ``.prototxt``, any format
     in ``cnncalc.formats.registry``.
@@ -40,10 +40,14 @@ def load(spec: str | Path, format: str | None = None) -> Network:
     inline spec or YAML text; a file that is one of those too is refused as ambiguous rather
     than silently read or ignored.
 
+    ``options`` are the format's own (an Ultralytics file's ``scale="s"``, ``nc=20``); a
+    file format that does not read one, or a spec that is not a file, refuses it.
+
     Raises SpecError (with every problem and its position) for a faulty spec and
     UsageError when ``spec`` names nothing.
     """
     text = os.fspath(spec)
+    options = {k: v for k, v in options.items() if v is not None}
     chosen = registry.named(format) if format is not None else None
     other = _reading(text)
     if (
@@ -52,7 +56,9 @@ def load(spec: str | Path, format: str | None = None) -> Network:
         or (chosen is not None and chosen.name != registry.DEFAULT)
         or _path_like(text, other)
     ):
-        return _load_file(text, chosen)
+        return _load_file(text, chosen, options)
+    if options:
+        raise UsageError(f"{', '.join(options)}: read only with a file in a format that takes it")
     if other is not None and "\n" not in text and os.path.isfile(text):
         raise UsageError(
             f"{text!r} is both a file here and {other}: write ./{text} for the file"
@@ -68,17 +74,19 @@ def load(spec: str | Path, format: str | None = None) -> Network:
     if bundled is not None:
         return load_zoo(text.lower(), bundled)
     if os.path.lexists(text):
-        return _load_file(text, chosen)
+        return _load_file(text, chosen, options)
     raise UsageError(
         f"{text!r} is not a spec file, a zoo network{zoo.suggestion(text)} or an inline spec like "
         f"'32x32x3 | conv 16 f3 | relu'"
     )
 
 
-def _load_file(path: str, chosen: registry.Format | None) -> Network:
+def _load_file(
+    path: str, chosen: registry.Format | None, options: dict[str, Any] | None = None
+) -> Network:
     """A file in the format ``chosen``, else in the one its name or its content says."""
     data = _read(path)
-    return (chosen or registry.of_file(path, data)).load(data, path)
+    return (chosen or registry.of_file(path, data)).load(data, path, options)
 
 
 def _reading(text: str) -> str | None:
@@ -120,7 +128,7 @@ class Checked(NamedTuple):
     trace: Trace | None = None
 
 
-def network(spec: str | Path | Network, format: str | None = None) -> Network:
+def network(spec: str | Path | Network, format: str | None = None, **options: Any) -> Network:
     """``spec`` itself when it is a loaded network, else :func:`load` of it: what every public
     function that takes a spec accepts.
 
@@ -134,7 +142,7 @@ def network(spec: str | Path | Network, format: str | None = None) -> Network:
             f"a spec is a file path, a zoo name, an inline spec or YAML text (a str), "
             f"not {type(spec).__name__}"
         )
-    return load(spec, format)
+    return load(spec, format, **options)
 
 
 def check(
@@ -143,13 +151,15 @@ def check(
     format: str | None = None,
     expect: dict[str, Any] | None = None,
     input: str | Sequence[int] | Shape | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Checked:
     """Read and trace a spec and check its expectations; ``strict`` fails sizes that do not divide.
 
     ``expect`` adds expectations to the spec's own, as ``cnncalc check --expect-...`` does for
     files that cannot hold them (Darknet, Caffe): ``params`` and ``macs`` (whole numbers),
     ``output`` (a shape written in the network's layout, like ``13x13x255``) and ``outputs``
-    (a shape for each named output). ``input`` traces at another input size, as ``trace``.
+    (a shape for each named output). ``input`` traces at another input size, as ``trace``;
+    ``options`` are the format's own, as for :func:`load`.
 
     >>> check("32x32x3 | conv 10 f5 p2").problems
     []
@@ -160,7 +170,7 @@ def check(
     from cnncalc.analysis.tracer import trace as run
 
     try:
-        net = network(spec, format)
+        net = network(spec, format, **(options or {}))
     except SpecError as error:
         return Checked(error.source, error.text, error.problems, [])
     if expect:

@@ -198,6 +198,7 @@ KIND_CASES = {
                         deform_groups=2, modulated=True)],
     "fc": [dict(out=7, bias=False)],
     "linear": [dict(out=7, bias=False)],
+    "attention": [dict(heads=2, key=1)],
     "lrn": [dict(size=3)],
     "dropout": [dict(p=0.25)],
     "droppath": [dict(p=1e-05)],

@@ -14,11 +14,12 @@ if TYPE_CHECKING:
     from cnncalc.analysis.tracer import Trace
 
 FLOPS_PER_MAC: dict[str, dict[str, int]] = {
-    "flops": {"weights": 2},
+    "flops": {"weights": 2, "products": 2},
     "darknet": {"weights": 2},
 }
 """Each convention's FLOPs per MAC, by what the MACs are. ``flops``: a multiply and an add for
-each MAC of learnt weights (torchvision's model table). ``darknet``: the same (reported in
+each MAC of learnt weights (torchvision's model table) and of products of activations
+(attention's, as thop and Ultralytics count them). ``darknet``: the same (reported in
 billions, BFLOPs), summed over its convolutional and connected layers, the kinds whose MACs are
 of learnt weights. MACs of a sort a convention has no entry for count nothing there."""
 

@@ -13,7 +13,7 @@ import click
 
 from cnncalc import report
 from cnncalc.analysis.tracer import DTYPE_BYTES
-from cnncalc.cli.options import COUNT, EXPECTED, WIDTH, Failure, UsageFailure, reported
+from cnncalc.cli.options import COUNT, EXPECTED, WIDTH, Failure, UsageFailure, reported, stack
 from cnncalc.core.errors import SpecError, UsageError
 from cnncalc.core.notation import channels_first_hint, shape_sizes
 from cnncalc.core.positions import NOWHERE, Problem
@@ -41,7 +41,7 @@ def load_network(
     from cnncalc.api import load, parse_input
 
     try:
-        net = load(spec, source_format)
+        net = load(spec, source_format, **reader_options())
     except SpecError as error:
         click.echo(problem_report(error.source, error.text, error.problems), err=True)
         raise SystemExit(1) from None
@@ -122,11 +122,35 @@ class _Formats(click.Choice):
         """click's constructor sets the choices given; these are the registry's."""
 
 
-SOURCE_FORMAT = click.option(
-    "--from",
-    "source_format",
-    type=_Formats(),
-    help="Read files in this format (default: as the suffix says, else as the content looks).",
+READER_OPTIONS = "cnncalc.reader_options"
+"""Where the formats' own options (``--scale``) wait in the command's context."""
+
+
+def _reader_option(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    if value is not None and param.name:
+        ctx.meta.setdefault(READER_OPTIONS, {})[param.name] = value
+
+
+def reader_options() -> dict[str, Any]:
+    """The formats' own options given to this command, by the reader's keyword."""
+    ctx = click.get_current_context(silent=True)
+    return dict(ctx.meta.get(READER_OPTIONS, {})) if ctx is not None else {}
+
+
+SOURCE_FORMAT = stack(
+    click.option(
+        "--from",
+        "source_format",
+        type=_Formats(),
+        help="Read files in this format (default: as the suffix says, else as the content looks).",
+    ),
+    click.option(
+        "--scale",
+        metavar="LETTER",
+        expose_value=False,
+        callback=_reader_option,
+        help="An Ultralytics model's scale, n s m l x (default: the file name's, yolov8n.yaml).",
+    ),
 )
 
 
@@ -295,7 +319,9 @@ def check(
     for spec in specs:
         try:
             with reported():
-                checked = verdict(spec, strict, source_format, expect, input_shape)
+                checked = verdict(
+                    spec, strict, source_format, expect, input_shape, reader_options()
+                )
         except Failure as failure:  # this spec cannot be checked; the others still are
             click.echo(f"Error: {_naming(spec, failure.message)}", err=True)
             if output_format == "github":

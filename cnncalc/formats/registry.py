@@ -10,8 +10,8 @@ is known everywhere once it is registered, and neither names one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from cnncalc.core.errors import UsageError
 
@@ -25,7 +25,7 @@ SNIFFED = 1 << 16
 class Format:
     """One format. A plain class: a named tuple's class costs every command its making."""
 
-    __slots__ = ("name", "reader", "suffixes", "sniff")
+    __slots__ = ("name", "reader", "suffixes", "sniff", "options")
 
     def __init__(
         self,
@@ -33,6 +33,7 @@ class Format:
         reader: str,
         suffixes: tuple[str, ...] = (),
         sniff: Callable[[bytes], bool] | None = None,
+        options: tuple[str, ...] = (),
     ) -> None:
         self.name = name
         self.reader = reader
@@ -42,13 +43,23 @@ class Format:
         """The endings of its files' names, in lower case."""
         self.sniff = sniff
         """Whether a file's first bytes look like this format."""
+        self.options = options
+        """The reader's own options (Ultralytics' ``scale``), passed by keyword when given."""
 
-    def load(self, data: bytes | str, source: str) -> Network:
+    def load(
+        self, data: bytes | str, source: str, options: Mapping[str, Any] | None = None
+    ) -> Network:
+        """The network ``data`` describes; an option the format does not read is a UsageError."""
         from importlib import import_module
 
+        given = {k: v for k, v in (options or {}).items() if v is not None}
+        for key in given:
+            if key not in self.options:
+                takes = f"only {', '.join(self.options)}" if self.options else "none"
+                raise UsageError(f"{key}: {self.name} files take no such option ({takes})")
         module, _, function = self.reader.rpartition(".")
-        reader: Callable[[bytes | str, str], Network] = getattr(import_module(module), function)
-        return reader(data, source)
+        reader: Callable[..., Network] = getattr(import_module(module), function)
+        return reader(data, source, **given)
 
 
 FORMATS: dict[str, Format] = {}
@@ -108,6 +119,11 @@ def _darknet(head: bytes) -> bool:
     return False
 
 
+def _ultralytics(head: bytes) -> bool:
+    """Top-level ``backbone:`` and ``head:`` keys: an Ultralytics model YAML."""
+    return all(re.search(rb"(?m)^%s[ \t]*:" % key, head) for key in (b"backbone", b"head"))
+
+
 def _caffe(head: bytes) -> bool:
     """A line opens a ``layer { ... }`` (or the old format's ``layers``) message."""
     return re.search(rb"(?m)^[ \t]*layers?[ \t]*:?[ \t]*[{<]", head) is not None
@@ -116,3 +132,12 @@ def _caffe(head: bytes) -> bool:
 register(Format(DEFAULT, "cnncalc.formats.spec.load_spec", (".yaml", ".yml", ".json")))
 register(Format("darknet", "cnncalc.formats.darknet.load", (".cfg",), _darknet))
 register(Format("caffe", "cnncalc.formats.caffe.load", (".prototxt",), _caffe))
+register(
+    Format(
+        "ultralytics",
+        "cnncalc.formats.ultralytics.load",
+        (".yaml", ".yml"),
+        _ultralytics,
+        ("scale", "nc"),
+    )
+)

@@ -28,7 +28,7 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from .dense import FC, Linear
+    from .dense import FC, Attention, Linear
     from .detection import Head
     from .joins import Add, Concat, Join, Max, Mean, Mul, Prod, Shortcut
     from .normalisation import LRN, BatchNorm, GroupNorm, LayerNorm, LayerScale, Scale, StatsNorm
@@ -95,6 +95,7 @@ __all__ = [
     "layer_class",
     "register",
     "FC",
+    "Attention",
     "Linear",
     "Head",
     "Add",

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from math import prod
 
+from cnncalc.core.errors import GeometryError
 from cnncalc.core.shapes import Shape
 
-from .base import Layer, Line, Outcome, RFStep, Worked, register, weights_worked
+from .base import Layer, Line, Outcome, RFStep, Worked, depth, divides, register, weights_worked
 
 
 @register("fully_connected")
@@ -89,3 +90,48 @@ class Linear(Layer):
             outcome, [str(x.channels), str(self.out)], self.bias, x.spatial, "input"
         )
         return Worked((), *counts)
+
+
+@register("matmul")
+class Attention(Layer):
+    """The two matrix products of multi-head self-attention over the positions, weightless:
+    from a tensor holding each head's queries, keys (``key`` channels each) and values
+    (the rest of the head's channels), ``softmax(q^T k)`` then ``v attn^T``, as the
+    ``Attention`` of Ultralytics' PSA blocks computes it after its qkv convolution. With N
+    positions, each head does N x N x key MACs for the scores and N x N x value channels for
+    the weighted sum; the output is every head's values, the spatial sizes kept. Its counts
+    are products of activations, not of learnt weights (FLOPs count them, Darknet's do not).
+    Each output depends on every input position, which the receptive field leaves out."""
+
+    kind = "attention"
+    cost = "products"
+    primary = "heads"
+    summary = (
+        "attention's products q^T k and v attn^T over all positions: heads, key channels per "
+        "head (default a quarter of each head's); qkv channels in, values out"
+    )
+    limits = {"heads": ("heads", 1), "key": ("key channels", 1)}
+    heads: int = 1
+    key: int | None = None
+    """Query (and key) channels per head; None: a quarter of the head's (Ultralytics'
+    attn_ratio 0.5: values twice the keys)."""
+
+    def apply(self, x: Shape) -> Outcome:
+        c = depth(self.kind, x)
+        divides(self.kind, "heads", self.heads, c)
+        per_head = c // self.heads
+        key = per_head // 4 if self.key is None else self.key
+        value = per_head - 2 * key
+        if key < 1 or value < 1:
+            raise GeometryError(
+                f"{self.kind}: {per_head} channels per head do not hold queries, keys of {key} "
+                "and values"
+            )
+        n = prod(x.spatial)
+        macs = n * n * self.heads * (key + value)
+        return Outcome(
+            Shape(x.spatial, self.heads * value),
+            0,
+            macs=macs,
+            rf=tuple(RFStep() for _ in x.spatial),
+        )
