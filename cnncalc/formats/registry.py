@@ -89,22 +89,14 @@ def claimed(path: str) -> list[Format]:
 
 
 def of_file(path: str, data: bytes) -> Format:
-    """A file's format: the one its name's suffix means (sniffing among several that share
-    it, else the first of them), else the one its first bytes look like, else DEFAULT. A
-    file saved with one format's suffix whose content is plainly another's (a Darknet cfg
-    saved as ``.yaml``: its own sniff, if it has one, fails and another's holds) is read
-    as the other."""
+    """A file's format: the first whose sniff its first bytes pass, the formats its name's
+    suffix claims tried first (``.yaml`` is cnncalc's or Ultralytics'), then the others (a
+    Darknet cfg saved as ``.yaml`` is read as Darknet); else the first its suffix claims,
+    else DEFAULT."""
     by_suffix = claimed(path)
     head = data[:SNIFFED]
-    if len(by_suffix) == 1:
-        own = by_suffix[0]
-        if own.sniff is not None and own.sniff(head):
-            return own
-        for other in FORMATS.values():
-            if other is not own and other.sniff is not None and other.sniff(head):
-                return other
-        return own
-    for f in by_suffix or FORMATS.values():
+    others = [f for f in FORMATS.values() if f not in by_suffix]
+    for f in by_suffix + others:  # the suffix's formats first
         if f.sniff is not None and f.sniff(head):
             return f
     return by_suffix[0] if by_suffix else FORMATS[DEFAULT]
